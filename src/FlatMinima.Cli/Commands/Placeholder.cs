@@ -1,0 +1,1 @@
+namespace FlatMinima.Cli.Commands;

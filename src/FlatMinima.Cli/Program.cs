@@ -1,0 +1,4 @@
+using FlatMinima.Cli;
+using FlatMinima.Cli.Infrastructure;
+
+return Cli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,73 @@
+namespace FlatMinima.Losses;
+
+/// <summary>
+/// A convex loss of the margin u = y (w·x/√N + b) (SPEC §1.2). This is the toolkit's extension point: the finite-N
+/// ERM solver, the replica saddle point, learning curves and theory-versus-simulation checks use only these members,
+/// so a new loss needs nothing else.
+/// <para>Only <see cref="Value"/>, <see cref="Derivative"/> and <see cref="SecondDerivative"/> are required. The
+/// proximal map has a default (safeguarded Newton inside a bracket that convexity guarantees); override it where a
+/// closed form exists or the loss has kinks.</para>
+/// </summary>
+public interface IMarginLoss
+{
+    /// <summary>Name used on the command line and in results (lower case).</summary>
+    string Name { get; }
+
+    /// <summary>True when ℓ is twice differentiable everywhere (no kinks). Quadrature uses it to pick a rule.</summary>
+    bool IsSmooth => true;
+
+    /// <summary>ℓ(u).</summary>
+    double Value(double u);
+
+    /// <summary>ℓ'(u); at a kink, the subgradient the loss documents.</summary>
+    double Derivative(double u);
+
+    /// <summary>ℓ''(u); 0 at kinks and where ℓ is piecewise linear.</summary>
+    double SecondDerivative(double u);
+
+    /// <summary>
+    /// Proximal margin u*(a, c) = argmin_u [ (u − a)²/(2c) + ℓ(u) ], c &gt; 0 (SPEC §4.1, with a = yω and c = ΔV).
+    /// Default: the root of (u − a)/c + ℓ'(u) = 0, which by convexity lies between a and a − c ℓ'(a).
+    /// </summary>
+    double Prox(double a, double c) => ProxSolver.Newton(this, a, c);
+
+    /// <summary>∂u*/∂a = 1/(1 + c ℓ''(u*)) by implicit differentiation.</summary>
+    double ProxDerivative(double a, double c) => 1.0 / (1.0 + c * SecondDerivative(Prox(a, c)));
+
+    /// <summary>Moreau envelope min_u [ (u − a)²/(2c) + ℓ(u) ], the channel term of the free energy (SPEC §4.2).</summary>
+    double MoreauEnvelope(double a, double c)
+    {
+        double u = Prox(a, c);
+        return (u - a) * (u - a) / (2 * c) + Value(u);
+    }
+}
+
+/// <summary>The default proximal solver for smooth convex losses.</summary>
+public static class ProxSolver
+{
+    /// <summary>
+    /// Solves (u − a)/c + ℓ'(u) = 0 by Newton's method safeguarded with bisection inside the bracket
+    /// [min(a, a − cℓ'(a)), max(a, a − cℓ'(a))]. Converges to machine precision for any convex, differentiable ℓ.
+    /// </summary>
+    public static double Newton(IMarginLoss loss, double a, double c)
+    {
+        if (!(c > 0)) throw new ArgumentOutOfRangeException(nameof(c), c, "The proximal scale c must be > 0.");
+        double g0 = loss.Derivative(a);
+        if (g0 == 0) return a;
+        double lo = Math.Min(a, a - c * g0), hi = Math.Max(a, a - c * g0);
+        double u = 0.5 * (lo + hi);
+        for (int it = 0; it < 200; it++)
+        {
+            double f = (u - a) / c + loss.Derivative(u);
+            if (f == 0) return u;
+            if (f > 0) hi = u; else lo = u;
+            double fp = 1 / c + loss.SecondDerivative(u);
+            double next = u - f / fp;
+            if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+            if (Math.Abs(next - u) <= 4e-16 * Math.Max(1, Math.Abs(u)) || hi - lo <= 4e-16 * Math.Max(1, Math.Abs(u)))
+                return next;
+            u = next;
+        }
+        return u;
+    }
+}

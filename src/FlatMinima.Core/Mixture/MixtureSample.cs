@@ -1,0 +1,114 @@
+using FlatMinima.Losses;
+using FlatMinima.Numerics;
+
+namespace FlatMinima.Mixture;
+
+/// <summary>
+/// One realisation of a <see cref="MixtureSpec"/>: the centroid direction v and P labelled samples. X is row-major
+/// (P × N) and holds the raw inputs x^μ (not divided by √N).
+/// </summary>
+public sealed class MixtureSample
+{
+    /// <summary>The spec this sample was drawn from.</summary>
+    public MixtureSpec Spec { get; }
+    /// <summary>Input dimension N.</summary>
+    public int N { get; }
+    /// <summary>Number of samples P.</summary>
+    public int P { get; }
+    /// <summary>Inputs, row-major P × N.</summary>
+    public double[] X { get; }
+    /// <summary>Labels ±1.</summary>
+    public double[] Y { get; }
+    /// <summary>Centroid direction v (‖v‖² = N when <see cref="MixtureSpec.ExactNormV"/>).</summary>
+    public double[] V { get; }
+
+    /// <summary>Wraps given arrays (validated for shape). Prefer <see cref="Sample"/>.</summary>
+    public MixtureSample(MixtureSpec spec, double[] x, double[] y, double[] v)
+    {
+        Spec = spec; N = v.Length; P = y.Length;
+        if (x.Length != N * P) throw new ArgumentException($"X must hold P*N = {P * N} values (got {x.Length}).", nameof(x));
+        foreach (var yi in y) if (yi != 1 && yi != -1) throw new ArgumentException("labels must be +1 or -1.", nameof(y));
+        X = x; Y = y; V = v;
+    }
+
+    /// <summary>
+    /// Draws the realisation of <paramref name="spec"/> deterministically from its seed: v from stream 0, then the
+    /// labels and noise of each sample in order from stream 1. Same spec, same numbers, on every machine.
+    /// </summary>
+    public static MixtureSample Sample(MixtureSpec spec)
+    {
+        int n = spec.N, p = spec.P;
+        var v = new double[n];
+        Rng.ForStream(spec.Seed, 0).FillGaussian(v);
+        if (spec.ExactNormV)
+        {
+            double scale = Math.Sqrt(n / Kernels.Norm2(v));
+            for (int i = 0; i < n; i++) v[i] *= scale;
+        }
+        var rng = Rng.ForStream(spec.Seed, 1);
+        var x = new double[p * n];
+        var y = new double[p];
+        double invSqrtN = 1 / Math.Sqrt(n), sqrtDelta = Math.Sqrt(spec.Delta);
+        for (int mu = 0; mu < p; mu++)
+        {
+            double label = rng.NextSign(spec.Rho);
+            y[mu] = label;
+            var row = x.AsSpan(mu * n, n);
+            rng.FillGaussian(row);
+            double signal = label * invSqrtN;
+            for (int i = 0; i < n; i++) row[i] = signal * v[i] + sqrtDelta * row[i];
+        }
+        return new MixtureSample(spec, x, y, v);
+    }
+
+    /// <summary>Row μ of X.</summary>
+    public ReadOnlySpan<double> Row(int mu) => X.AsSpan(mu * N, N);
+
+    /// <summary>Overlaps m = w·v/N and q = ‖w‖²/N with this sample's centroid.</summary>
+    public Overlaps OverlapsOf(ReadOnlySpan<double> w) => Overlaps.Of(w, V);
+
+    /// <summary>Margins u^μ = y^μ (w·x^μ/√N + b) of the training samples.</summary>
+    public double[] Margins(ReadOnlySpan<double> w, double b)
+    {
+        var u = new double[P];
+        Kernels.MatVec(X, P, N, w, u);
+        double inv = 1 / Math.Sqrt(N);
+        for (int mu = 0; mu < P; mu++) u[mu] = Y[mu] * (u[mu] * inv + b);
+        return u;
+    }
+
+    /// <summary>Training error ε_t = (1/P) Σ Θ(−u^μ); a margin of exactly 0 counts as half an error.</summary>
+    public double TrainError(ReadOnlySpan<double> w, double b) => TrainErrorOfMargins(Margins(w, b));
+
+    /// <summary>Training error of given margins.</summary>
+    public static double TrainErrorOfMargins(ReadOnlySpan<double> u)
+    {
+        double e = 0;
+        foreach (var ui in u) e += ui < 0 ? 1 : (ui == 0 ? 0.5 : 0);
+        return e / u.Length;
+    }
+
+    /// <summary>Training loss per sample (1/P) Σ ℓ(u^μ), without the penalty.</summary>
+    public double TrainLoss(IMarginLoss loss, ReadOnlySpan<double> w, double b)
+    {
+        var u = Margins(w, b);
+        double s = 0;
+        foreach (var ui in u) s += loss.Value(ui);
+        return s / P;
+    }
+
+    /// <summary>The Hebbian (centroid-difference) vector s = Σ_μ y^μ x^μ, the Bayes-optimal direction (SPEC §2.1).</summary>
+    public double[] Hebbian()
+    {
+        var s = new double[N];
+        Kernels.MatTVec(X, P, N, Y, s);
+        return s;
+    }
+
+    /// <summary>Exact generalisation error (SPEC E1) of the classifier (w, b) on this mixture.</summary>
+    public double TestError(ReadOnlySpan<double> w, double b)
+    {
+        var o = OverlapsOf(w);
+        return GeneralizationError.Of(o.M, o.Q, b, Spec.Delta, Spec.Rho);
+    }
+}
