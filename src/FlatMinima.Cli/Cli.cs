@@ -13,6 +13,7 @@ public static class Cli
         new DemoCommand(),
         new BayesCommand(),
         new SimulateCommand(),
+        new FiguresCommand(),
     ];
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>
