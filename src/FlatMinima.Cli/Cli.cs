@@ -13,6 +13,10 @@ public static class Cli
         new DemoCommand(),
         new BayesCommand(),
         new SimulateCommand(),
+        new ErmCommand(),
+        new CurveCommand(),
+        new ThresholdCommand(),
+        new CheckCommand(),
         new FiguresCommand(),
     ];
 
