@@ -54,7 +54,8 @@ public abstract class ErmChannel
 /// e.g. the logistic corner at large ΔV and large √(Δq) — is resolved. Default 2 (agrees with 0.25 to 1e−15).</param>
 /// <param name="PointsPerPanel">Legendre nodes per panel. Default 8.</param>
 /// <param name="HalfWidth">Truncation of ξ to [−L, L]; the neglected mass is 2H(L) (≈ 1.5e−23 at L = 10). Default 10.</param>
-public sealed record ErmQuadrature(double PanelWidth = 2, double MarginResolution = 2, int PointsPerPanel = 8, double HalfWidth = 10)
+/// <param name="MaxPanels">Cap on the number of panels (default 512, i.e. √(Δq) up to ≈ 50 fully resolved).</param>
+public sealed record ErmQuadrature(double PanelWidth = 2, double MarginResolution = 2, int PointsPerPanel = 8, double HalfWidth = 10, int MaxPanels = 512)
 {
     /// <summary>The defaults above.</summary>
     public static ErmQuadrature Default { get; } = new();
@@ -105,7 +106,8 @@ internal sealed class QuadratureChannel(IMarginLoss loss, ErmQuadrature q) : Erm
 {
     private readonly (double[] X, double[] W) _ref = GaussianMeasure.Legendre(q.PointsPerPanel);
 
-    private int Panels(double s) => (int)Math.Ceiling(2 * q.HalfWidth / Math.Min(q.PanelWidth, s > 0 ? q.MarginResolution / s : double.PositiveInfinity));
+    // capped at MaxPanels so that a diverging norm (λ → 0 on separable data) cannot make one evaluation unbounded
+    private int Panels(double s) => (int)Math.Min(q.MaxPanels, Math.Ceiling(2 * q.HalfWidth / Math.Min(q.PanelWidth, s > 0 ? q.MarginResolution / s : double.PositiveInfinity)));
 
     // Accumulates Σ w f(ξ) for the selected outputs; kind 0 = moments, 1 = loss, 2 = Moreau.
     private (double A, double B, double C) Sum(double mu, double s, double c, int kind)

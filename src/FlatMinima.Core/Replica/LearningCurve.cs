@@ -107,7 +107,8 @@ public static class LearningCurve
         var curve = Sweep(new ErmProblem(loss, alpha, delta, lambdaMax, rho), SweepVariable.Lambda, grid, options);
         int best = -1;
         for (int i = 0; i < curve.Count; i++)
-            if (curve[i].Converged && (best < 0 || curve[i].TestError < curve[best].TestError)) best = i;
+            // a smaller λ must beat the incumbent by more than rounding (1e−10) — the balanced curve is flat at large λ
+            if (curve[i].Converged && (best < 0 || curve[i].TestError < curve[best].TestError - 1e-10)) best = i;
         if (best < 0) throw new NonConvergenceException($"no converged point while optimising lambda for {loss.Name}.", 0, [], []);
         double bo = BayesOptimalSaddlePoint.ClosedForm(alpha, delta, rho).TestError;
         if (best == 0 || best == curve.Count - 1)
