@@ -87,6 +87,7 @@ public sealed class NonConvergenceException : Exception
 /// </summary>
 public static class SaddlePointSolver
 {
+
     /// <summary>
     /// Iterates x ← (1 − d) F(x) + d x from <paramref name="initial"/> until the scale-aware residual
     /// Σ_i |F(x)_i − x_i| / max(1, |x_i|) is below the tolerance. Returns a solution whether or not it converged.
@@ -100,6 +101,24 @@ public static class SaddlePointSolver
         var opt = (options ?? SaddlePointOptions.Default).Validate();
         ArgumentNullException.ThrowIfNull(update);
         foreach (var v in initial) Guard.Finite(v, "initial state");
+        var first = IterateCore(update, initial, opt, admissible);
+        if (first.Converged || opt.AndersonDepth == 0) return first;
+        // Safeguard: Anderson mixing can lock onto a spurious cycle where the plain damped map contracts (seen for the
+        // square loss at α < 1 and λ = 1e-4, where the state grows to q ~ 1e7 instead of the closed-form q ≈ 0.33).
+        // Retry from the same start with plain damping; report both runs in the history.
+        var second = IterateCore(update, initial, opt with { AndersonDepth = 0 }, admissible);
+        var history = first.ResidualHistory.Concat(second.ResidualHistory).ToList();
+        return second with
+        {
+            Iterations = first.Iterations + second.Iterations,
+            ResidualHistory = history,
+            Reason = second.Converged ? $"converged (plain damping after Anderson: {first.Reason})" : second.Reason,
+        };
+    }
+
+    private static SaddlePointSolution IterateCore(Func<double[], double[]> update, double[] initial, SaddlePointOptions opt,
+                                                   Func<double[], bool>? admissible)
+    {
         int n = initial.Length, depth = opt.AndersonDepth;
         var x = (double[])initial.Clone();
         var history = new List<double>();
