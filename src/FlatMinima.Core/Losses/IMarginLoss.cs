@@ -56,6 +56,7 @@ public static class ProxSolver
         if (g0 == 0) return a;
         double lo = Math.Min(a, a - c * g0), hi = Math.Max(a, a - c * g0);
         double u = 0.5 * (lo + hi);
+        double widthBefore = double.PositiveInfinity;
         for (int it = 0; it < 200; it++)
         {
             double f = (u - a) / c + loss.Derivative(u);
@@ -63,7 +64,10 @@ public static class ProxSolver
             if (f > 0) hi = u; else lo = u;
             double fp = 1 / c + loss.SecondDerivative(u);
             double next = u - f / fp;
-            if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+            // Bisect when Newton leaves the bracket or fails to halve it (Newton can 2-cycle for large c, e.g.
+            // logistic with c ≈ 200, a ≈ −2.65: each step lands just inside the opposite end of the bracket).
+            if (!(next > lo && next < hi) || hi - lo > 0.5 * widthBefore) next = 0.5 * (lo + hi);
+            widthBefore = hi - lo;
             if (Math.Abs(next - u) <= 4e-16 * Math.Max(1, Math.Abs(u)) || hi - lo <= 4e-16 * Math.Max(1, Math.Abs(u)))
                 return next;
             u = next;
