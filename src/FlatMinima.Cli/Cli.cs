@@ -10,6 +10,9 @@ public static class Cli
     /// <summary>Every sub-command, in the order the help lists them.</summary>
     public static IReadOnlyList<ICommand> Commands { get; } =
     [
+        new DemoCommand(),
+        new BayesCommand(),
+        new SimulateCommand(),
     ];
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>
