@@ -1,14 +1,8 @@
+using FlatMinima.Experiments;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 
 namespace FlatMinima.Flatness;
-
-/// <summary>A Monte Carlo estimate: mean, standard error of the mean and number of draws.</summary>
-public readonly record struct Estimate(double Mean, double StdError, int Count)
-{
-    /// <summary>(x − Mean)/StdError.</summary>
-    public double ZScore(double x) => StdError > 0 ? (Mean - x) / StdError : (Mean == x ? 0 : double.PositiveInfinity);
-}
 
 /// <summary>
 /// Local energy of a linear classifier under multiplicative weight noise (SPEC §3.3–3.4): the training error
@@ -92,26 +86,24 @@ public static class LocalEnergy
     /// <summary>
     /// Brute-force (LE): for each of <paramref name="draws"/> noise draws ζ (stream d of <paramref name="seed"/>),
     /// the training error of (w ⊙ (1 + σζ), b) — or of b(1 + σζ_b) too when <paramref name="perturbBias"/>.
-    /// Returns the mean and its standard error over draws.
+    /// Returns the mean and spread over draws (<see cref="Statistic.StdError"/> is the standard error).
     /// </summary>
-    public static Estimate MonteCarlo(MixtureSample sample, ReadOnlySpan<double> w, double b, double sigma, int draws = 100, long seed = 0, bool perturbBias = false)
+    public static Statistic MonteCarlo(MixtureSample sample, ReadOnlySpan<double> w, double b, double sigma, int draws = 100, long seed = 0, bool perturbBias = false)
     {
         ArgumentNullException.ThrowIfNull(sample);
         Guard.NonNegative(sigma, "sigma");
         Guard.AtLeast(draws, 2, "draws");
         int n = sample.N;
         var wp = new double[n];
-        double s1 = 0, s2 = 0;
+        var errors = new double[draws];
         for (int d = 0; d < draws; d++)
         {
             var rng = Rng.ForStream(seed, d);
             for (int j = 0; j < n; j++) wp[j] = w[j] * (1 + sigma * rng.NextGaussian());
             double bp = perturbBias ? b * (1 + sigma * rng.NextGaussian()) : b;
-            double e = sample.TrainError(wp, bp);
-            s1 += e; s2 += e * e;
+            errors[d] = sample.TrainError(wp, bp);
         }
-        double mean = s1 / draws, var = Math.Max(0, (s2 - draws * mean * mean) / (draws - 1));
-        return new Estimate(mean, Math.Sqrt(var / draws), draws);
+        return Statistic.Of(errors);
     }
 
     /// <summary>

@@ -1,0 +1,185 @@
+using FlatMinima.Losses;
+using FlatMinima.Mixture;
+using FlatMinima.Numerics;
+
+namespace FlatMinima.Flatness;
+
+/// <summary>
+/// A differentiable training objective of a linear classifier (w, b), per sample (O(1)), used by the max-flatness
+/// descents. Gradients with respect to w are O(1/N) per component; the descents multiply them by N (the natural
+/// metric in which w has O(1) components).
+/// </summary>
+public interface IFlatnessObjective
+{
+    /// <summary>Input dimension N.</summary>
+    int N { get; }
+    /// <summary>True when the objective is invariant under (w, b) → c(w, b), c &gt; 0 (the norm-independent classifier);
+    /// descents then keep ‖w‖² = N.</summary>
+    bool ScaleInvariant { get; }
+    /// <summary>A short name for results ("classifier", "loss:square", ...).</summary>
+    string Name { get; }
+    /// <summary>Upper estimate of the largest curvature of the objective in the N-metric (≥ 1 for well-scaled objectives).
+    /// The descents divide the objective's gradient step by it, so one learning rate serves every σ and λ.</summary>
+    double Curvature => 1;
+    /// <summary>Root-mean-square component of the random initial w used by the descents (default 1: ‖w‖² = N).</summary>
+    double InitialScale => 1;
+    /// <summary>Value at (w, b); writes ∇_w into <paramref name="gradW"/> and returns ∂_b in <paramref name="gradB"/>.</summary>
+    double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB);
+}
+
+/// <summary>
+/// The norm-independent, noise-smoothed error-counting objective of SPEC §3.4 / §6.4: the exact local energy (LE1)
+/// E_σ(w, b) = (1/P) Σ_μ H(t_μ), t_μ = u^μ/(σ s_μ), bias not perturbed, with its analytic gradient
+/// ∇_w E_σ = −(1/P) Σ_μ φ(t_μ) (1/σ)[y^μ x^μ/(√N s_μ) − u^μ (w ⊙ x^μ ⊙ x^μ)/(N s_μ³)], ∂_b E_σ = −(1/P) Σ φ(t_μ) y^μ/(σ s_μ).
+/// One evaluation costs four P×N matrix–vector products (the squared inputs are cached once).
+/// </summary>
+public sealed class SmoothedErrorObjective : IFlatnessObjective
+{
+    private readonly MixtureSample _s;
+    private readonly double[] _x2;
+    private readonly double[] _h, _s2, _c1, _c2, _w2, _tmp;
+
+    /// <summary>Smoothing scale σ &gt; 0 (the flatness scale).</summary>
+    public double Sigma { get; }
+    public int N => _s.N;
+    public bool ScaleInvariant => true;
+    public string Name => "classifier";
+    /// <summary>min(1, 1/σ): at large σ, E_σ ≈ ½ − ⟨u/s⟩/(σ√(2π)) has gradients and curvature ∝ 1/σ, so the descents take
+    /// steps ∝ σ and need a number of steps independent of σ.</summary>
+    public double Curvature => Math.Min(1, 1 / Sigma);
+
+    /// <param name="sample">Training set.</param>
+    /// <param name="sigma">Multiplicative-noise scale σ &gt; 0.</param>
+    public SmoothedErrorObjective(MixtureSample sample, double sigma)
+    {
+        _s = sample ?? throw new ArgumentNullException(nameof(sample));
+        Sigma = Guard.Positive(sigma, "sigma");
+        _x2 = new double[sample.X.Length];
+        for (int i = 0; i < _x2.Length; i++) _x2[i] = sample.X[i] * sample.X[i];
+        _h = new double[sample.P]; _s2 = new double[sample.P]; _c1 = new double[sample.P]; _c2 = new double[sample.P];
+        _w2 = new double[sample.N]; _tmp = new double[sample.N];
+    }
+
+    public double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB)
+    {
+        int n = _s.N, p = _s.P;
+        double sqrtN = Math.Sqrt(n), sigma = Sigma;
+        for (int j = 0; j < n; j++) _w2[j] = w[j] * w[j];
+        Kernels.MatVec(_s.X, p, n, w, _h);
+        Kernels.MatVec(_x2, p, n, _w2, _s2);
+        double e = 0, gb = 0;
+        for (int mu = 0; mu < p; mu++)
+        {
+            double y = _s.Y[mu], u = y * (_h[mu] / sqrtN + b);
+            double s = Math.Sqrt(_s2[mu] / n);
+            if (s == 0) { e += u < 0 ? 1 : (u == 0 ? 0.5 : 0); _c1[mu] = _c2[mu] = 0; continue; }
+            double t = u / (sigma * s);
+            e += Gaussian.H(t);
+            double ph = Gaussian.Pdf(t) / (p * sigma * s);
+            _c1[mu] = -ph * y / sqrtN;
+            _c2[mu] = ph * u / (n * s * s);
+            gb -= ph * y;
+        }
+        Kernels.MatTVec(_s.X, p, n, _c1, gradW);
+        Kernels.MatTVec(_x2, p, n, _c2, _tmp);
+        for (int j = 0; j < n; j++) gradW[j] += w[j] * _tmp[j];
+        gradB = gb;
+        return e / p;
+    }
+}
+
+/// <summary>
+/// The differentiable loss smoothed by multiplicative weight noise: the "local energy" of the loss,
+/// L_σ(w, b) = (1/P) [ Σ_μ E_ζ ℓ(u^μ(w ⊙ (1 + σζ), b)) + (λ/2)‖w‖² ] = (1/P) [ Σ_μ E_t ℓ(u^μ + σ s_μ t) + (λ/2)‖w‖² ],
+/// t ~ N(0,1), s_μ as in (LE1). Square loss in closed form (½(1−u)² + ½σ²s_μ²: an input-dependent ridge of strength
+/// σ² Σ_μ (x_j^μ)²/N on w_j); other smooth losses by Gauss–Hermite quadrature (default 32 nodes), with the s-derivative
+/// through Stein's identity E[t ℓ'(u + σst)] = σ s E[ℓ''(u + σst)]. Not scale invariant: the norm is free.
+/// </summary>
+public sealed class SmoothedLossObjective : IFlatnessObjective
+{
+    private readonly MixtureSample _s;
+    private readonly IMarginLoss _loss;
+    private readonly double[] _x2, _h, _s2, _c1, _c2, _w2, _tmp, _gx, _gw;
+    private readonly bool _square;
+
+    /// <summary>Noise scale σ ≥ 0 (σ = 0: plain ERM objective).</summary>
+    public double Sigma { get; }
+    /// <summary>Ridge λ ≥ 0 in the SPEC convention Σ ℓ + (λ/2)‖w‖² (divided by P here).</summary>
+    public double Lambda { get; }
+    public int N => _s.N;
+    public bool ScaleInvariant => false;
+    public string Name => "loss:" + _loss.Name;
+    /// <summary>ℓ''max [Δ̂(1 + √(N/P))² + 1 + σ²Δ̂] + λN/P with Δ̂ the mean squared input: the data term's Marchenko–Pastur
+    /// edge plus the signal, the noise-induced ridge, and the explicit ridge.</summary>
+    public double Curvature { get; }
+    /// <summary>1/√(1 + σ²Δ̂): the smoothed loss penalises the spread σ s_μ, so its minimiser has a norm that shrinks with σ.</summary>
+    public double InitialScale { get; }
+
+    /// <param name="sample">Training set.</param>
+    /// <param name="loss">A smooth loss (square, logistic); a loss with kinks is rejected when σ &gt; 0.</param>
+    /// <param name="sigma">Multiplicative-noise scale σ ≥ 0.</param>
+    /// <param name="lambda">Ridge λ ≥ 0 (default 0).</param>
+    /// <param name="hermiteOrder">Gauss–Hermite nodes for non-square losses, ≥ 2 (default 32).</param>
+    public SmoothedLossObjective(MixtureSample sample, IMarginLoss loss, double sigma, double lambda = 0, int hermiteOrder = 32)
+    {
+        _s = sample ?? throw new ArgumentNullException(nameof(sample));
+        _loss = loss ?? throw new ArgumentNullException(nameof(loss));
+        Sigma = Guard.NonNegative(sigma, "sigma");
+        Lambda = Guard.NonNegative(lambda, "lambda");
+        Guard.AtLeast(hermiteOrder, 2, "hermite-order");
+        if (!loss.IsSmooth && sigma > 0)
+            throw new ArgumentOutOfRangeException("loss", loss.Name, $"loss must be smooth (square or logistic) for the smoothed objective (got {loss.Name}).");
+        _square = loss is SquareLoss;
+        (_gx, _gw) = Quadrature.GaussHermite(hermiteOrder);
+        _x2 = new double[sample.X.Length];
+        for (int i = 0; i < _x2.Length; i++) _x2[i] = sample.X[i] * sample.X[i];
+        _h = new double[sample.P]; _s2 = new double[sample.P]; _c1 = new double[sample.P]; _c2 = new double[sample.P];
+        _w2 = new double[sample.N]; _tmp = new double[sample.N];
+        double dhat = 0;
+        foreach (var v in _x2) dhat += v;
+        dhat /= _x2.Length;
+        double l2 = _square ? 1 : (loss is LogisticLoss ? 0.25 : 1);
+        InitialScale = 1 / Math.Sqrt(1 + sigma * sigma * dhat);
+        Curvature = l2 * (dhat * Math.Pow(1 + Math.Sqrt((double)sample.N / sample.P), 2) + 1 + sigma * sigma * dhat) + lambda * sample.N / sample.P;
+    }
+
+    public double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB)
+    {
+        int n = _s.N, p = _s.P;
+        double sqrtN = Math.Sqrt(n), sigma = Sigma, s2sig = sigma * sigma;
+        for (int j = 0; j < n; j++) _w2[j] = w[j] * w[j];
+        Kernels.MatVec(_s.X, p, n, w, _h);
+        if (sigma > 0) Kernels.MatVec(_x2, p, n, _w2, _s2);
+        double total = 0, gb = 0;
+        for (int mu = 0; mu < p; mu++)
+        {
+            double y = _s.Y[mu], u = y * (_h[mu] / sqrtN + b);
+            double value, d1, d2; // E ℓ, E ℓ', E ℓ''
+            if (sigma == 0) { value = _loss.Value(u); d1 = _loss.Derivative(u); d2 = 0; }
+            else if (_square) { double s2 = _s2[mu] / n; value = 0.5 * (1 - u) * (1 - u) + 0.5 * s2sig * s2; d1 = u - 1; d2 = 1; }
+            else
+            {
+                double sd = sigma * Math.Sqrt(_s2[mu] / n);
+                value = d1 = d2 = 0;
+                for (int k = 0; k < _gx.Length; k++)
+                {
+                    double z = u + sd * _gx[k];
+                    value += _gw[k] * _loss.Value(z); d1 += _gw[k] * _loss.Derivative(z); d2 += _gw[k] * _loss.SecondDerivative(z);
+                }
+            }
+            total += value;
+            _c1[mu] = d1 * y / (sqrtN * p);
+            _c2[mu] = s2sig * d2 / (n * p);
+            gb += d1 * y / p;
+        }
+        Kernels.MatTVec(_s.X, p, n, _c1, gradW);
+        if (sigma > 0)
+        {
+            Kernels.MatTVec(_x2, p, n, _c2, _tmp);
+            for (int j = 0; j < n; j++) gradW[j] += w[j] * _tmp[j];
+        }
+        if (Lambda > 0) Kernels.Axpy(Lambda / p, w, gradW);
+        gradB = gb;
+        return (total + 0.5 * Lambda * Kernels.Norm2(w)) / p;
+    }
+}
