@@ -125,6 +125,15 @@ public static class LocalEnergy
     public static double[] BayesOptimalTheory(double alpha, double delta, double rho, IReadOnlyList<double> sigmas, double? bias = null)
         => sigmas.Select(s => BayesOptimalTheory(alpha, delta, rho, s, bias)).ToArray();
 
+    /// <summary>(LE3) for the ERM minimiser at the replica fixed point <paramref name="fixedPoint"/> (SPEC §4.1):
+    /// the training-margin law u* = prox_ℓ(yω, ΔV) with the fixed point's (m, q, V, b).</summary>
+    public static double[] ErmTheory(Replica.ErmFixedPoint fixedPoint, IReadOnlyList<double> sigmas)
+    {
+        ArgumentNullException.ThrowIfNull(fixedPoint);
+        var p = fixedPoint.Problem;
+        return ErmTheory(new ProxMarginLaw(p.Loss, fixedPoint.M, fixedPoint.Q, fixedPoint.V, fixedPoint.Bias, p.Delta, p.Rho), sigmas);
+    }
+
     /// <summary>(LE3) at one σ.</summary>
     public static double ErmTheory(ITrainingMarginLaw law, double sigma) => ErmTheory(law, [sigma])[0];
 

@@ -48,6 +48,44 @@ public class LocalEnergyTests
         for (int k = 0; k < 5; k++) Assert.Equal(expected[k], e[k], 1e-4);
     }
 
+    // SPEC §6.4 straight from the replica fixed point (issue 4: LE3 from the ERM saddle point).
+    [Theory]
+    [InlineData("logistic", 10, 0.10501, 0.10627, 0.11547, 0.13232, 0.19062)]
+    [InlineData("logistic", 0.1, 0.03488, 0.03768, 0.05872, 0.09308, 0.18546)]
+    [InlineData("hinge", 1, 0.08264, 0.08362, 0.09185, 0.10851, 0.18324)]
+    [InlineData("square", 1, 0.05746, 0.05927, 0.07335, 0.09901, 0.18136)]
+    [InlineData("square", 1e-3, 0.04159, 0.04471, 0.06869, 0.11022, 0.21911)]
+    [InlineData("square", 1e4, 0.11038, 0.11149, 0.12038, 0.13666, 0.19324)] // λ → ∞: the BO row
+    public void ErmTheoryFromTheReplicaFixedPointReproducesSpecTable64(string loss, double lambda,
+        double e0, double e01, double e03, double e05, double e1)
+    {
+        var fp = FlatMinima.Replica.ErmSaddlePoint.Solve(new FlatMinima.Replica.ErmProblem(MarginLosses.Parse(loss), 2, 1, lambda));
+        var e = LocalEnergy.ErmTheory(fp, [0, 0.1, 0.3, 0.5, 1.0]);
+        double[] expected = [e0, e01, e03, e05, e1];
+        for (int k = 0; k < 5; k++) Assert.Equal(expected[k], e[k], 1e-4);
+    }
+
+    [Theory]
+    [InlineData("square", 0.01)]
+    [InlineData("logistic", 1.0)]
+    public void ErmTheoryAgreesWithExactLocalEnergyOfFiniteNErm(string loss, double lambda)
+    {
+        // SPEC §6.4 finite-N check: LE1 of the exact ERM minimiser vs LE3 of its fixed point; N = 800, α = 2, Δ = 1,
+        // mean of 2 datasets, tolerance 0.01 (the SPEC's finite-size allowance at N ≈ 10³).
+        var l = MarginLosses.Parse(loss);
+        double[] sig = [0, 0.1, 0.3, 1.0];
+        var theory = LocalEnergy.ErmTheory(FlatMinima.Replica.ErmSaddlePoint.Solve(new FlatMinima.Replica.ErmProblem(l, 2, 1, lambda)), sig);
+        var mean = new double[sig.Length];
+        for (int seed = 0; seed < 2; seed++)
+        {
+            var sample = MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, 800, 20 + seed));
+            var c = FlatMinima.Estimators.Erm.Fit(sample, l, lambda).Classifier;
+            var e = LocalEnergy.Exact(sample, c.W, c.B, sig);
+            for (int k = 0; k < sig.Length; k++) mean[k] += e[k] / 2;
+        }
+        for (int k = 0; k < sig.Length; k++) Assert.Equal(theory[k], mean[k], 0.01);
+    }
+
     [Fact]
     public void ErmTheoryMatchesSquareLossClosedForm()
     {
