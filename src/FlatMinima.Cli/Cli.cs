@@ -13,6 +13,9 @@ public static class Cli
         new DemoCommand(),
         new BayesCommand(),
         new SimulateCommand(),
+        new LocalEnergyCommand(),
+        new LocalEntropyCommand(),
+        new MaxFlatCommand(),
     ];
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>
