@@ -63,11 +63,11 @@ public readonly record struct ErmHats(double MHat, double QHat, double VHat);
 /// <param name="Rule">If set, every channel average uses this fixed quadrature rule instead of the default
 /// (closed forms for hinge, split Gauss–Legendre for smooth losses). <c>GaussianMeasure.Trapezoid()</c> reproduces
 /// the SPEC authors' numerics exactly, including their O(h) grid error at the hinge kinks.</param>
-public sealed record ErmOptions(SaddlePointOptions? Solver = null, ErmQuadrature? Quadrature = null, double BiasTolerance = 1e-14,
+public sealed record ErmSaddlePointOptions(SaddlePointOptions? Solver = null, ErmQuadrature? Quadrature = null, double BiasTolerance = 1e-14,
                                 bool ExactBias = false, QuadratureRule? Rule = null)
 {
     /// <summary>The defaults.</summary>
-    public static ErmOptions Default { get; } = new();
+    public static ErmSaddlePointOptions Default { get; } = new();
     internal SaddlePointOptions SolverOrDefault => Solver ?? SaddlePointOptions.Default;
 }
 
@@ -130,12 +130,12 @@ public sealed class ErmSaddlePoint
     /// <summary>The problem.</summary>
     public ErmProblem Problem { get; }
     /// <summary>The options.</summary>
-    public ErmOptions Options { get; }
+    public ErmSaddlePointOptions Options { get; }
 
-    public ErmSaddlePoint(ErmProblem problem, ErmOptions? options = null)
+    public ErmSaddlePoint(ErmProblem problem, ErmSaddlePointOptions? options = null)
     {
         Problem = problem ?? throw new ArgumentNullException(nameof(problem));
-        Options = options ?? ErmOptions.Default;
+        Options = options ?? ErmSaddlePointOptions.Default;
         _channel = Options.Rule is { } rule ? ErmChannel.WithRule(problem.Loss, rule) : ErmChannel.For(problem.Loss, Options.Quadrature);
     }
 
@@ -144,7 +144,7 @@ public sealed class ErmSaddlePoint
 
     /// <summary>Solves and returns the fixed point; throws <see cref="NonConvergenceException"/> (with the
     /// residual history) if it does not converge.</summary>
-    public static ErmFixedPoint Solve(ErmProblem problem, ErmOptions? options = null, ErmState? initial = null)
+    public static ErmFixedPoint Solve(ErmProblem problem, ErmSaddlePointOptions? options = null, ErmState? initial = null)
     {
         var fp = new ErmSaddlePoint(problem, options).TrySolve(initial);
         if (!fp.Converged)

@@ -42,8 +42,9 @@ public static class LearningCurve
         for (int i = 0; i < points; i++)
         {
             double t = points == 1 ? 0 : (double)i / (points - 1);
-            g[i] = log ? Math.Exp(Math.Log(from) + t * (Math.Log(to) - Math.Log(from))) : from + t * (to - from);
+            g[i] = log ? from * Math.Pow(to / from, t) : from + t * (to - from);
         }
+        g[0] = from;
         if (points > 1) g[^1] = to;
         return g;
     }
@@ -56,7 +57,7 @@ public static class LearningCurve
     /// <param name="warmStart">Start each point from its neighbour's fixed point (default true).</param>
     /// <param name="onPoint">Called after each point (index, fixed point), e.g. for progress.</param>
     public static IReadOnlyList<ErmFixedPoint> Sweep(ErmProblem problem, SweepVariable over, IReadOnlyList<double> values,
-        ErmOptions? options = null, bool warmStart = true, Action<int, ErmFixedPoint>? onPoint = null)
+        ErmSaddlePointOptions? options = null, bool warmStart = true, Action<int, ErmFixedPoint>? onPoint = null)
     {
         ArgumentNullException.ThrowIfNull(problem);
         var result = new List<ErmFixedPoint>(values.Count);
@@ -80,12 +81,12 @@ public static class LearningCurve
 
     /// <summary>Sweep over α at fixed λ.</summary>
     public static IReadOnlyList<ErmFixedPoint> OverAlpha(IMarginLoss loss, IReadOnlyList<double> alphas, double delta, double lambda,
-        double rho = 0.5, ErmOptions? options = null, bool warmStart = true) =>
+        double rho = 0.5, ErmSaddlePointOptions? options = null, bool warmStart = true) =>
         Sweep(new ErmProblem(loss, alphas.Count > 0 ? alphas[0] : 1, delta, lambda, rho), SweepVariable.Alpha, alphas, options, warmStart);
 
     /// <summary>Sweep over λ at fixed α.</summary>
     public static IReadOnlyList<ErmFixedPoint> OverLambda(IMarginLoss loss, double alpha, double delta, IReadOnlyList<double> lambdas,
-        double rho = 0.5, ErmOptions? options = null, bool warmStart = true) =>
+        double rho = 0.5, ErmSaddlePointOptions? options = null, bool warmStart = true) =>
         Sweep(new ErmProblem(loss, alpha, delta, lambdas.Count > 0 ? lambdas[0] : 1, rho), SweepVariable.Lambda, lambdas, options, warmStart);
 
     /// <summary>
@@ -95,7 +96,7 @@ public static class LearningCurve
     /// at the upper bound (λ* → ∞, where ERM reaches ε_BO, SPEC §2.6).
     /// </summary>
     public static OptimalLambda Optimize(IMarginLoss loss, double alpha, double delta, double rho = 0.5,
-        double lambdaMin = 1e-3, double lambdaMax = 1e4, int pointsPerDecade = 8, ErmOptions? options = null)
+        double lambdaMin = 1e-3, double lambdaMax = 1e4, int pointsPerDecade = 8, ErmSaddlePointOptions? options = null)
     {
         Guard.Positive(lambdaMin, "lambda-min");
         Guard.Positive(lambdaMax, "lambda-max");

@@ -74,7 +74,7 @@ public class ErmSaddlePointTests
         // The SPEC's hinge numbers were computed on the 24 001-point trapezoid grid: with that rule we reproduce them to 1e−4
         // On the grid the map is piecewise constant in the state (kinks jump across nodes), so the iteration may cycle at
         // the grid's resolution (SPEC §4.1 notes this at λ ≈ 1); we accept a final residual below 1e−3 here.
-        var opts = new ErmOptions(new SaddlePointOptions(Damping: 0.5, Tolerance: 1e-9, MaxIterations: 3000, AndersonDepth: 0), Rule: GaussianMeasure.Trapezoid());
+        var opts = new ErmSaddlePointOptions(new SaddlePointOptions(Damping: 0.5, Tolerance: 1e-9, MaxIterations: 3000, AndersonDepth: 0), Rule: GaussianMeasure.Trapezoid());
         var fp = new ErmSaddlePoint(new ErmProblem(HingeLoss.Instance, 2, 1, lambda), opts).TrySolve();
         Assert.True(fp.Converged || fp.ResidualHistory[^1] < 1e-3, $"residual {fp.ResidualHistory[^1]}");
         Near(eg, fp.TestError, "eps_g");
