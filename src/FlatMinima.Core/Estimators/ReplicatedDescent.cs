@@ -18,10 +18,12 @@ namespace FlatMinima.Estimators;
 /// <param name="LearnBias">If true [true], the bias is a descended parameter; otherwise it stays 0.</param>
 /// <param name="Seed">Seed of the initial conditions (replica a uses stream a) and of the noise [0].</param>
 /// <param name="HistoryEvery">Record a history row every k ≥ 1 steps [20].</param>
+/// <param name="Threads">Replicas evaluated in parallel, ≥ 1, or 0 for the processor count [0]; results do not depend on it.</param>
 public sealed record ReplicatedOptions(int Replicas = 3, int Steps = 600, double LearningRate = 0.05, double Momentum = 0.9,
     double Temperature = 0, CouplingSchedule? Coupling = null, bool ExplicitCenter = false, bool LearnBias = true,
-    long Seed = 0, int HistoryEvery = 20)
+    long Seed = 0, int HistoryEvery = 20, int Threads = 0)
 {
+    public int Threads { get; init; } = Threads == 0 ? Environment.ProcessorCount : Guard.AtLeast(Threads, 1, "threads");
     public int Replicas { get; init; } = Guard.AtLeast(Replicas, 1, "replicas");
     public int Steps { get; init; } = Guard.AtLeast(Steps, 1, "steps");
     public double LearningRate { get; init; } = Guard.Positive(LearningRate, "lr");
@@ -50,8 +52,11 @@ public static class ReplicatedDescent
         var w = new double[y][]; var b = new double[y]; var vw = new double[y][]; var vb = new double[y];
         var f = new double[y];
         for (int a = 0; a < y; a++) { w[a] = Param.RandomW(n, Rng.ForStream(o.Seed, a), objective.InitialScale); vw[a] = new double[n]; }
-        var noise = Rng.ForStream(o.Seed, 1_000_003);
-        var g = new double[n];
+        var noise = Enumerable.Range(0, y).Select(a => Rng.ForStream(o.Seed, 1_000_003 + a)).ToArray();
+        var grads = Enumerable.Range(0, y).Select(_ => new double[n]).ToArray();
+        var g = grads[0];
+        var dist = new double[y];
+        var po = new ParallelOptions { MaxDegreeOfParallelism = o.Threads };
         var c = new double[n]; double cb = 0;
         long evals = 0;
         void CenterOfMass(double[] dest, out double db)
@@ -77,28 +82,32 @@ public static class ReplicatedDescent
         {
             double gamma = o.Coupling.At(t, o.Steps, gamma0);
             if (!o.ExplicitCenter) CenterOfMass(c, out cb);
-            double fmean = 0, dmean = 0;
-            for (int a = 0; a < y; a++)
+            // Replicas are updated in parallel: each reads only the centre and its own state, and draws from its own
+            // noise stream, so the result does not depend on the number of threads.
+            Parallel.For(0, y, po, a =>
             {
-                f[a] = objective.Evaluate(w[a], b[a], g, out double gb); evals++;
-                fmean += f[a] / y; dmean += Param.Distance2(w[a], c) / y;
+                var ga = grads[a];
+                f[a] = objective.Evaluate(w[a], b[a], ga, out double gb);
+                dist[a] = Param.Distance2(w[a], c);
                 var wa = w[a]; var va = vw[a];
                 for (int j = 0; j < n; j++)
                 {
-                    double grad = kObj * g[j] + (y > 1 ? gamma * (wa[j] - c[j]) : 0);
+                    double grad = kObj * ga[j] + (y > 1 ? gamma * (wa[j] - c[j]) : 0);
                     va[j] = mom * va[j] - eta * grad;
                     wa[j] += va[j];
-                    if (sqrtNoiseW > 0) wa[j] += sqrtNoiseW * noise.NextGaussian();
+                    if (sqrtNoiseW > 0) wa[j] += sqrtNoiseW * noise[a].NextGaussian();
                 }
                 if (o.LearnBias)
                 {
                     double grad = gb / curv + (y > 1 ? gamma * (b[a] - cb) : 0);
                     vb[a] = mom * vb[a] - eta * grad;
                     b[a] += vb[a];
-                    if (sqrtNoiseB > 0) b[a] += sqrtNoiseB * noise.NextGaussian();
+                    if (sqrtNoiseB > 0) b[a] += sqrtNoiseB * noise[a].NextGaussian();
                 }
                 if (objective.ScaleInvariant) Param.Normalise(wa, ref b[a]);
-            }
+            });
+            evals += y;
+            double fmean = f.Average(), dmean = dist.Average();
             if (o.ExplicitCenter)
             {
                 // Explicit centre: gradient step on (γ/2N) Σ_a ‖w^a − w̃‖², clipped so it never overshoots the mean.

@@ -31,13 +31,12 @@ public interface IFlatnessObjective
 /// The norm-independent, noise-smoothed error-counting objective of SPEC §3.4 / §6.4: the exact local energy (LE1)
 /// E_σ(w, b) = (1/P) Σ_μ H(t_μ), t_μ = u^μ/(σ s_μ), bias not perturbed, with its analytic gradient
 /// ∇_w E_σ = −(1/P) Σ_μ φ(t_μ) (1/σ)[y^μ x^μ/(√N s_μ) − u^μ (w ⊙ x^μ ⊙ x^μ)/(N s_μ³)], ∂_b E_σ = −(1/P) Σ φ(t_μ) y^μ/(σ s_μ).
-/// One evaluation costs four P×N matrix–vector products (the squared inputs are cached once).
+/// One evaluation reads X twice (fused kernels: margins and noise scales in one pass, both gradient terms in the other).
+/// Thread-safe: concurrent evaluations (one per replica) share nothing mutable.
 /// </summary>
 public sealed class SmoothedErrorObjective : IFlatnessObjective
 {
     private readonly MixtureSample _s;
-    private readonly double[] _x2;
-    private readonly double[] _h, _s2, _c1, _c2, _w2, _tmp;
 
     /// <summary>Smoothing scale σ &gt; 0 (the flatness scale).</summary>
     public double Sigma { get; }
@@ -54,35 +53,30 @@ public sealed class SmoothedErrorObjective : IFlatnessObjective
     {
         _s = sample ?? throw new ArgumentNullException(nameof(sample));
         Sigma = Guard.Positive(sigma, "sigma");
-        _x2 = new double[sample.X.Length];
-        for (int i = 0; i < _x2.Length; i++) _x2[i] = sample.X[i] * sample.X[i];
-        _h = new double[sample.P]; _s2 = new double[sample.P]; _c1 = new double[sample.P]; _c2 = new double[sample.P];
-        _w2 = new double[sample.N]; _tmp = new double[sample.N];
     }
 
     public double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB)
     {
         int n = _s.N, p = _s.P;
         double sqrtN = Math.Sqrt(n), sigma = Sigma;
-        for (int j = 0; j < n; j++) _w2[j] = w[j] * w[j];
-        Kernels.MatVec(_s.X, p, n, w, _h);
-        Kernels.MatVec(_x2, p, n, _w2, _s2);
+        var w2 = new double[n]; var tmp = new double[n];
+        for (int j = 0; j < n; j++) w2[j] = w[j] * w[j];
+        gradW.Clear();
         double e = 0, gb = 0;
         for (int mu = 0; mu < p; mu++)
         {
-            double y = _s.Y[mu], u = y * (_h[mu] / sqrtN + b);
-            double s = Math.Sqrt(_s2[mu] / n);
-            if (s == 0) { e += u < 0 ? 1 : (u == 0 ? 0.5 : 0); _c1[mu] = _c2[mu] = 0; continue; }
+            var row = _s.Row(mu);
+            FusedKernels.DotAndSquare(row, w, w2, out double h, out double s2);
+            double y = _s.Y[mu], u = y * (h / sqrtN + b);
+            double s = Math.Sqrt(s2 / n);
+            if (s == 0) { e += u < 0 ? 1 : (u == 0 ? 0.5 : 0); continue; }
             double t = u / (sigma * s);
             e += Gaussian.H(t);
             double ph = Gaussian.Pdf(t) / (p * sigma * s);
-            _c1[mu] = -ph * y / sqrtN;
-            _c2[mu] = ph * u / (n * s * s);
             gb -= ph * y;
+            if (ph != 0) FusedKernels.Accumulate(row, -ph * y / sqrtN, ph * u / (n * s * s), gradW, tmp);
         }
-        Kernels.MatTVec(_s.X, p, n, _c1, gradW);
-        Kernels.MatTVec(_x2, p, n, _c2, _tmp);
-        for (int j = 0; j < n; j++) gradW[j] += w[j] * _tmp[j];
+        for (int j = 0; j < n; j++) gradW[j] += w[j] * tmp[j];
         gradB = gb;
         return e / p;
     }
@@ -92,14 +86,14 @@ public sealed class SmoothedErrorObjective : IFlatnessObjective
 /// The differentiable loss smoothed by multiplicative weight noise: the "local energy" of the loss,
 /// L_σ(w, b) = (1/P) [ Σ_μ E_ζ ℓ(u^μ(w ⊙ (1 + σζ), b)) + (λ/2)‖w‖² ] = (1/P) [ Σ_μ E_t ℓ(u^μ + σ s_μ t) + (λ/2)‖w‖² ],
 /// t ~ N(0,1), s_μ as in (LE1). Square loss in closed form (½(1−u)² + ½σ²s_μ²: an input-dependent ridge of strength
-/// σ² Σ_μ (x_j^μ)²/N on w_j); other smooth losses by Gauss–Hermite quadrature (default 32 nodes), with the s-derivative
+/// σ² Σ_μ (x_j^μ)²/N on w_j); other smooth losses by Gauss–Hermite quadrature (default 16 nodes), with the s-derivative
 /// through Stein's identity E[t ℓ'(u + σst)] = σ s E[ℓ''(u + σst)]. Not scale invariant: the norm is free.
 /// </summary>
 public sealed class SmoothedLossObjective : IFlatnessObjective
 {
     private readonly MixtureSample _s;
     private readonly IMarginLoss _loss;
-    private readonly double[] _x2, _h, _s2, _c1, _c2, _w2, _tmp, _gx, _gw;
+    private readonly double[] _gx, _gw;
     private readonly bool _square;
 
     /// <summary>Noise scale σ ≥ 0 (σ = 0: plain ERM objective).</summary>
@@ -119,8 +113,8 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
     /// <param name="loss">A smooth loss (square, logistic); a loss with kinks is rejected when σ &gt; 0.</param>
     /// <param name="sigma">Multiplicative-noise scale σ ≥ 0.</param>
     /// <param name="lambda">Ridge λ ≥ 0 (default 0).</param>
-    /// <param name="hermiteOrder">Gauss–Hermite nodes for non-square losses, ≥ 2 (default 32).</param>
-    public SmoothedLossObjective(MixtureSample sample, IMarginLoss loss, double sigma, double lambda = 0, int hermiteOrder = 32)
+    /// <param name="hermiteOrder">Gauss–Hermite nodes for non-square losses, ≥ 2 (default 16).</param>
+    public SmoothedLossObjective(MixtureSample sample, IMarginLoss loss, double sigma, double lambda = 0, int hermiteOrder = 16)
     {
         _s = sample ?? throw new ArgumentNullException(nameof(sample));
         _loss = loss ?? throw new ArgumentNullException(nameof(loss));
@@ -131,13 +125,9 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
             throw new ArgumentOutOfRangeException("loss", loss.Name, $"loss must be smooth (square or logistic) for the smoothed objective (got {loss.Name}).");
         _square = loss is SquareLoss;
         (_gx, _gw) = Quadrature.GaussHermite(hermiteOrder);
-        _x2 = new double[sample.X.Length];
-        for (int i = 0; i < _x2.Length; i++) _x2[i] = sample.X[i] * sample.X[i];
-        _h = new double[sample.P]; _s2 = new double[sample.P]; _c1 = new double[sample.P]; _c2 = new double[sample.P];
-        _w2 = new double[sample.N]; _tmp = new double[sample.N];
         double dhat = 0;
-        foreach (var v in _x2) dhat += v;
-        dhat /= _x2.Length;
+        foreach (var v in sample.X) dhat += v * v;
+        dhat /= sample.X.Length;
         double l2 = _square ? 1 : (loss is LogisticLoss ? 0.25 : 1);
         InitialScale = 1 / Math.Sqrt(1 + sigma * sigma * dhat);
         Curvature = l2 * (dhat * Math.Pow(1 + Math.Sqrt((double)sample.N / sample.P), 2) + 1 + sigma * sigma * dhat) + lambda * sample.N / sample.P;
@@ -147,19 +137,21 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
     {
         int n = _s.N, p = _s.P;
         double sqrtN = Math.Sqrt(n), sigma = Sigma, s2sig = sigma * sigma;
-        for (int j = 0; j < n; j++) _w2[j] = w[j] * w[j];
-        Kernels.MatVec(_s.X, p, n, w, _h);
-        if (sigma > 0) Kernels.MatVec(_x2, p, n, _w2, _s2);
+        var w2 = new double[n]; var tmp = new double[n];
+        for (int j = 0; j < n; j++) w2[j] = w[j] * w[j];
+        gradW.Clear();
         double total = 0, gb = 0;
         for (int mu = 0; mu < p; mu++)
         {
-            double y = _s.Y[mu], u = y * (_h[mu] / sqrtN + b);
+            var row = _s.Row(mu);
+            FusedKernels.DotAndSquare(row, w, w2, out double h, out double s2raw);
+            double y = _s.Y[mu], u = y * (h / sqrtN + b);
             double value, d1, d2; // E ℓ, E ℓ', E ℓ''
             if (sigma == 0) { value = _loss.Value(u); d1 = _loss.Derivative(u); d2 = 0; }
-            else if (_square) { double s2 = _s2[mu] / n; value = 0.5 * (1 - u) * (1 - u) + 0.5 * s2sig * s2; d1 = u - 1; d2 = 1; }
+            else if (_square) { value = 0.5 * (1 - u) * (1 - u) + 0.5 * s2sig * s2raw / n; d1 = u - 1; d2 = 1; }
             else
             {
-                double sd = sigma * Math.Sqrt(_s2[mu] / n);
+                double sd = sigma * Math.Sqrt(s2raw / n);
                 value = d1 = d2 = 0;
                 for (int k = 0; k < _gx.Length; k++)
                 {
@@ -168,16 +160,10 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
                 }
             }
             total += value;
-            _c1[mu] = d1 * y / (sqrtN * p);
-            _c2[mu] = s2sig * d2 / (n * p);
             gb += d1 * y / p;
+            FusedKernels.Accumulate(row, d1 * y / (sqrtN * p), s2sig * d2 / (n * p), gradW, tmp);
         }
-        Kernels.MatTVec(_s.X, p, n, _c1, gradW);
-        if (sigma > 0)
-        {
-            Kernels.MatTVec(_x2, p, n, _c2, _tmp);
-            for (int j = 0; j < n; j++) gradW[j] += w[j] * _tmp[j];
-        }
+        if (sigma > 0) for (int j = 0; j < n; j++) gradW[j] += w[j] * tmp[j];
         if (Lambda > 0) Kernels.Axpy(Lambda / p, w, gradW);
         gradB = gb;
         return (total + 0.5 * Lambda * Kernels.Norm2(w)) / p;
