@@ -66,7 +66,7 @@ public sealed class LocalEnergyCommand : ICommand
                 var fp = ErmSaddlePoint.Solve(new ErmProblem(Losses.MarginLosses.Parse(est), alpha, delta, lambda!.Value, rho));
                 le = LocalEnergy.ErmTheory(fp, sig);
                 result["test_error"] = fp.TestError;
-                result["cosine_bo"] = fp.Cosine / Math.Sqrt(alpha / (alpha + delta));
+                result["cosine_bo"] = HebbianOverlap.ErmCosine(fp);
                 result["m"] = fp.M; result["q"] = fp.Q; result["bias"] = fp.Bias;
             }
         }

@@ -86,6 +86,26 @@ public class LocalEnergyTests
         for (int k = 0; k < sig.Length; k++) Assert.Equal(theory[k], mean[k], 0.01);
     }
 
+    [Theory]
+    [InlineData("square", 1.0, 0.5)]
+    [InlineData("logistic", 0.1, 0.25)]
+    public void ErmCosineWithBayesOptimalMatchesFiniteN(string loss, double lambda, double rho)
+    {
+        // cos(w_ERM, Σ y x) from the fixed point's margin law against exact ERM at N = 800 (mean of 2 data sets, ±0.01).
+        var l = MarginLosses.Parse(loss);
+        double theory = HebbianOverlap.ErmCosine(FlatMinima.Replica.ErmSaddlePoint.Solve(new FlatMinima.Replica.ErmProblem(l, 2, 1, lambda, rho)));
+        double sim = 0;
+        for (int seed = 0; seed < 2; seed++)
+        {
+            var sample = MixtureSample.Sample(new MixtureSpec(2, 1, rho, 800, 30 + seed));
+            var w = FlatMinima.Estimators.Erm.Fit(sample, l, lambda).Classifier.W;
+            var h = sample.Hebbian();
+            sim += Kernels.Dot(w, h) / Math.Sqrt(Kernels.Norm2(w) * Kernels.Norm2(h)) / 2;
+        }
+        Assert.Equal(theory, sim, 0.01);
+        Assert.Equal(1.0, HebbianOverlap.ErmCosine(FlatMinima.Replica.ErmSaddlePoint.Solve(new FlatMinima.Replica.ErmProblem(SquareLoss.Instance, 2, 1, 1e4))), 1e-3);
+    }
+
     [Fact]
     public void ErmTheoryMatchesSquareLossClosedForm()
     {
