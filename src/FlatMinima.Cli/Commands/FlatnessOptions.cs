@@ -24,7 +24,8 @@ internal static class FlatnessOptions
         "  --gamma-max G    final coupling (default 10)\n" +
         "  --inner-steps L  Entropy-SGD inner Langevin steps (default 20)\n" +
         "  --inner-lr ETA   Entropy-SGD inner learning rate (default 0.05)\n" +
-        "  --ema A          Entropy-SGD weight on the old mean (default 0.75)\n";
+        "  --ema A          Entropy-SGD weight on the old mean (default 0.75)\n" +
+        "  --batch-size B   minibatch per replica step / inner step (SGD); 0 = full batch (default 0)\n";
 
     /// <summary>Reads the max-flatness options at flatness scale σ (the σ is set per run by the caller).</summary>
     public static MaxFlatnessOptions MaxFlat(Args a)
@@ -46,7 +47,7 @@ internal static class FlatnessOptions
         if (method == MaxFlatnessMethod.Replicated)
         {
             rep = new ReplicatedOptions(a.Int("replicas", 3), a.Int("steps", 600), a.Double("lr", 0.05), a.Double("momentum", 0.9),
-                a.Double("temperature", 0), new CouplingSchedule(shape, gamma0, gmax), Seed: seed);
+                a.Double("temperature", 0), new CouplingSchedule(shape, gamma0, gmax), Seed: seed, BatchSize: a.Int("batch-size", 0));
             ent = new EntropicOptions();
             foreach (var o in new[] { "inner-steps", "inner-lr", "ema" })
                 if (a.Has(o)) throw new UsageException($"--{o} applies to --method entropic.");
@@ -55,7 +56,7 @@ internal static class FlatnessOptions
         {
             ent = new EntropicOptions(a.Int("steps", 60), a.Int("inner-steps", 20), a.Double("inner-lr", 0.05), a.Double("lr", 1),
                 a.Double("temperature", 0), a.Double("ema", 0.75), OuterMomentum: a.Double("momentum", 0),
-                Coupling: new CouplingSchedule(shape, gamma0 ?? 0.3, gmax), Seed: seed);
+                Coupling: new CouplingSchedule(shape, gamma0 ?? 0.3, gmax), Seed: seed, BatchSize: a.Int("batch-size", 0));
             rep = new ReplicatedOptions();
             if (a.Has("replicas")) throw new UsageException("--replicas applies to --method replicated.");
         }

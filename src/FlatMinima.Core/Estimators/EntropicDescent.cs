@@ -24,10 +24,12 @@ namespace FlatMinima.Estimators;
 /// <param name="LearnBias">If true [true] the bias is descended; otherwise it stays 0.</param>
 /// <param name="Seed">Seed of the initial condition and the Langevin noise [0].</param>
 /// <param name="HistoryEvery">History row every k outer steps [5].</param>
+/// <param name="BatchSize">Minibatch size of each inner step (SGLD), or 0 for full batch [0].</param>
 public sealed record EntropicOptions(int Steps = 60, int InnerSteps = 20, double InnerLearningRate = 0.05, double OuterLearningRate = 1,
     double Temperature = 0, double EmaWeight = 0.75, bool ScaleOuterByGamma = true, double OuterMomentum = 0, double InnerMomentum = 0.9,
-    CouplingSchedule? Coupling = null, bool LearnBias = true, long Seed = 0, int HistoryEvery = 5)
+    CouplingSchedule? Coupling = null, bool LearnBias = true, long Seed = 0, int HistoryEvery = 5, int BatchSize = 0)
 {
+    public int BatchSize { get; init; } = Guard.AtLeast(BatchSize, 0, "batch-size");
     public int Steps { get; init; } = Guard.AtLeast(Steps, 1, "steps");
     public int InnerSteps { get; init; } = Guard.AtLeast(InnerSteps, 1, "inner-steps");
     public double InnerLearningRate { get; init; } = Guard.Positive(InnerLearningRate, "inner-lr");
@@ -64,6 +66,7 @@ public static class EntropicDescent
         var vout = new double[n]; double voutb = 0;
         var g = new double[n];
         var noise = Rng.ForStream(o.Seed, 1_000_003);
+        var batcher = new Minibatch(objective, o.BatchSize, Rng.ForStream(o.Seed, 2_000_003));
         double eta = o.InnerLearningRate, a = o.EmaWeight, im = o.InnerMomentum;
         double nw = Math.Sqrt(2 * eta * o.Temperature * n), nb = Math.Sqrt(2 * eta * o.Temperature);
         double curv = objective.Curvature, kObj = n / curv;
@@ -78,7 +81,7 @@ public static class EntropicDescent
             double gamma = double.IsNaN(gamma0) ? 0 : o.Coupling.At(t, o.Steps, gamma0);
             for (int l = 0; l < o.InnerSteps; l++)
             {
-                lastF = objective.Evaluate(wp, bp, g, out double gb); evals++;
+                lastF = objective.Evaluate(wp, bp, g, out double gb, batcher.Next()); evals++;
                 for (int j = 0; j < n; j++)
                 {
                     vin[j] = im * vin[j] - eta * (kObj * g[j] + gamma * (wp[j] - w[j]));

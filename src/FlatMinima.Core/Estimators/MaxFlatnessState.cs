@@ -21,6 +21,33 @@ public readonly record struct FlatnessStep(int Step, double Gamma, double Center
 public sealed record MaxFlatnessResult(LinearClassifier Classifier, double Objective, int Steps, long GradientEvaluations,
     double Gamma0, IReadOnlyList<FlatnessStep> History);
 
+/// <summary>Draws minibatches of training-sample indices without replacement (partial Fisher–Yates); size 0 = full batch.</summary>
+internal sealed class Minibatch
+{
+    private readonly int[] _idx;
+    private readonly int _size;
+    private readonly Rng _rng;
+
+    public Minibatch(IFlatnessObjective objective, int size, Rng rng)
+    {
+        int p = objective is SmoothedErrorObjective e ? e.P : objective is SmoothedLossObjective l ? l.P : 0;
+        _size = size > 0 && p > 0 && size < p ? size : 0;
+        _idx = Enumerable.Range(0, p).ToArray();
+        _rng = rng;
+    }
+
+    public ReadOnlySpan<int> Next()
+    {
+        if (_size == 0) return default;
+        for (int i = 0; i < _size; i++)
+        {
+            int j = i + (int)(_rng.NextDouble() * (_idx.Length - i));
+            (_idx[i], _idx[j]) = (_idx[j], _idx[i]);
+        }
+        return _idx.AsSpan(0, _size);
+    }
+}
+
 internal static class Param
 {
     /// <summary>Random start: a uniformly random direction with ‖w‖² = N·scale², b = 0.</summary>

@@ -19,10 +19,13 @@ namespace FlatMinima.Estimators;
 /// <param name="Seed">Seed of the initial conditions (replica a uses stream a) and of the noise [0].</param>
 /// <param name="HistoryEvery">Record a history row every k ≥ 1 steps [20].</param>
 /// <param name="Threads">Replicas evaluated in parallel, ≥ 1, or 0 for the processor count [0]; results do not depend on it.</param>
+/// <param name="BatchSize">Minibatch size per replica and step (SGD; each replica draws its own minibatch without replacement
+/// from its own stream), or 0 for full-batch gradient descent [0].</param>
 public sealed record ReplicatedOptions(int Replicas = 3, int Steps = 600, double LearningRate = 0.05, double Momentum = 0.9,
     double Temperature = 0, CouplingSchedule? Coupling = null, bool ExplicitCenter = false, bool LearnBias = true,
-    long Seed = 0, int HistoryEvery = 20, int Threads = 0)
+    long Seed = 0, int HistoryEvery = 20, int Threads = 0, int BatchSize = 0)
 {
+    public int BatchSize { get; init; } = Guard.AtLeast(BatchSize, 0, "batch-size");
     public int Threads { get; init; } = Threads == 0 ? Environment.ProcessorCount : Guard.AtLeast(Threads, 1, "threads");
     public int Replicas { get; init; } = Guard.AtLeast(Replicas, 1, "replicas");
     public int Steps { get; init; } = Guard.AtLeast(Steps, 1, "steps");
@@ -57,6 +60,7 @@ public static class ReplicatedDescent
         var g = grads[0];
         var dist = new double[y];
         var po = new ParallelOptions { MaxDegreeOfParallelism = o.Threads };
+        var batcher = Enumerable.Range(0, y).Select(a => new Minibatch(objective, o.BatchSize, Rng.ForStream(o.Seed, 2_000_003 + a))).ToArray();
         var c = new double[n]; double cb = 0;
         long evals = 0;
         void CenterOfMass(double[] dest, out double db)
@@ -87,7 +91,7 @@ public static class ReplicatedDescent
             Parallel.For(0, y, po, a =>
             {
                 var ga = grads[a];
-                f[a] = objective.Evaluate(w[a], b[a], ga, out double gb);
+                f[a] = objective.Evaluate(w[a], b[a], ga, out double gb, batcher[a].Next());
                 dist[a] = Param.Distance2(w[a], c);
                 var wa = w[a]; var va = vw[a];
                 for (int j = 0; j < n; j++)

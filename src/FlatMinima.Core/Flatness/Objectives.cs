@@ -25,6 +25,9 @@ public interface IFlatnessObjective
     double InitialScale => 1;
     /// <summary>Value at (w, b); writes ∇_w into <paramref name="gradW"/> and returns ∂_b in <paramref name="gradB"/>.</summary>
     double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB);
+    /// <summary>Minibatch estimate: the per-sample average over the training samples <paramref name="rows"/> only (an
+    /// unbiased estimate of <see cref="Evaluate(ReadOnlySpan{double}, double, Span{double}, out double)"/>); empty = all.</summary>
+    double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB, ReadOnlySpan<int> rows);
 }
 
 /// <summary>
@@ -41,6 +44,8 @@ public sealed class SmoothedErrorObjective : IFlatnessObjective
     /// <summary>Smoothing scale σ &gt; 0 (the flatness scale).</summary>
     public double Sigma { get; }
     public int N => _s.N;
+    /// <summary>Number of training samples P.</summary>
+    public int P => _s.P;
     public bool ScaleInvariant => true;
     public string Name => "classifier";
     /// <summary>min(1, 1/σ): at large σ, E_σ ≈ ½ − ⟨u/s⟩/(σ√(2π)) has gradients and curvature ∝ 1/σ, so the descents take
@@ -55,16 +60,19 @@ public sealed class SmoothedErrorObjective : IFlatnessObjective
         Sigma = Guard.Positive(sigma, "sigma");
     }
 
-    public double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB)
+    public double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB) => Evaluate(w, b, gradW, out gradB, default);
+
+    public double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB, ReadOnlySpan<int> rows)
     {
-        int n = _s.N, p = _s.P;
+        int n = _s.N, p = rows.IsEmpty ? _s.P : rows.Length;
         double sqrtN = Math.Sqrt(n), sigma = Sigma;
         var w2 = new double[n]; var tmp = new double[n];
         for (int j = 0; j < n; j++) w2[j] = w[j] * w[j];
         gradW.Clear();
         double e = 0, gb = 0;
-        for (int mu = 0; mu < p; mu++)
+        for (int k = 0; k < p; k++)
         {
+            int mu = rows.IsEmpty ? k : rows[k];
             var row = _s.Row(mu);
             FusedKernels.DotAndSquare(row, w, w2, out double h, out double s2);
             double y = _s.Y[mu], u = y * (h / sqrtN + b);
@@ -101,6 +109,8 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
     /// <summary>Ridge λ ≥ 0 in the SPEC convention Σ ℓ + (λ/2)‖w‖² (divided by P here).</summary>
     public double Lambda { get; }
     public int N => _s.N;
+    /// <summary>Number of training samples P.</summary>
+    public int P => _s.P;
     public bool ScaleInvariant => false;
     public string Name => "loss:" + _loss.Name;
     /// <summary>ℓ''max [Δ̂(1 + √(N/P))² + 1 + σ²Δ̂] + λN/P with Δ̂ the mean squared input: the data term's Marchenko–Pastur
@@ -133,16 +143,19 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
         Curvature = l2 * (dhat * Math.Pow(1 + Math.Sqrt((double)sample.N / sample.P), 2) + 1 + sigma * sigma * dhat) + lambda * sample.N / sample.P;
     }
 
-    public double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB)
+    public double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB) => Evaluate(w, b, gradW, out gradB, default);
+
+    public double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB, ReadOnlySpan<int> rows)
     {
-        int n = _s.N, p = _s.P;
+        int n = _s.N, p = rows.IsEmpty ? _s.P : rows.Length, pAll = _s.P;
         double sqrtN = Math.Sqrt(n), sigma = Sigma, s2sig = sigma * sigma;
         var w2 = new double[n]; var tmp = new double[n];
         for (int j = 0; j < n; j++) w2[j] = w[j] * w[j];
         gradW.Clear();
         double total = 0, gb = 0;
-        for (int mu = 0; mu < p; mu++)
+        for (int k = 0; k < p; k++)
         {
+            int mu = rows.IsEmpty ? k : rows[k];
             var row = _s.Row(mu);
             FusedKernels.DotAndSquare(row, w, w2, out double h, out double s2raw);
             double y = _s.Y[mu], u = y * (h / sqrtN + b);
@@ -153,10 +166,10 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
             {
                 double sd = sigma * Math.Sqrt(s2raw / n);
                 value = d1 = d2 = 0;
-                for (int k = 0; k < _gx.Length; k++)
+                for (int q = 0; q < _gx.Length; q++)
                 {
-                    double z = u + sd * _gx[k];
-                    value += _gw[k] * _loss.Value(z); d1 += _gw[k] * _loss.Derivative(z); d2 += _gw[k] * _loss.SecondDerivative(z);
+                    double z = u + sd * _gx[q];
+                    value += _gw[q] * _loss.Value(z); d1 += _gw[q] * _loss.Derivative(z); d2 += _gw[q] * _loss.SecondDerivative(z);
                 }
             }
             total += value;
@@ -164,8 +177,8 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
             FusedKernels.Accumulate(row, d1 * y / (sqrtN * p), s2sig * d2 / (n * p), gradW, tmp);
         }
         if (sigma > 0) for (int j = 0; j < n; j++) gradW[j] += w[j] * tmp[j];
-        if (Lambda > 0) Kernels.Axpy(Lambda / p, w, gradW);
+        if (Lambda > 0) Kernels.Axpy(Lambda / pAll, w, gradW);
         gradB = gb;
-        return (total + 0.5 * Lambda * Kernels.Norm2(w)) / p;
+        return total / p + 0.5 * Lambda * Kernels.Norm2(w) / pAll;
     }
 }

@@ -90,6 +90,35 @@ public class ObjectiveTests
     }
 
     [Fact]
+    public void MinibatchesAreUnbiasedPiecesOfTheFullObjective()
+    {
+        // The mean of the minibatch values (and gradients) over a partition into equal halves is the full value.
+        int p = Small.P, half = p / 2;
+        Assert.Equal(0, p % 2);
+        var rowsA = Enumerable.Range(0, half).ToArray();
+        var rowsB = Enumerable.Range(half, half).ToArray();
+        foreach (IFlatnessObjective obj in new IFlatnessObjective[]
+                 { new SmoothedErrorObjective(Small, 0.7), new SmoothedLossObjective(Small, LogisticLoss.Instance, 0.5, 0.3) })
+        {
+            var (w, b) = Point(Small.N, 8);
+            var g = new double[Small.N]; var ga = new double[Small.N]; var gbv = new double[Small.N];
+            double f = obj.Evaluate(w, b, g, out double gb);
+            double fa = obj.Evaluate(w, b, ga, out double gba, rowsA), fb = obj.Evaluate(w, b, gbv, out double gbb, rowsB);
+            Assert.Equal(f, 0.5 * (fa + fb), 1e-12);
+            Assert.Equal(gb, 0.5 * (gba + gbb), 1e-12);
+            for (int j = 0; j < Small.N; j++) Assert.Equal(g[j], 0.5 * (ga[j] + gbv[j]), 1e-12);
+        }
+    }
+
+    [Fact]
+    public void ReplicatedSgdWithMinibatchesStillReachesTheBoDirection()
+    {
+        var data = MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, 200, 2));
+        var fit = MaxFlatness.Fit(data, new MaxFlatnessOptions(Sigma: 30, Replicated: new ReplicatedOptions(BatchSize: 100)));
+        Assert.True(fit.CosineBo > 0.98, $"cos = {fit.CosineBo}");
+    }
+
+    [Fact]
     public void CouplingSchedulesHitBothEnds()
     {
         foreach (var shape in new[] { CouplingShape.Exponential, CouplingShape.Linear, CouplingShape.Cosine })
