@@ -21,6 +21,18 @@ public class LocalEnergyTests
     }
 
     [Fact]
+    public void BayesOptimalTheoryUnbalancedReproducesSpecTable62Check()
+    {
+        // SPEC §6.2 simulation-check table, theory column, ρ = ¼ (4 digits): σ = 0, 0.5, 1, 2.
+        var e = LocalEnergy.BayesOptimalTheory(2, 1, 0.25, [0, 0.5, 1, 2]);
+        double[] expected = [0.0943, 0.1113, 0.1544, 0.2492];
+        for (int k = 0; k < 4; k++) Assert.Equal(expected[k], e[k], 6e-5);
+        var balanced = LocalEnergy.BayesOptimalTheory(2, 1, 0.5, [0, 0.5, 1, 2]);
+        double[] expectedBalanced = [0.1103, 0.1367, 0.1932, 0.2919];
+        for (int k = 0; k < 4; k++) Assert.Equal(expectedBalanced[k], balanced[k], 6e-5);
+    }
+
+    [Fact]
     public void BayesOptimalTheoryBalancedClosedForm()
     {
         // E_σ^BO = H(√((α+Δ)/(αΔ))/√(1+σ²)) when ρ = ½ (SPEC LE2).
