@@ -71,6 +71,37 @@ public class LocalEntropyTests
     }
 
     [Fact]
+    public void LogisticLossMatchesBruteForceIntegrationInTwoDimensions()
+    {
+        // MALA on a non-Gaussian smooth target: N = 2, logistic loss + ridge, ψ(γ) by a 2-D grid.
+        var s = MixtureSample.Sample(new MixtureSpec(3, 1, 0.5, 2, 6));
+        var w0 = new[] { 0.6, -0.4 };
+        double b = 0.1, beta = 1, lam = 0.2;
+        double Psi(double g)
+        {
+            double sd = 1 / Math.Sqrt(beta * g), lim = 8 * sd;
+            int k = 401; double h = 2 * lim / (k - 1), z = 0;
+            var w = new double[2];
+            for (int i = 0; i < k; i++)
+                for (int j = 0; j < k; j++)
+                {
+                    w[0] = w0[0] - lim + i * h; w[1] = w0[1] - lim + j * h;
+                    double l = s.P * s.TrainLoss(LogisticLoss.Instance, w, b) + 0.5 * lam * (w[0] * w[0] + w[1] * w[1]);
+                    double da = (w[0] - w0[0]) / sd, db = (w[1] - w0[1]) / sd;
+                    z += h * h * Math.Exp(-beta * l - 0.5 * (da * da + db * db)) / (2 * Math.PI * sd * sd);
+                }
+            return Math.Log(z) / 2;
+        }
+        var res = LocalEntropy.Estimate(s, w0, b, LogisticLoss.Instance, lam, new LocalEntropyOptions(Beta: beta, Chains: 8, Sweeps: 3000, BurnIn: 300));
+        foreach (int k in new[] { 0, 4, 8 })
+        {
+            double exact = Psi(res.Gammas[k]);
+            Assert.True(Math.Abs(res.Profile[k] - exact) < 4 * res.ProfileStdError[k] + 0.005,
+                $"γ={res.Gammas[k]}: {res.Profile[k]} ± {res.ProfileStdError[k]} vs exact {exact}");
+        }
+    }
+
+    [Fact]
     public void OptionsValidateTheGammaGrid()
     {
         Assert.Equal("gamma", Assert.Throws<ArgumentOutOfRangeException>(() => new LocalEntropyOptions(Gammas: [1, 0.5])).ParamName);
