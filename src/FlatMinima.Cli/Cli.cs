@@ -17,6 +17,9 @@ public static class Cli
         new CurveCommand(),
         new ThresholdCommand(),
         new CheckCommand(),
+        new LocalEnergyCommand(),
+        new LocalEntropyCommand(),
+        new MaxFlatCommand(),
         new FiguresCommand(),
     ];
 

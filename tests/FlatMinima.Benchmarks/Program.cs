@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Action>
     ["erm"] = ErmBenchmark.Run,
     ["montecarlo"] = MonteCarloBenchmark.Run,
     ["replica"] = ReplicaBenchmark.Run,
+    ["flatness"] = FlatnessBenchmark.Run,
 };
 var chosen = args.Length == 0 ? benchmarks.Keys.ToArray() : args;
 foreach (var name in chosen)
