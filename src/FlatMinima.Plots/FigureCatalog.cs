@@ -12,5 +12,10 @@ public static class FigureCatalog
         new LearningCurveFigure(),
         new LambdaFigure(0.5),
         new LambdaFigure(0.25),
+        new LocalEnergyFigure(),
+        new FlatnessVersusErrorFigure(),
+        new LocalEntropyFigure(),
+        new MaxFlatnessFigure(cosine: true),
+        new MaxFlatnessFigure(cosine: false),
     ];
 }
