@@ -67,3 +67,67 @@ public class TheoryFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigure
         Assert.Equal(3.70003, row.Values[0], 1e-4);   // SPEC §6.5
     }
 }
+
+/// <summary>The CSV of the flatness figures equals the library at the plotted points.</summary>
+public class FlatnessFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigures>
+{
+    [Fact]
+    public void LocalEnergyTheoryRowsAreLe2AndLe3()
+    {
+        var rows = figs.Results["fig4a_local_energy"].Data.Rows;
+        var bo = rows.Where(r => r.Series == "theory Bayes-optimal").ToList();
+        var sig = bo.Select(r => r.Values[0]).ToArray();
+        var e = FlatMinima.Flatness.LocalEnergy.BayesOptimalTheory(2, 1, 0.5, sig);
+        for (int k = 0; k < sig.Length; k++) Assert.Equal(e[k] - e[0], bo[k].Values[1]);
+        // SPEC §6.4: δE(1) of BO = 0.0829, of logistic λ = 0.1 = 0.1506 (4 digits).
+        Assert.Equal(0.0829, bo.Single(r => r.Values[0] == 1).Values[1], 1e-4);
+        var lg = rows.Single(r => r.Series == "theory logistic λ=0.1" && r.Values[0] == 1);
+        Assert.Equal(0.1506, lg.Values[1], 1e-4);
+    }
+
+    [Fact]
+    public void FlatnessVersusErrorTheoryRowsMatchSpecTable64()
+    {
+        var rows = figs.Results["fig4b_flatness_vs_error"].Data.Rows.Where(r => r.Series.StartsWith("theory", StringComparison.Ordinal))
+            .ToDictionary(r => r.Series["theory ".Length..], r => r.Values);
+        // SPEC §6.4: (ε_g, δE(1.0)).
+        var spec = new Dictionary<string, (double Eg, double De)>
+        {
+            ["Bayes-optimal"] = (0.20711, 0.0829), ["logistic λ=10"] = (0.20723, 0.0856), ["logistic λ=0.1"] = (0.23221, 0.1506),
+            ["hinge λ=1"] = (0.22809, 0.1006), ["square λ=1"] = (0.22869, 0.1239), ["square λ=1e-3"] = (0.28166, 0.1775),
+            ["logistic λ=1e-3"] = (0.27033, 0.2235), ["hinge λ=1e-3"] = (0.28177, 0.2387),
+        };
+        foreach (var (name, (eg, de)) in spec)
+        {
+            Assert.Equal(eg, rows[name][2], 2e-4);
+            Assert.Equal(de, rows[name][0], 2e-4);
+        }
+    }
+
+    [Fact]
+    public void LocalEntropyTheoryRowsAreTheFranzParisiCurve()
+    {
+        var rows = figs.Results["fig5_local_entropy"].Data.Rows.Where(r => r.Series == "theory cos=1").ToList();
+        var pts = FlatMinima.Flatness.FranzParisiLocalEntropy.Curve(new FlatMinima.Flatness.FranzParisiProblem(2, 1, 0.5, 2, 1),
+            rows.Select(r => r.Values[4]).ToArray());
+        for (int k = 0; k < rows.Count; k++)
+        {
+            Assert.Equal(pts[k].Excess, rows[k].Values[1]);
+            Assert.Equal(pts[k].Distance, rows[k].Values[0]);
+        }
+    }
+
+    [Fact]
+    public void MaxFlatnessRowsShowTheClaimAndAreReproducible()
+    {
+        var rows = figs.Results["fig6a_maxflat_cosine"].Data.Rows.Where(r => r.Series.StartsWith("classifier", StringComparison.Ordinal)).ToList();
+        // Cosine with the BO direction grows with σ and is ≥ 0.98 at the largest σ (N = 200 in quick mode).
+        Assert.True(rows[^1].Values[1] > rows[0].Values[1]);
+        Assert.True(rows[^1].Values[1] >= 0.98);
+        // The largest-σ point, recomputed.
+        var fit = FlatMinima.Estimators.MaxFlatness.Fit(
+            FlatMinima.Mixture.MixtureSample.Sample(new FlatMinima.Mixture.MixtureSpec(2, 1, 0.5, 200, figs.Options.Seed)),
+            new FlatMinima.Estimators.MaxFlatnessOptions(FlatMinima.Estimators.MaxFlatnessMethod.Replicated, null, rows[^1].Values[0]));
+        Assert.Equal(fit.CosineBo, rows[^1].Values[1]);
+    }
+}

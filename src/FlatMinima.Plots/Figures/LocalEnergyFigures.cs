@@ -56,7 +56,19 @@ internal static class LocalEnergyEstimators
                 sigmas.Select((_, i) => Statistic.Of(per.Select(p => p.De[i]).ToArray())).ToArray());
     }
 
-    public static OxyColor Color(int i) => i == 0 ? OxyColors.Black : FigureStyle.Palette[(i - 1) % FigureStyle.Palette.Length];
+    // One colour per estimator of All (black for BO), chosen so the ones drawn in figure 4a contrast well.
+    private static readonly int[] PaletteIndex = [6, 5, 2, 4, 0, 1, 7, 3];
+    public static OxyColor Color(int i) => FigureStyle.Palette[PaletteIndex[i]];
+
+    /// <summary>Where a label sits relative to its point in figure 4b, so that close points do not collide.</summary>
+    public static (HorizontalAlignment H, VerticalAlignment V, double Dx, double Dy) LabelPlacement(string name) => name switch
+    {
+        "Bayes-optimal" => (HorizontalAlignment.Center, VerticalAlignment.Bottom, 0, -5),
+        "logistic λ=10" => (HorizontalAlignment.Left, VerticalAlignment.Top, 4, 2),
+        "hinge λ=1e-3" => (HorizontalAlignment.Right, VerticalAlignment.Bottom, -4, -2),
+        "hinge λ=1" => (HorizontalAlignment.Right, VerticalAlignment.Bottom, -4, -2),
+        _ => (HorizontalAlignment.Left, VerticalAlignment.Top, 4, 2),
+    };
 }
 
 /// <summary>Figure 4a: local energy δE(σ) of the BO estimator and of ERM minimisers, theory and simulation.</summary>
@@ -127,7 +139,7 @@ public sealed class FlatnessVersusErrorFigure : IFigure
     public FigureResult Build(FigureOptions options, Action<double>? progress = null)
     {
         var model = FigureStyle.NewModel(legend: LegendPosition.BottomRight);
-        model.Axes.Add(FigureStyle.Linear(AxisPosition.Bottom, "local energy δE(σ = 1)", 0.06, 0.26));
+        model.Axes.Add(FigureStyle.Linear(AxisPosition.Bottom, "local energy δE(σ = 1)", 0.05, 0.27));
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, "test error ε_{g}", 0.195, 0.295));
         var data = new CsvTable("delta_e", "delta_e_se", "test_error", "test_error_se");
         int n = options.Pick(1000, 200), seeds = options.Pick(4, 2);
@@ -151,11 +163,11 @@ public sealed class FlatnessVersusErrorFigure : IFigure
             var (sEg, sDe) = LocalEnergyEstimators.Simulate(loss, lambda, [Sigma], n, seeds, options);
             sims.Points.Add(new ScatterErrorPoint(sDe[0].Mean, sEg.Mean, sDe[0].StdError, sEg.StdError));
             data.Add($"simulation {name} n={n} seeds={seeds}", [sDe[0].Mean, sDe[0].StdError, sEg.Mean, sEg.StdError]);
+            var (h, v, dx, dy) = LocalEnergyEstimators.LabelPlacement(name);
             model.Annotations.Add(new OxyPlot.Annotations.TextAnnotation
             {
                 Text = name, TextPosition = new DataPoint(de, eg), FontSize = 6, Stroke = OxyColors.Transparent,
-                TextHorizontalAlignment = HorizontalAlignment.Left, TextVerticalAlignment = VerticalAlignment.Top,
-                Offset = new ScreenVector(4, 2), TextColor = OxyColors.DimGray,
+                TextHorizontalAlignment = h, TextVerticalAlignment = v, Offset = new ScreenVector(dx, dy), TextColor = OxyColors.DimGray,
             });
             progress?.Invoke((i + 1) / (double)all.Length);
         }

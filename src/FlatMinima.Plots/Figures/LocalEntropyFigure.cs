@@ -54,7 +54,7 @@ public sealed class LocalEntropyFigure : IFigure
             model.Series.Add(line);
             progress?.Invoke(++done / (double)total);
         }
-        int n = options.Pick(120, 60), seeds = options.Pick(6, 2), sweeps = options.Pick(200, 60);
+        int n = options.Pick(120, 50), seeds = options.Pick(6, 2), sweeps = options.Pick(200, 40);
         for (int c = 0; c < SampleCosines.Length; c++)
         {
             double cos = SampleCosines[c];

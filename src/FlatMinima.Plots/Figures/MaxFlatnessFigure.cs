@@ -19,7 +19,7 @@ internal static class MaxFlatnessRuns
     /// <summary>Objective name and loss (null = the classifier's smoothed error E_σ).</summary>
     public static readonly (string Name, IMarginLoss? Loss)[] Objectives =
     [
-        ("classifier E_σ", null),
+        ("classifier objective E(σ)", null),
         ("logistic loss", LogisticLoss.Instance),
     ];
 
@@ -107,7 +107,7 @@ public sealed class MaxFlatnessFigure(bool cosine) : IFigure
             FigureHelpers.AddHorizontal(model, bo.Mean, 0.07, 45, "BO estimator, same data", OxyColors.Black, LineStyle.Solid);
             data.Add("bo estimator same data", [double.NaN, bo.Mean, double.NaN]);
             double eBo = BayesOptimal.Error(MaxFlatnessRuns.Alpha, MaxFlatnessRuns.Delta, MaxFlatnessRuns.Rho);
-            FigureHelpers.AddHorizontal(model, eBo, 0.07, 45, "ε_BO (theory)", OxyColors.Gray, LineStyle.Dash);
+            FigureHelpers.AddHorizontal(model, eBo, 0.07, 45, "Bayes-optimal error (theory)", OxyColors.Gray, LineStyle.Dash);
             data.Add("bayes-optimal theory", [double.NaN, eBo, double.NaN]);
         }
         model.Subtitle = $"replicated descent (y = 3), N = {n}, α = 2, Δ = 1, ρ = 1/2";
