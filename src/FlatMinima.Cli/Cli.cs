@@ -17,6 +17,7 @@ public static class Cli
         new CurveCommand(),
         new ThresholdCommand(),
         new CheckCommand(),
+        new FiguresCommand(),
     ];
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>
