@@ -44,7 +44,7 @@ public sealed class ErmCommand : ICommand
 internal static class ReplicaOptions
 {
     public const string SolverUsage =
-        "  --damping D      weight of the old iterate in [0,1) (default 0.3)\n" +
+        "  --damping D      weight of the old iterate in [0,1) (default 0; Anderson-accelerated)\n" +
         "  --tolerance T    residual tolerance (default 1e-11)\n" +
         "  --max-iterations K  iteration cap (default 5000)\n";
 

@@ -63,8 +63,10 @@ public readonly record struct ErmHats(double MHat, double QHat, double VHat);
 /// <param name="Rule">If set, every channel average uses this fixed quadrature rule instead of the default
 /// (closed forms for hinge, split Gauss–Legendre for smooth losses). <c>GaussianMeasure.Trapezoid()</c> reproduces
 /// the SPEC authors' numerics exactly, including their O(h) grid error at the hinge kinks.</param>
+/// <param name="Continuation">If true (default) and the iteration from the initial point fails at λ &lt; 1, solve
+/// again by continuation in λ from 1 down to λ (factors of √10, warm starts). Iterations of all stages are counted.</param>
 public sealed record ErmSaddlePointOptions(SaddlePointOptions? Solver = null, ErmQuadrature? Quadrature = null, double BiasTolerance = 1e-14,
-                                bool ExactBias = false, QuadratureRule? Rule = null)
+                                bool ExactBias = false, QuadratureRule? Rule = null, bool Continuation = true)
 {
     /// <summary>The defaults.</summary>
     public static ErmSaddlePointOptions Default { get; } = new();
@@ -162,6 +164,27 @@ public sealed class ErmSaddlePoint
         var init = initial ?? ErmState.Default;
         if (!(init.Q > 0 && init.V > 0) || !double.IsFinite(init.M) || !double.IsFinite(init.Q) || !double.IsFinite(init.V) || !double.IsFinite(init.Bias))
             throw new ArgumentOutOfRangeException(nameof(initial), init, "initial state needs finite m, b and q > 0, V > 0.");
+        var fp = Iterate(init);
+        if (fp.Converged || !Options.Continuation || Problem.Lambda >= 1) return fp;
+        // Continuation in λ: small ridges (max-margin regime, V ∝ 1/λ, near α_c) are far from any fixed initial point;
+        // solve at λ = 1 and walk down by factors of √10, warm-starting each step from the last.
+        int total = fp.Iterations;
+        ErmState state = init;
+        var path = new List<double>();
+        for (double l = 1; l > Problem.Lambda * 1.0001; l /= Math.Sqrt(10)) path.Add(l);
+        foreach (var l in path)
+        {
+            var step = new ErmSaddlePoint(Problem.WithLambda(l), Options with { Continuation = false }).Iterate(state);
+            total += step.Iterations;
+            if (!step.Converged) return fp with { Iterations = total };
+            state = step.State;
+        }
+        var last = Iterate(state);
+        return last with { Iterations = total + last.Iterations };
+    }
+
+    private ErmFixedPoint Iterate(ErmState init)
+    {
         if (Problem.Balanced) init = init with { Bias = 0 };
         var sol = SaddlePointSolver.Iterate(Update, [init.M, init.Q, init.V, init.Bias], Options.SolverOrDefault, x => x[1] > 0 && x[2] > 0);
         return Build(new ErmState(sol.State[0], sol.State[1], sol.State[2], sol.State[3]), sol);
