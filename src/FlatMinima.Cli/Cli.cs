@@ -11,6 +11,8 @@ public static class Cli
     public static IReadOnlyList<ICommand> Commands { get; } =
     [
         new Train(),
+        new FlatnessCommand(),
+        new Bench(),
     ];
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>

@@ -126,7 +126,7 @@ public sealed class Probes(nn.Module<Tensor, Tensor> model, Device device)
     {
         using var scope = NewDisposeScope();
         var l = loss();
-        var grads = autograd.grad([l], ps, create_graph: true);
+        var grads = autograd.grad([l], ps, retain_graph: true, create_graph: true);
         Tensor dot = zeros(1, device: l.device);
         for (int i = 0; i < ps.Count; i++) dot = dot + (grads[i] * v[i]).sum();
         var hv = autograd.grad([dot], ps, retain_graph: false);

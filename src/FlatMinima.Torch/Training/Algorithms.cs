@@ -38,6 +38,8 @@ public delegate ITrainingAlgorithm AlgorithmFactory(nn.Module<Tensor, Tensor> mo
 public sealed class OptimizerAlgorithm : ITrainingAlgorithm
 {
     private readonly optim.Optimizer _opt;
+    /// <summary>The underlying TorchSharp optimiser (over the model's parameters).</summary>
+    internal optim.Optimizer Optimizer => _opt;
     private readonly Dictionary<string, object?> _hp;
     public string Name { get; }
     public double LearningRate => _opt.ParamGroups.First().LearningRate;
