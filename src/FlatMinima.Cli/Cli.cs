@@ -13,6 +13,14 @@ public static class Cli
         new Train(),
         new FlatnessCommand(),
         new Bench(),
+        new DemoCommand(),
+        new BayesCommand(),
+        new SimulateCommand(),
+        new ErmCommand(),
+        new CurveCommand(),
+        new ThresholdCommand(),
+        new CheckCommand(),
+        new FiguresCommand(),
     ];
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>
