@@ -174,6 +174,21 @@ public class TrainerTests
     }
 
     [Fact]
+    public void FlatSgdFollowsTorchSgdExactly()
+    {
+        using var d = SmallGm();
+        using var dirA = new TempDir();
+        using var dirB = new TempDir();
+        var opts = new TrainOptions { Epochs = 2, BatchSize = 8, Seed = 3 };
+        var a = Mlp(d); var b = Mlp(d);
+        Assert.Equal(Flat(a), Flat(b));
+        using (var t = new Trainer(a, OptimizerAlgorithm.Factory("sgd", 0.05, 0.9, 1e-3), d, CPU, opts, dirA.Path)) t.Run();
+        using (var t = new Trainer(b, OptimizerAlgorithm.Factory("sgd-flat", 0.05, 0.9, 1e-3), d, CPU, opts, dirB.Path)) t.Run();
+        var fa = Flat(a); var fb = Flat(b);
+        for (int i = 0; i < fa.Length; i++) Assert.Equal(fa[i], fb[i], 5);
+    }
+
+    [Fact]
     public void BadHyperparametersAreRejectedWithTheirName()
     {
         Assert.Contains("lr", Assert.Throws<ArgumentOutOfRangeException>(() => OptimizerAlgorithm.Factory("sgd", -1)).Message);
