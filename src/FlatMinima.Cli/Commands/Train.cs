@@ -18,7 +18,8 @@ public sealed class Train : ICommand
         "usage: flatminima train --out RUN_DIR [options]\n" +
         "       flatminima train --resume RUN_DIR [--epochs E]\n\n" +
         TorchCommon.ModelUsage + TorchCommon.DataUsage +
-        "  --optimizer sgd|adam  (default sgd)   --lr LR (0.05)   --momentum M (0.9)   --weight-decay W (0)\n" +
+        "  --optimizer sgd|sgd-flat|adam  (default sgd; sgd-flat = the same update on one flat buffer, faster on GPUs)\n" +
+        "                  --lr LR (0.05)   --momentum M (0.9)   --weight-decay W (0)\n" +
         "  --epochs E (10)   --batch-size B (128)   --seed S (0)\n" +
         "  --le-every K        local energy (σ = --le-sigma, default 0.05; --le-draws 10) every K epochs during training\n" +
         "  --out RUN_DIR       run directory: manifest.json, metrics.csv, checkpoints/ (atomic)\n" +
