@@ -21,6 +21,7 @@ public sealed class Train : ICommand
         "  --optimizer sgd|sgd-flat|adam  (default sgd; sgd-flat = the same update on one flat buffer, faster on GPUs)\n" +
         "                  --lr LR (0.05)   --momentum M (0.9)   --weight-decay W (0)\n" +
         "  --epochs E (10)   --batch-size B (128)   --seed S (0)\n" +
+        "  --precision fp32|bf16   (default fp32; bf16 = bf16 compute with fp32 master weights and BatchNorm)\n" +
         "  --le-every K        local energy (σ = --le-sigma, default 0.05; --le-draws 10) every K epochs during training\n" +
         "  --out RUN_DIR       run directory: manifest.json, metrics.csv, checkpoints/ (atomic)\n" +
         "  --resume RUN_DIR    continue the run from its last checkpoint (bit for bit on CPU)\n" +
@@ -47,7 +48,8 @@ public sealed class Train : ICommand
         long seed = a.Long("seed", 0);
         var opts = new TrainOptions { Epochs = a.Int("epochs", 10), BatchSize = a.Int("batch-size", 128), Seed = seed };
         string optimizer = a.Choice("optimizer", OptimizerAlgorithm.Names, "sgd");
-        var factory = OptimizerAlgorithm.Factory(optimizer, a.Double("lr", 0.05), a.Double("momentum", 0.9), a.Double("weight-decay", 0));
+        var inner = OptimizerAlgorithm.Factory(optimizer, a.Double("lr", 0.05), a.Double("momentum", 0.9), a.Double("weight-decay", 0));
+        string precision = a.Choice("precision", ["fp32", "bf16"], "fp32");
         int leEvery = a.Int("le-every", 0);
         double leSigma = a.Double("le-sigma", 0.05);
         int leDraws = a.Int("le-draws", 10);
@@ -59,6 +61,12 @@ public sealed class Train : ICommand
         a.EnsureAllUsed();
         var device = TorchRuntime.Device;
         model.to(device);
+        AlgorithmFactory factory = precision == "fp32" ? inner : m =>
+        {
+            var work = TorchCommon.BuildModel(a, data, seed);
+            work.to(device);
+            return new MixedPrecisionAlgorithm(m, work, (OptimizerAlgorithm)inner(m));
+        };
         using var trainer = new Trainer(model, factory, data, device, opts, outDir);
 
         var manifestArgv = resumeDir is null ? ctx.Argv.ToList() : ["train", .. Flatten(a.Raw).Where(s => s != "--json"), "--out", outDir];
@@ -66,7 +74,7 @@ public sealed class Train : ICommand
         run.Set("torch", rt.ToDictionary());
         run.Set("data", data.Info);
         run.Set("model", new Dictionary<string, object?> { ["name"] = modelName, ["parameters"] = model.parameters().Sum(p => p.numel()) });
-        run.Set("algorithm", new Dictionary<string, object?> { ["name"] = optimizer, ["lr"] = a.Raw.GetValueOrDefault("lr") ?? "0.05", ["momentum"] = a.Raw.GetValueOrDefault("momentum") ?? "0.9", ["weight_decay"] = a.Raw.GetValueOrDefault("weight-decay") ?? "0" });
+        run.Set("algorithm", new Dictionary<string, object?> { ["name"] = optimizer, ["lr"] = a.Raw.GetValueOrDefault("lr") ?? "0.05", ["momentum"] = a.Raw.GetValueOrDefault("momentum") ?? "0.9", ["weight_decay"] = a.Raw.GetValueOrDefault("weight-decay") ?? "0", ["precision"] = precision == "bf16" ? "bf16 compute, fp32 master weights, fp32 BatchNorm, no loss scaling" : "fp32" });
         run.Set("seed", seed);
         if (resumeDir is not null) run.Set("resumed", true);
 
