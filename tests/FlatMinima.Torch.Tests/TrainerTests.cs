@@ -189,6 +189,27 @@ public class TrainerTests
     }
 
     [Fact]
+    public void FlatSgdKeepsChannelsLastWeights()
+    {
+        manual_seed(0);
+        var m = ModelZoo.Create("lenet", [3, 32, 32], 10);
+        Layout.ToChannelsLast(m);
+        var conv = m.parameters().First(p => p.dim() == 4);
+        long[] before = conv.stride();
+        Assert.Equal(1L, before[1]); // NHWC: channels innermost
+        var values = conv.detach().clone();
+        using var opt = new FlatSgd(m.parameters(), 0.1, 0.9, 0);
+        Assert.Equal(before, conv.stride());
+        Assert.True(conv.detach().equal(values).all().item<bool>());
+        using var scope = NewDisposeScope();
+        var x = Layout.ChannelsLast(randn([4, 3, 32, 32]));
+        nn.functional.cross_entropy(m.forward(x), randint(0, 10, [4])).backward();
+        opt.Step();
+        Assert.Equal(before, conv.stride());
+        Assert.False(conv.detach().equal(values).all().item<bool>());
+    }
+
+    [Fact]
     public void BadHyperparametersAreRejectedWithTheirName()
     {
         Assert.Contains("lr", Assert.Throws<ArgumentOutOfRangeException>(() => OptimizerAlgorithm.Factory("sgd", -1)).Message);
