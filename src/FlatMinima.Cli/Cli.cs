@@ -10,6 +10,9 @@ public static class Cli
     /// <summary>Every sub-command, in the order the help lists them.</summary>
     public static IReadOnlyList<ICommand> Commands { get; } =
     [
+        new Train(),
+        new FlatnessCommand(),
+        new Bench(),
         new DemoCommand(),
         new BayesCommand(),
         new SimulateCommand(),

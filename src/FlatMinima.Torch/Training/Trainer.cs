@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FlatMinima.Numerics;
+using FlatMinima.Torch.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FlatMinima.Torch.Training;
+
+/// <summary>Options of a training run (all validated by <see cref="Trainer"/>).</summary>
+public sealed record TrainOptions
+{
+    public int Epochs { get; init; } = 10;
+    public int BatchSize { get; init; } = 128;
+    public long Seed { get; init; } = 0;
+    /// <summary>Batch size of evaluation passes (default 1024).</summary>
+    public int EvalBatchSize { get; init; } = 1024;
+    /// <summary>Checkpoint every this many epochs (default 1); the last epoch is always checkpointed.</summary>
+    public int CheckpointEvery { get; init; } = 1;
+}
+
+/// <summary>One row of <c>metrics.csv</c>.</summary>
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double TrainError, double TestLoss, double TestError, double Lr, double Seconds, double ImagesPerSecond);
+
+/// <summary>Per-step and per-epoch hooks (flatness probes during training, logging, progress).</summary>
+public interface ITrainingHook
+{
+    void OnBatchEnd(int epoch, int batch, int batches, StepResult result) { }
+    void OnEpochEnd(EpochMetrics metrics, nn.Module<Tensor, Tensor> model) { }
+}
+
+/// <summary>Raised when the loss becomes NaN or infinite; the run directory keeps the last good checkpoint.</summary>
+public sealed class TrainingDivergedException(string message, int epoch, int batch) : Exception(message)
+{
+    public int Epoch { get; } = epoch;
+    public int Batch { get; } = batch;
+}
+
+/// <summary>The outcome of <see cref="Trainer.Run"/>.</summary>
+public sealed record TrainResult(IReadOnlyList<EpochMetrics> Epochs, int StartEpoch, string? LastCheckpoint);
+
+/// <summary>
+/// Minibatch training with a pluggable <see cref="ITrainingAlgorithm"/>. Data order: each epoch's permutation is drawn
+/// from Core's <see cref="Rng"/> stream (seed, 1 000 000 + epoch), so it needs no saved state and a resumed run sees the
+/// same batches. Every batch runs in its own dispose scope, so device memory stays flat across epochs. Checkpoints
+/// (<c>checkpoints/epoch-NNNN/{model.bin,optimizer.bin,state.json}</c>) are written to a temporary folder and renamed
+/// into place; the two newest are kept. A NaN or infinite loss stops the run before anything of the bad step is saved.
+/// </summary>
+/// <remarks>The algorithm is built by <paramref name="algorithmFactory"/> after any checkpoint's weights are loaded, so
+/// optimisers that hold on to parameter tensors (or re-lay them out, like <see cref="FlatSgd"/>) see the final ones.</remarks>
+public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory algorithmFactory, DataSplit data, Device device, TrainOptions options, string runDir) : IDisposable
+{
+    public nn.Module<Tensor, Tensor> Model { get; } = model;
+    private ITrainingAlgorithm? _algorithm;
+    /// <summary>The algorithm (built by <see cref="Run"/>).</summary>
+    public ITrainingAlgorithm Algorithm => _algorithm ?? throw new InvalidOperationException("the algorithm is built when Run starts.");
+    public void Dispose() => _algorithm?.Dispose();
+    public List<ITrainingHook> Hooks { get; } = [];
+    /// <summary>Loss used for training and evaluation: cross-entropy on logits.</summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor y) => nn.functional.cross_entropy(logits, y);
+
+    private string CheckpointRoot => Path.Combine(runDir, "checkpoints");
+    private string MetricsPath => Path.Combine(runDir, "metrics.csv");
+
+    /// <summary>The newest complete checkpoint folder of a run directory, or null.</summary>
+    public static string? LatestCheckpoint(string runDir)
+    {
+        string root = Path.Combine(runDir, "checkpoints");
+        if (!Directory.Exists(root)) return null;
+        return Directory.GetDirectories(root, "epoch-*").Where(d => File.Exists(Path.Combine(d, "state.json"))).OrderDescending().FirstOrDefault();
+    }
+
+    /// <summary>Trains from scratch, or from the latest checkpoint when <paramref name="resume"/>.</summary>
+    public TrainResult Run(bool resume = false)
+    {
+        Guard.AtLeast(options.Epochs, 1, "epochs");
+        Guard.AtLeast(options.BatchSize, 1, "batch_size");
+        Directory.CreateDirectory(runDir);
+        int start = 0;
+        var rows = new List<EpochMetrics>();
+        string? last = null;
+        if (resume)
+        {
+            last = LatestCheckpoint(runDir) ?? throw new FileNotFoundException($"{runDir}: no checkpoint to resume from (checkpoints/epoch-*/state.json).");
+            start = LoadCheckpoint(last, algorithmFactory);
+            rows.AddRange(ReadMetrics(MetricsPath).Where(r => r.Epoch <= start));
+        }
+        _algorithm ??= algorithmFactory(Model);
+        WriteMetrics(rows);
+        long n = data.Train.Count;
+        int batches = (int)((n + options.BatchSize - 1) / options.BatchSize);
+        for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            Model.train();
+            long[] perm = Permutation(n, options.Seed, epoch);
+            using var permT = tensor(perm);
+            double lossSum = 0; long errors = 0, seen = 0;
+            for (int b = 0; b < batches; b++)
+            {
+                using var scope = NewDisposeScope();
+                long lo = (long)b * options.BatchSize, len = Math.Min(options.BatchSize, n - lo);
+                var idx = permT.narrow(0, lo, len);
+                var x = data.Train.X.index_select(0, idx).to(device);
+                var y = data.Train.Y.index_select(0, idx).to(device);
+                var r = Algorithm.Step(Model, x, y, CrossEntropy);
+                if (!double.IsFinite(r.Loss))
+                    throw new TrainingDivergedException(
+                        $"training diverged at epoch {epoch}, batch {b + 1}/{batches}: loss = {r.Loss.ToString(CultureInfo.InvariantCulture)}; " +
+                        (last is null ? "no checkpoint was written yet." : $"the last good checkpoint is {last}."), epoch, b + 1);
+                lossSum += r.Loss * r.Count; errors += r.Errors; seen += r.Count;
+                foreach (var h in Hooks) h.OnBatchEnd(epoch, b + 1, batches, r);
+            }
+            Algorithm.OnEpochEnd(epoch);
+            double trainSecs = clock.Elapsed.TotalSeconds;
+            var (teLoss, teErr) = Evaluate(Model, data.Test, device, options.EvalBatchSize);
+            var row = new EpochMetrics(epoch, lossSum / seen, (double)errors / seen, teLoss, teErr, Algorithm.LearningRate, clock.Elapsed.TotalSeconds, seen / trainSecs);
+            rows.Add(row);
+            WriteMetrics(rows);
+            if (epoch % Math.Max(1, options.CheckpointEvery) == 0 || epoch == options.Epochs) last = SaveCheckpoint(epoch);
+            foreach (var h in Hooks) h.OnEpochEnd(row, Model);
+        }
+        return new TrainResult(rows, start, last);
+    }
+
+    /// <summary>Mean cross-entropy and error (fraction) of <paramref name="model"/> on <paramref name="set"/>, in eval
+    /// mode (BatchNorm running statistics), batch by batch in dispose scopes. The model's mode is restored.</summary>
+    public static (double Loss, double Error) Evaluate(nn.Module<Tensor, Tensor> model, TensorDataSet set, Device device, int batchSize = 1024)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        double loss = 0; long errors = 0;
+        using (no_grad())
+        {
+            for (long lo = 0; lo < set.Count; lo += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                long len = Math.Min(batchSize, set.Count - lo);
+                var x = set.X.narrow(0, lo, len).to(device);
+                var y = set.Y.narrow(0, lo, len).to(device);
+                var logits = model.forward(x);
+                loss += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
+                errors += logits.argmax(1).ne(y).sum().item<long>();
+            }
+        }
+        if (wasTraining) model.train();
+        return (loss / set.Count, (double)errors / set.Count);
+    }
+
+    /// <summary>The permutation of epoch <paramref name="epoch"/> (Fisher–Yates on Core's Rng).</summary>
+    public static long[] Permutation(long n, long seed, int epoch)
+    {
+        var rng = Rng.ForStream(seed, 1_000_000 + epoch);
+        var p = new long[n];
+        for (long i = 0; i < n; i++) p[i] = i;
+        for (long i = n - 1; i > 0; i--)
+        {
+            long j = (long)(rng.NextDouble() * (i + 1));
+            (p[i], p[j]) = (p[j], p[i]);
+        }
+        return p;
+    }
+
+    private string SaveCheckpoint(int epoch)
+    {
+        Directory.CreateDirectory(CheckpointRoot);
+        string final = Path.Combine(CheckpointRoot, $"epoch-{epoch:D4}");
+        string tmp = Path.Combine(CheckpointRoot, $".epoch-{epoch:D4}.{Environment.ProcessId}.tmp");
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        Directory.CreateDirectory(tmp);
+        Model.save(Path.Combine(tmp, "model.bin"));
+        Algorithm.Save(Path.Combine(tmp, "optimizer.bin"));
+        File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(new Dictionary<string, object> { ["epoch"] = epoch, ["algorithm"] = Algorithm.Name }));
+        if (Directory.Exists(final)) Directory.Delete(final, true);
+        Directory.Move(tmp, final);
+        foreach (var old in Directory.GetDirectories(CheckpointRoot, "epoch-*").OrderDescending().Skip(2)) Directory.Delete(old, true);
+        return final;
+    }
+
+    private int LoadCheckpoint(string dir, AlgorithmFactory factory)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "state.json")));
+        int epoch = doc.RootElement.GetProperty("epoch").GetInt32();
+        Model.load(Path.Combine(dir, "model.bin"));
+        _algorithm?.Dispose();
+        _algorithm = factory(Model);
+        _algorithm.Load(Path.Combine(dir, "optimizer.bin"));
+        return epoch;
+    }
+
+    /// <summary>Loads a model's weights from a checkpoint folder.</summary>
+    public static void LoadWeights(nn.Module<Tensor, Tensor> model, string checkpointDir) => model.load(Path.Combine(checkpointDir, "model.bin"));
+
+    private const string Header = "epoch,train_loss,train_error,test_loss,test_error,lr,time_s,images_per_s";
+
+    private void WriteMetrics(List<EpochMetrics> rows)
+    {
+        var sb = new StringBuilder(Header).Append('\n');
+        foreach (var r in rows)
+            sb.Append(string.Join(',', new object[] { r.Epoch, r.TrainLoss, r.TrainError, r.TestLoss, r.TestError, r.Lr, r.Seconds, r.ImagesPerSecond }
+                .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)))).Append('\n');
+        string tmp = MetricsPath + $".{Environment.ProcessId}.tmp";
+        File.WriteAllText(tmp, sb.ToString());
+        File.Move(tmp, MetricsPath, overwrite: true);
+    }
+
+    /// <summary>Reads a <c>metrics.csv</c>.</summary>
+    public static List<EpochMetrics> ReadMetrics(string path)
+    {
+        var rows = new List<EpochMetrics>();
+        if (!File.Exists(path)) return rows;
+        foreach (var line in File.ReadLines(path).Skip(1).Where(l => l.Length > 0))
+        {
+            var f = line.Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            rows.Add(new EpochMetrics((int)f[0], f[1], f[2], f[3], f[4], f[5], f[6], f.Length > 7 ? f[7] : double.NaN));
+        }
+        return rows;
+    }
+}
