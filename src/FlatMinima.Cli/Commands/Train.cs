@@ -18,7 +18,7 @@ public sealed class Train : ICommand
         "usage: flatminima train --out RUN_DIR [options]\n" +
         "       flatminima train --resume RUN_DIR [--epochs E]\n\n" +
         TorchCommon.ModelUsage + TorchCommon.DataUsage +
-        "  --optimizer sgd|adam  (default sgd)   --lr LR (0.05)   --momentum M (0.9)   --weight-decay W (0)\n" +
+        OptimizerOptions.Usage +
         "  --epochs E (10)   --batch-size B (128)   --seed S (0)\n" +
         "  --le-every K        local energy (σ = --le-sigma, default 0.05; --le-draws 10) every K epochs during training\n" +
         "  --out RUN_DIR       run directory: manifest.json, metrics.csv, checkpoints/ (atomic)\n" +
@@ -45,8 +45,6 @@ public sealed class Train : ICommand
         bool json = a.Flag("json");
         long seed = a.Long("seed", 0);
         var opts = new TrainOptions { Epochs = a.Int("epochs", 10), BatchSize = a.Int("batch-size", 128), Seed = seed };
-        string optimizer = a.Choice("optimizer", OptimizerAlgorithm.Names, "sgd");
-        var factory = OptimizerAlgorithm.Factory(optimizer, a.Double("lr", 0.05), a.Double("momentum", 0.9), a.Double("weight-decay", 0));
         int leEvery = a.Int("le-every", 0);
         double leSigma = a.Double("le-sigma", 0.05);
         int leDraws = a.Int("le-draws", 10);
@@ -55,10 +53,12 @@ public sealed class Train : ICommand
         var rt = TorchCommon.InitRuntime(a, ctx);
         using var data = TorchCommon.LoadData(a, seed);
         var model = TorchCommon.BuildModel(a, data, seed);
+        var optim = OptimizerOptions.Parse(a, opts.Epochs, opts.BatchSize, (data.Train.Count + opts.BatchSize - 1) / opts.BatchSize, seed);
         a.EnsureAllUsed();
         var device = TorchRuntime.Device;
         model.to(device);
-        using var algo = factory(model);
+        using var algo = optim.Create(model, new OptimizerOptions.Context(
+            i => { var m = TorchCommon.BuildModel(a, data, Torch.Optim.Seeds.Mix(seed, 0x4E91, i)); m.to(device); return m; }, data, device, outDir));
 
         var manifestArgv = resumeDir is null ? ctx.Argv.ToList() : ["train", .. Flatten(a.Raw).Where(s => s != "--json"), "--out", outDir];
         var run = new RunDirectory(outDir, "train", new CommandContext(ctx.Out, ctx.Err, manifestArgv), a.Raw.ToDictionary(k => k.Key, k => (object?)k.Value));
