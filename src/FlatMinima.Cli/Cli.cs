@@ -13,6 +13,7 @@ public static class Cli
         new Train(),
         new FlatnessCommand(),
         new Bench(),
+        new Sweep(),
     ];
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>

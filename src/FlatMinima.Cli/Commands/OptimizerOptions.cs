@@ -27,7 +27,8 @@ internal sealed class OptimizerOptions
         "         --gamma-max Γ (1/η': caps γ so that the explicit inner and outer steps stay stable)\n" +
         "  rsgd:  --replicas y (3)  --coupling g0 (auto)  --coupling-schedule exp|lin|cosine (exp)  --gmax G (1e4)\n" +
         "         --coupling-every K (1)  --centre mass|explicit (mass); lr is per replica (= the code's lr before ×y)\n" +
-        "  sam:   --rho ρ (0.05)  --adaptive (ASAM)  --asam-eta η (0.01)  --sam-bn first|both (first: 2nd pass leaves BN buffers alone)\n" +
+        "         --coupling-max G (1/(2·lr): caps g so that the coupling step 1 − 2·lr·g does not overshoot)\n" +
+        "  sam:   --sam-rho ρ (0.05)  --adaptive (ASAM)  --asam-eta η (0.01)  --sam-bn first|both (first: 2nd pass leaves BN buffers alone)\n" +
         "  swa:   --swa-start E (⌈0.75·epochs⌉)  --swa-lr (0.01)  --swa-schedule true|false (true)  --swa-cycle C (1)\n" +
         "         --swa-buffers recompute|average|copy (recompute: BN update on the training data)  --bn-batch-size B (256)\n" +
         "  pswa:  the swa options (--swa-start defaults to epochs) and --pswa-start E (⌈epochs/4⌉)  --pswa-period P (⌈epochs/8⌉)\n";
@@ -97,7 +98,7 @@ internal sealed class OptimizerOptions
                 var ro = new ReplicatedSgdOptions
                 {
                     Replicas = a.Int("replicas", 3), Lr = lr, Momentum = momentum, WeightDecay = wd, Nesterov = OptBool(a, "nesterov") ?? true,
-                    G0 = a.OptionalDouble("coupling"), Gmax = a.Double("gmax", 1e4), Epochs = epochs, CouplingEvery = a.Int("coupling-every", 1),
+                    G0 = a.OptionalDouble("coupling"), GCap = a.OptionalDouble("coupling-max"), Gmax = a.Double("gmax", 1e4), Epochs = epochs, CouplingEvery = a.Int("coupling-every", 1),
                     Schedule = sched == "exp" ? CouplingSchedule.Exponential : sched == "lin" ? CouplingSchedule.Linear : CouplingSchedule.Cosine,
                     Centre = a.Choice("centre", ["mass", "explicit"], "mass") == "mass" ? CentreKind.CentreOfMass : CentreKind.Explicit,
                     BatchSize = batchSize, Seed = seed,
@@ -109,7 +110,7 @@ internal sealed class OptimizerOptions
             {
                 var so = new SamOptions
                 {
-                    Rho = a.Double("rho", 0.05), Adaptive = a.Flag("adaptive"), AdaptiveEta = a.Double("asam-eta", 0.01), Lr = lr, Momentum = momentum,
+                    Rho = a.Double("sam-rho", 0.05), Adaptive = a.Flag("adaptive"), AdaptiveEta = a.Double("asam-eta", 0.01), Lr = lr, Momentum = momentum,
                     WeightDecay = wd, Nesterov = OptBool(a, "nesterov") ?? false,
                     BatchNorm = a.Choice("sam-bn", ["first", "both"], "first") == "first" ? SamBatchNormPolicy.FirstPass : SamBatchNormPolicy.BothPasses,
                 }.Validate();

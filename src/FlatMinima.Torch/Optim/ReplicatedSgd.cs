@@ -59,6 +59,11 @@ public sealed record ReplicatedSgdOptions
     /// <summary>Fallback g0 when the replicas start at the centre (distance 0) (default 1e-3).</summary>
     public double G0Fallback { get; init; } = 1e-3;
     public CouplingSchedule Schedule { get; init; } = CouplingSchedule.Exponential;
+    /// <summary>Upper bound on g (default null = 1/(2η)): the coupling step multiplies a replica's deviation from the
+    /// centre by (1 − 2ηg), which overshoots for 2ηg > 1 and diverges for 2ηg > 2; the schedule saturates here.</summary>
+    public double? GCap { get; init; }
+    /// <summary>The cap actually used.</summary>
+    public double EffectiveGCap => GCap ?? 0.5 / Lr;
     /// <summary>Total growth factor of g over <see cref="Epochs"/> (default 1e4).</summary>
     public double Gmax { get; init; } = 1e4;
     /// <summary>Epochs over which g grows by gmax (the run's epochs).</summary>
@@ -80,6 +85,7 @@ public sealed record ReplicatedSgdOptions
         Check.NonNegative(WeightDecay, "weight_decay");
         if (G0 is double g) Check.NonNegative(g, "coupling g0");
         Check.Positive(G0Fallback, "g0_fallback");
+        if (GCap is double gc) Check.Positive(gc, "coupling_max");
         if (!(Gmax >= 1) || !double.IsFinite(Gmax)) throw new ArgumentOutOfRangeException(nameof(Gmax), $"gmax must be a finite number >= 1 (got {Gmax}).");
         Check.AtLeast(Epochs, 1, "epochs");
         Check.AtLeast(CouplingEvery, 1, "coupling_every (gtime)");
@@ -149,13 +155,13 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
     public ReplicatedSgdOptions Options => _o;
     public IReadOnlyList<nn.Module<Tensor, Tensor>> Replicas => _replicas;
     /// <summary>The coupling g of the current epoch (NaN before the automatic calibration).</summary>
-    public double G => _coupling.At(_g0, _epoch);
+    public double G => Math.Min(_coupling.At(_g0, _epoch), _o.EffectiveGCap);
 
     public IReadOnlyDictionary<string, object?> Describe() => new Dictionary<string, object?>
     {
         ["replicas"] = _o.Replicas, ["lr"] = _o.Lr, ["lr_convention"] = "per-replica lr; equals the code's lr*y on (1/y)-normalised objective",
         ["momentum"] = _o.Momentum, ["nesterov"] = _o.Nesterov, ["weight_decay"] = _o.WeightDecay, ["g0"] = _o.G0, ["g0_auto"] = _o.G0 is null,
-        ["schedule"] = _o.Schedule.ToString().ToLowerInvariant(), ["gmax"] = _o.Gmax, ["epochs"] = _o.Epochs, ["coupling_every"] = _o.CouplingEvery,
+        ["schedule"] = _o.Schedule.ToString().ToLowerInvariant(), ["gmax"] = _o.Gmax, ["coupling_max"] = _o.EffectiveGCap, ["epochs"] = _o.Epochs, ["coupling_every"] = _o.CouplingEvery,
         ["centre"] = _o.Centre == CentreKind.CentreOfMass ? "mass" : "explicit", ["own_minibatches"] = _data is not null,
     };
 
