@@ -14,6 +14,7 @@ public static class Cli
         new FlatnessCommand(),
         new Bench(),
         new Sweep(),
+        new OptimBench(),
     ];
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>

@@ -82,11 +82,11 @@ public sealed class MomentumSgd : IDisposable
     public void Step(IReadOnlyList<Tensor?> grads, double lr)
     {
         using var _ = no_grad();
+        using var scope = NewDisposeScope();
         for (int i = 0; i < _params.Count; i++)
         {
             var g = grads[i];
             if (g is null) continue;
-            using var scope = NewDisposeScope();
             var d = WeightDecay != 0 ? g.add(_params[i], alpha: WeightDecay) : g;
             if (Momentum != 0)
             {

@@ -131,7 +131,7 @@ public sealed class EntropySgd : ITrainingAlgorithm
             _mu = _w.Select(p => p.detach().clone()).ToList();
         }
         _outer = new MomentumSgd(_anchor, _o.Momentum, _o.WeightDecay, _o.Nesterov);
-        _inner = new MomentumSgd(_w, _o.InnerMomentum, _o.InnerWeightDecay ?? _o.WeightDecay, false);
+        _inner = new MomentumSgd(_w, _o.InnerMomentum, _o.InnerWeightDecay ?? _o.WeightDecay, false); // used when inner momentum > 0
         if (_o.Gamma0 is double g0) _gamma0 = g0;
         _gen = NewGenerator(0);
     }
@@ -176,19 +176,33 @@ public sealed class EntropySgd : ITrainingAlgorithm
                 _gamma0 = d2 > 0 ? Math.Max(lossValue, 1e-12) / (0.5 * d2) : _o.Gamma0Fallback;
             }
             double gamma = double.IsNaN(_gamma0) ? 0 : Gamma;
-            var grads = new List<Tensor?>(_w.Count);
-            for (int i = 0; i < _w.Count; i++)
+            double wdi = _o.InnerWeightDecay ?? _o.WeightDecay, std = _o.NoiseStd, eta = _o.SgldLr;
+            using var scope = NewDisposeScope();
+            if (_o.InnerMomentum == 0)
             {
-                var g = _w[i].grad ?? zeros_like(_w[i]);
-                grads.Add(gamma != 0 ? g.add(_w[i] - _anchor[i], alpha: gamma) : g);
+                // Fused form of w' ← w' − η'[g + γ(w' − w) + wd'·w']: w'·(1 − η'(γ + wd')) − η'g + η'γ·w (no temporaries).
+                for (int i = 0; i < _w.Count; i++)
+                {
+                    var g = _w[i].grad;
+                    if (gamma + wdi != 0) _w[i].mul_(1 - eta * (gamma + wdi));
+                    if (g is not null) _w[i].add_(g, alpha: -eta);
+                    if (gamma != 0) _w[i].add_(_anchor[i], alpha: eta * gamma);
+                }
             }
-            _inner.Step(grads, _o.SgldLr);
-            double std = _o.NoiseStd;
+            else
+            {
+                var grads = new List<Tensor?>(_w.Count);
+                for (int i = 0; i < _w.Count; i++)
+                {
+                    var g = _w[i].grad ?? zeros_like(_w[i]);
+                    grads.Add(gamma != 0 ? g.add(_w[i] - _anchor[i], alpha: gamma) : g);
+                }
+                _inner.Step(grads, eta);
+            }
             for (int i = 0; i < _w.Count; i++)
             {
-                using var scope = NewDisposeScope();
                 if (std > 0) _w[i].add_(randn(_w[i].shape, dtype: _w[i].dtype, device: _device, generator: _gen), alpha: std);
-                _mu[i].mul_(1 - _o.EmaWeight).add_(_w[i], alpha: _o.EmaWeight);
+                _mu[i].lerp_(_w[i], _o.EmaWeight);
             }
         }
         _ell++;

@@ -171,10 +171,9 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
         using var _ = no_grad();
         for (int i = 0; i < _centre.Count; i++)
         {
-            using var scope = NewDisposeScope();
-            var s = _rp[0][i].detach().clone();
-            for (int a = 1; a < _rp.Count; a++) s.add_(_rp[a][i]);
-            _centre[i].copy_(s.div_(_rp.Count));
+            _centre[i].copy_(_rp[0][i]);
+            for (int a = 1; a < _rp.Count; a++) _centre[i].add_(_rp[a][i]);
+            _centre[i].div_(_rp.Count);
         }
     }
 
@@ -219,11 +218,14 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
         {
             for (int a = 0; a < _o.Replicas; a++)
             {
+                using var scope = NewDisposeScope();
                 var grads = new List<Tensor?>(_centre.Count);
                 for (int i = 0; i < _centre.Count; i++)
                 {
+                    // ∇L_a + 2g(w^a − c), accumulated in place into the fresh gradient (two kernels, no temporaries).
                     var gr = _rp[a][i].grad ?? zeros_like(_rp[a][i]);
-                    grads.Add(couple && g != 0 ? gr.add(_rp[a][i] - _centre[i], alpha: 2 * g) : gr);
+                    if (couple && g != 0) gr.add_(_rp[a][i], alpha: 2 * g).add_(_centre[i], alpha: -2 * g);
+                    grads.Add(gr);
                 }
                 _opts[a].Step(grads, _o.Lr);
             }
