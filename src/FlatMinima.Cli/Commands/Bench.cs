@@ -14,6 +14,7 @@ public sealed class Bench : ICommand
         "  --model mlp|lenet|resnet18 (default resnet18)   --batch-size B (256)   --steps S (50)   --warmup W (10)\n" +
         "  --precision fp32|bf16|both (default fp32; bf16 = bf16 compute with fp32 master weights)\n" +
         "  --channels-last     NHWC layout of inputs and convolution weights\n" +
+        "  --optimizer sgd|sgd-flat (default sgd: torch.optim.SGD; sgd-flat: same update on one flat buffer)\n" +
         "  --sync-each-step    read the loss back after every step (as the trainer does)\n" +
         "  --device cpu|cuda|auto (default auto)   --seed S   --out FILE (JSON, atomic)   --json\n" +
         "Compare with tests/FlatMinima.Benchmarks/torch_resnet18.py (PyTorch eager, same model, batch and loop).\n";
@@ -25,6 +26,7 @@ public sealed class Bench : ICommand
         string precision = a.Choice("precision", ["fp32", "bf16", "both"], "fp32");
         bool cl = a.Flag("channels-last"), sync = a.Flag("sync-each-step"), json = a.Flag("json");
         long seed = a.Long("seed", 0);
+        string optimizer = a.Choice("optimizer", ["sgd", "sgd-flat"], "sgd");
         string? outFile = a.OptionalString("out");
         var rt = TorchRuntime.Initialize(a.Choice("device", ["cpu", "cuda", "auto"], "auto"), m => ctx.Err.WriteLine(m));
         a.EnsureAllUsed();
@@ -32,9 +34,9 @@ public sealed class Bench : ICommand
         var results = new List<Dictionary<string, object?>>();
         foreach (var p in precision == "both" ? new[] { "fp32", "bf16" } : [precision])
         {
-            var r = Benchmark.TrainThroughput(model, TorchRuntime.Device, batch, steps, warmup, p, cl, seed, sync);
-            ctx.Err.WriteLine($"{model} {p}{(cl ? " channels-last" : "")} batch {batch}: {r.ImagesPerSecond:F0} images/s ({r.Steps} steps in {r.Seconds:F2}s)");
-            results.Add(new() { ["model"] = model, ["precision"] = p, ["channels_last"] = cl, ["batch_size"] = batch, ["steps"] = steps, ["warmup"] = warmup, ["sync_each_step"] = sync, ["seconds"] = r.Seconds, ["images_per_s"] = r.ImagesPerSecond });
+            var r = Benchmark.TrainThroughput(model, TorchRuntime.Device, batch, steps, warmup, p, cl, seed, sync, optimizer);
+            ctx.Err.WriteLine($"{model} {optimizer} {p}{(cl ? " channels-last" : "")} batch {batch}: {r.ImagesPerSecond:F0} images/s ({r.Steps} steps in {r.Seconds:F2}s)");
+            results.Add(new() { ["model"] = model, ["optimizer"] = optimizer, ["precision"] = p, ["channels_last"] = cl, ["batch_size"] = batch, ["steps"] = steps, ["warmup"] = warmup, ["sync_each_step"] = sync, ["seconds"] = r.Seconds, ["images_per_s"] = r.ImagesPerSecond });
         }
         var summary = new Dictionary<string, object?>
         {

@@ -16,10 +16,10 @@ namespace FlatMinima.Cli.Commands;
 /// </summary>
 internal sealed class OptimizerOptions
 {
-    public static readonly string[] Names = ["sgd", "adam", "esgd", "rsgd", "sam", "swa", "pswa"];
+    public static readonly string[] Names = ["sgd", "sgd-flat", "adam", "esgd", "rsgd", "sam", "swa", "pswa"];
 
     public const string Usage =
-        "  --optimizer sgd|adam|esgd|rsgd|sam|swa|pswa   (default sgd)\n" +
+        "  --optimizer sgd|sgd-flat|adam|esgd|rsgd|sam|swa|pswa   (default sgd; sgd-flat: SGD on one flat buffer)\n" +
         "  common: --lr LR (0.05)  --momentum M (0.9)  --weight-decay W (0)  --nesterov true|false (esgd, rsgd: true; else false)\n" +
         "  esgd:  --inner-steps L (5)  --sgld-lr η' (0.1)  --noise ε (1e-4)  --noise-convention langevin|paper (langevin: ε√(2η')ζ)\n" +
         "         --ema-weight α (0.25, weight of the new sample)  --inner-momentum (0)  --inner-weight-decay (= weight decay)\n" +
@@ -61,10 +61,11 @@ internal sealed class OptimizerOptions
         switch (name)
         {
             case "sgd":
+            case "sgd-flat":
             case "adam":
             {
                 bool nesterov = OptBool(a, "nesterov") ?? false;
-                if (name == "adam" && nesterov) throw new UsageException("--nesterov applies to sgd, not adam.");
+                if (name != "sgd" && nesterov) throw new UsageException($"--nesterov applies to sgd, not {name}.");
                 if (nesterov)
                 {
                     if (!(momentum > 0)) throw new UsageException("--nesterov true needs --momentum > 0.");

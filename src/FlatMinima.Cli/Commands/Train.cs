@@ -57,25 +57,26 @@ public sealed class Train : ICommand
         a.EnsureAllUsed();
         var device = TorchRuntime.Device;
         model.to(device);
-        using var algo = optim.Create(model, new OptimizerOptions.Context(
-            i => { var m = TorchCommon.BuildModel(a, data, Torch.Optim.Seeds.Mix(seed, 0x4E91, i)); m.to(device); return m; }, data, device, outDir));
+        var optimCtx = new OptimizerOptions.Context(
+            i => { var m = TorchCommon.BuildModel(a, data, Torch.Optim.Seeds.Mix(seed, 0x4E91, i)); m.to(device); return m; }, data, device, outDir);
+        using var trainer = new Trainer(model, m => optim.Create(m, optimCtx), data, device, opts, outDir);
+        string optimizer = optim.Name;
 
         var manifestArgv = resumeDir is null ? ctx.Argv.ToList() : ["train", .. Flatten(a.Raw).Where(s => s != "--json"), "--out", outDir];
         var run = new RunDirectory(outDir, "train", new CommandContext(ctx.Out, ctx.Err, manifestArgv), a.Raw.ToDictionary(k => k.Key, k => (object?)k.Value));
         run.Set("torch", rt.ToDictionary());
         run.Set("data", data.Info);
         run.Set("model", new Dictionary<string, object?> { ["name"] = modelName, ["parameters"] = model.parameters().Sum(p => p.numel()) });
-        run.Set("algorithm", new Dictionary<string, object?>(algo.Describe()) { ["name"] = algo.Name });
+        run.Set("algorithm", new Dictionary<string, object?> { ["name"] = optimizer, ["lr"] = a.Raw.GetValueOrDefault("lr") ?? "0.05", ["momentum"] = a.Raw.GetValueOrDefault("momentum") ?? "0.9", ["weight_decay"] = a.Raw.GetValueOrDefault("weight-decay") ?? "0" });
         run.Set("seed", seed);
         if (resumeDir is not null) run.Set("resumed", true);
 
-        var trainer = new Trainer(model, algo, data, device, opts, run.Path);
         int batches = (int)((data.Train.Count + opts.BatchSize - 1) / opts.BatchSize);
         var hook = new CliHook(ctx, batches, opts.Epochs);
         trainer.Hooks.Add(hook);
         if (leEvery > 0) trainer.Hooks.Add(new LocalEnergyHook(run, data.Train, device, leEvery, leSigma, leDraws, seed));
         TrainResult result;
-        try { result = trainer.Run(resume: resumeDir is not null); }
+        try { result = trainer.Run(resume: resumeDir is not null); run.Set("algorithm", new Dictionary<string, object?>(trainer.Algorithm.Describe()) { ["name"] = trainer.Algorithm.Name }); }
         catch (TrainingDivergedException e)
         {
             hook.Dispose();

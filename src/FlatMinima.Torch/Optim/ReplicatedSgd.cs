@@ -147,7 +147,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
         }
         _perm = new Tensor?[_o.Replicas];
         _lossSum = new double[_o.Replicas]; _errSum = new long[_o.Replicas]; _seen = new long[_o.Replicas];
-        UpdateCentreOfMass(force: true);
+        if (_o.Centre == CentreKind.CentreOfMass) UpdateCentreOfMass(force: true);
     }
 
     public string Name => "rsgd";
@@ -326,6 +326,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
         _g0 = r.ReadDouble(); _epoch = r.ReadInt32(); _step = r.ReadInt64();
         for (int a = 0; a < _o.Replicas; a++) { ModuleOps.LoadModule(_replicas[a], r); _opts[a].Load(r); }
         _batch = 0;
+        UpdateCentreOfMass();
     }
 
     public void Dispose()

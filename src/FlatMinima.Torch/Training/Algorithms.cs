@@ -1,4 +1,5 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FlatMinima.Torch.Training;
@@ -34,32 +35,124 @@ public interface ITrainingAlgorithm : IDisposable
 /// <summary>Builds the algorithm for a model once its parameters exist on the training device.</summary>
 public delegate ITrainingAlgorithm AlgorithmFactory(nn.Module<Tensor, Tensor> model);
 
-/// <summary>Plain minibatch optimisation with a TorchSharp optimiser (SGD with momentum, or Adam).</summary>
+/// <summary>An optimiser over a fixed set of parameters whose gradients are already computed.</summary>
+public interface IParameterOptimizer : IDisposable
+{
+    double LearningRate { get; }
+    void ZeroGrad();
+    void Step();
+    void Save(string path);
+    void Load(string path);
+}
+
+/// <summary>A TorchSharp <c>torch.optim</c> optimiser.</summary>
+internal sealed class TorchOptimizer(optim.Optimizer opt) : IParameterOptimizer
+{
+    public double LearningRate => opt.ParamGroups.First().LearningRate;
+    public void ZeroGrad() => opt.zero_grad();
+    public void Step() => opt.step();
+    public void Save(string path) => Helper.save_state_dict(path);
+    public void Load(string path) => Helper.load_state_dict(path);
+    private OptimizerHelper Helper => opt as OptimizerHelper ?? throw new NotSupportedException("this optimiser cannot save its state.");
+    public void Dispose() => opt.Dispose();
+}
+
+/// <summary>
+/// SGD with momentum and weight decay (the update of <c>torch.optim.SGD</c>, dampening 0, no Nesterov:
+/// g = ∇ + wd·w, b = μ b + g (b = g at the first step), w ← w − lr·b) on a single flat buffer: the parameters become
+/// views of one contiguous tensor and their gradients views of another, so one update is a handful of kernels instead
+/// of several per parameter tensor. Parameters must not be replaced after construction.
+/// </summary>
+public sealed class FlatSgd : IParameterOptimizer
+{
+    private readonly Tensor _p, _g;
+    private Tensor? _buf;
+    private readonly double _lr, _momentum, _wd;
+    public double LearningRate => _lr;
+
+    public FlatSgd(IEnumerable<Parameter> parameters, double lr, double momentum, double weightDecay)
+    {
+        var ps = parameters.ToList();
+        if (ps.Count == 0) throw new ArgumentException("no parameters to optimise.");
+        _lr = lr; _momentum = momentum; _wd = weightDecay;
+        long total = ps.Sum(p => p.numel());
+        _p = empty(total, dtype: ps[0].dtype, device: ps[0].device);
+        _g = zeros(total, dtype: ps[0].dtype, device: ps[0].device);
+        using var _ = no_grad();
+        long off = 0;
+        foreach (var p in ps)
+        {
+            long n = p.numel();
+            var view = _p.narrow(0, off, n).view(p.shape);
+            view.copy_(p);
+            p.set_(view);
+            p.grad = _g.narrow(0, off, n).view(p.shape);
+            off += n;
+        }
+    }
+
+    public void ZeroGrad() => _g.zero_();
+
+    public void Step()
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var g = _wd != 0 ? _g.add(_p, alpha: _wd) : _g;
+        if (_momentum != 0)
+        {
+            if (_buf is null) _buf = g.clone().DetachFromDisposeScope();
+            else _buf.mul_(_momentum).add_(g);
+            g = _buf;
+        }
+        _p.add_(g, alpha: -_lr);
+    }
+
+    public void Save(string path)
+    {
+        using var w = new BinaryWriter(File.Create(path));
+        w.Write(_buf is not null);
+        _buf?.Save(w);
+    }
+
+    public void Load(string path)
+    {
+        using var r = new BinaryReader(File.OpenRead(path));
+        if (!r.ReadBoolean()) { _buf?.Dispose(); _buf = null; return; }
+        _buf ??= zeros_like(_p);
+        _buf.Load(r);
+    }
+
+    public void Dispose() { _buf?.Dispose(); }
+}
+
+/// <summary>Plain minibatch optimisation with an <see cref="IParameterOptimizer"/> (SGD with momentum, flat SGD, or Adam).</summary>
 public sealed class OptimizerAlgorithm : ITrainingAlgorithm
 {
-    private readonly optim.Optimizer _opt;
-    /// <summary>The underlying TorchSharp optimiser (over the model's parameters).</summary>
-    internal optim.Optimizer Optimizer => _opt;
+    private readonly IParameterOptimizer _opt;
     private readonly Dictionary<string, object?> _hp;
+    /// <summary>The underlying optimiser (over the model's parameters).</summary>
+    public IParameterOptimizer Optimizer => _opt;
     public string Name { get; }
-    public double LearningRate => _opt.ParamGroups.First().LearningRate;
+    public double LearningRate => _opt.LearningRate;
 
-    private OptimizerAlgorithm(string name, optim.Optimizer opt, Dictionary<string, object?> hp) { Name = name; _opt = opt; _hp = hp; }
+    private OptimizerAlgorithm(string name, IParameterOptimizer opt, Dictionary<string, object?> hp) { Name = name; _opt = opt; _hp = hp; }
 
     /// <summary>The names accepted by <see cref="Factory"/>.</summary>
-    public static readonly string[] Names = ["sgd", "adam"];
+    public static readonly string[] Names = ["sgd", "sgd-flat", "adam"];
 
-    /// <summary>A factory for <c>sgd</c> (momentum, weight decay) or <c>adam</c>; validates every hyperparameter.</summary>
+    /// <summary>A factory for <c>sgd</c> (torch.optim.SGD with momentum and weight decay), <c>sgd-flat</c> (the same
+    /// update on one flat buffer, <see cref="FlatSgd"/>) or <c>adam</c>; validates every hyperparameter.</summary>
     public static AlgorithmFactory Factory(string name, double lr, double momentum = 0.9, double weightDecay = 0)
     {
         if (!(lr > 0) || !double.IsFinite(lr)) throw new ArgumentOutOfRangeException(nameof(lr), $"lr must be a finite number > 0 (got {lr}).");
         if (!(momentum >= 0 && momentum < 1)) throw new ArgumentOutOfRangeException(nameof(momentum), $"momentum must lie in [0, 1) (got {momentum}).");
         if (!(weightDecay >= 0) || !double.IsFinite(weightDecay)) throw new ArgumentOutOfRangeException(nameof(weightDecay), $"weight_decay must be a finite number >= 0 (got {weightDecay}).");
+        var sgdHp = new Dictionary<string, object?> { ["lr"] = lr, ["momentum"] = momentum, ["weight_decay"] = weightDecay };
         return name switch
         {
-            "sgd" => m => new OptimizerAlgorithm("sgd", optim.SGD(m.parameters(), lr, momentum: momentum, weight_decay: weightDecay),
-                new() { ["lr"] = lr, ["momentum"] = momentum, ["weight_decay"] = weightDecay }),
-            "adam" => m => new OptimizerAlgorithm("adam", optim.Adam(m.parameters(), lr, weight_decay: weightDecay),
+            "sgd" => m => new OptimizerAlgorithm("sgd", new TorchOptimizer(optim.SGD(m.parameters(), lr, momentum: momentum, weight_decay: weightDecay)), sgdHp),
+            "sgd-flat" => m => new OptimizerAlgorithm("sgd-flat", new FlatSgd(m.parameters(), lr, momentum, weightDecay), sgdHp),
+            "adam" => m => new OptimizerAlgorithm("adam", new TorchOptimizer(optim.Adam(m.parameters(), lr, weight_decay: weightDecay)),
                 new() { ["lr"] = lr, ["beta1"] = 0.9, ["beta2"] = 0.999, ["eps"] = 1e-8, ["weight_decay"] = weightDecay }),
             _ => throw new ArgumentException($"optimizer must be one of {string.Join("|", Names)} (got '{name}')."),
         };
@@ -67,20 +160,22 @@ public sealed class OptimizerAlgorithm : ITrainingAlgorithm
 
     public IReadOnlyDictionary<string, object?> Describe() => _hp;
 
+    /// <summary>When false, <see cref="Step"/> does not read the loss back (no device synchronisation); for benchmarks.</summary>
+    public bool ReadLoss { get; set; } = true;
+
     public StepResult Step(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn)
     {
-        _opt.zero_grad();
+        _opt.ZeroGrad();
         var logits = model.forward(x);
         var loss = lossFn(logits, y);
         loss.backward();
-        _opt.step();
+        _opt.Step();
+        if (!ReadLoss) return new StepResult(0, 0, y.shape[0]);
         long errors = logits.argmax(1).ne(y).sum().item<long>();
         return new StepResult(loss.item<float>(), errors, y.shape[0]);
     }
 
-    public void Save(string path) => Helper.save_state_dict(path);
-    public void Load(string path) => Helper.load_state_dict(path);
-    private TorchSharp.Modules.OptimizerHelper Helper => _opt as TorchSharp.Modules.OptimizerHelper
-        ?? throw new NotSupportedException($"{Name}: this optimiser cannot save its state.");
+    public void Save(string path) => _opt.Save(path);
+    public void Load(string path) => _opt.Load(path);
     public void Dispose() => _opt.Dispose();
 }

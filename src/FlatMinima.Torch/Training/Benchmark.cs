@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace FlatMinima.Torch.Training;
 
 /// <summary>Result of a training-throughput measurement.</summary>
-public sealed record ThroughputResult(string Model, string Precision, bool ChannelsLast, int BatchSize, int Steps, double Seconds, double ImagesPerSecond, string Device);
+public sealed record ThroughputResult(string Model, string Optimizer, string Precision, bool ChannelsLast, int BatchSize, int Steps, double Seconds, double ImagesPerSecond, string Device);
 
 /// <summary>Memory layout helpers.</summary>
 public static class Layout
@@ -35,13 +35,14 @@ public static class Layout
 public static class Benchmark
 {
     public static ThroughputResult TrainThroughput(string model, Device device, int batchSize = 256, int steps = 50, int warmup = 10,
-        string precision = "fp32", bool channelsLast = false, long seed = 0, bool syncEachStep = false)
+        string precision = "fp32", bool channelsLast = false, long seed = 0, bool syncEachStep = false, string optimizer = "sgd")
     {
         manual_seed(seed);
         var master = ModelZoo.Create(model, [3, 32, 32], 10);
         master.to(device);
         if (channelsLast) Layout.ToChannelsLast(master);
-        var inner = (OptimizerAlgorithm)OptimizerAlgorithm.Factory("sgd", 0.01, 0.9, 5e-4)(master);
+        var inner = (OptimizerAlgorithm)OptimizerAlgorithm.Factory(optimizer, 0.01, 0.9, 5e-4)(master);
+        inner.ReadLoss = syncEachStep;
         ITrainingAlgorithm algo = inner;
         if (precision == "bf16")
         {
@@ -59,15 +60,7 @@ public static class Benchmark
         void One()
         {
             using var scope = NewDisposeScope();
-            if (algo is MixedPrecisionAlgorithm) algo.Step(master, x, y, ce);
-            else
-            {
-                inner.Optimizer.zero_grad();
-                var loss = ce(master.forward(x), y);
-                loss.backward();
-                inner.Optimizer.step();
-                if (syncEachStep) _ = loss.item<float>();
-            }
+            algo.Step(master, x, y, ce);
         }
         for (int i = 0; i < warmup; i++) One();
         Sync(device);
@@ -77,7 +70,7 @@ public static class Benchmark
         double secs = clock.Elapsed.TotalSeconds;
         algo.Dispose();
         master.Dispose();
-        return new ThroughputResult(model, precision, channelsLast, batchSize, steps, secs, steps * (double)batchSize / secs, device.type.ToString());
+        return new ThroughputResult(model, optimizer, precision, channelsLast, batchSize, steps, secs, steps * (double)batchSize / secs, device.type.ToString());
     }
 
     private static void Sync(Device device)

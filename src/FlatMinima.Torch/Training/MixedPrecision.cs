@@ -50,7 +50,7 @@ public sealed class MixedPrecisionAlgorithm : ITrainingAlgorithm
         using (no_grad())
             for (int i = 0; i < _pm.Count; i++) _pw[i].copy_(_pm[i]);
         _work.zero_grad();
-        _inner.Optimizer.zero_grad();
+        _inner.Optimizer.ZeroGrad();
         var logits = _work.forward(x.to(ScalarType.BFloat16)).to(ScalarType.Float32);
         var loss = lossFn(logits, y);
         loss.backward();
@@ -63,7 +63,7 @@ public sealed class MixedPrecisionAlgorithm : ITrainingAlgorithm
                 if (_pm[i].grad is null) _pm[i].grad = g32;
                 else _pm[i].grad!.copy_(g32);
             }
-        _inner.Optimizer.step();
+        _inner.Optimizer.Step();
         if (!ReadLoss) return new StepResult(0, 0, y.shape[0]);
         long errors = logits.argmax(1).ne(y).sum().item<long>();
         return new StepResult(loss.item<float>(), errors, y.shape[0]);

@@ -48,10 +48,15 @@ public sealed record TrainResult(IReadOnlyList<EpochMetrics> Epochs, int StartEp
 /// (<c>checkpoints/epoch-NNNN/{model.bin,optimizer.bin,state.json}</c>) are written to a temporary folder and renamed
 /// into place; the two newest are kept. A NaN or infinite loss stops the run before anything of the bad step is saved.
 /// </summary>
-public sealed class Trainer(nn.Module<Tensor, Tensor> model, ITrainingAlgorithm algorithm, DataSplit data, Device device, TrainOptions options, string runDir)
+/// <remarks>The algorithm is built by <paramref name="algorithmFactory"/> after any checkpoint's weights are loaded, so
+/// optimisers that hold on to parameter tensors (or re-lay them out, like <see cref="FlatSgd"/>) see the final ones.</remarks>
+public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory algorithmFactory, DataSplit data, Device device, TrainOptions options, string runDir) : IDisposable
 {
     public nn.Module<Tensor, Tensor> Model { get; } = model;
-    public ITrainingAlgorithm Algorithm { get; } = algorithm;
+    private ITrainingAlgorithm? _algorithm;
+    /// <summary>The algorithm (built by <see cref="Run"/>).</summary>
+    public ITrainingAlgorithm Algorithm => _algorithm ?? throw new InvalidOperationException("the algorithm is built when Run starts.");
+    public void Dispose() => _algorithm?.Dispose();
     public List<ITrainingHook> Hooks { get; } = [];
     /// <summary>Loss used for training and evaluation: cross-entropy on logits.</summary>
     public static Tensor CrossEntropy(Tensor logits, Tensor y) => nn.functional.cross_entropy(logits, y);
@@ -79,9 +84,10 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, ITrainingAlgorithm 
         if (resume)
         {
             last = LatestCheckpoint(runDir) ?? throw new FileNotFoundException($"{runDir}: no checkpoint to resume from (checkpoints/epoch-*/state.json).");
-            start = LoadCheckpoint(last);
+            start = LoadCheckpoint(last, algorithmFactory);
             rows.AddRange(ReadMetrics(MetricsPath).Where(r => r.Epoch <= start));
         }
+        _algorithm ??= algorithmFactory(Model);
         WriteMetrics(rows);
         long n = data.Train.Count;
         int batches = (int)((n + options.BatchSize - 1) / options.BatchSize);
@@ -173,12 +179,14 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, ITrainingAlgorithm 
         return final;
     }
 
-    private int LoadCheckpoint(string dir)
+    private int LoadCheckpoint(string dir, AlgorithmFactory factory)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "state.json")));
         int epoch = doc.RootElement.GetProperty("epoch").GetInt32();
         Model.load(Path.Combine(dir, "model.bin"));
-        Algorithm.Load(Path.Combine(dir, "optimizer.bin"));
+        _algorithm?.Dispose();
+        _algorithm = factory(Model);
+        _algorithm.Load(Path.Combine(dir, "optimizer.bin"));
         return epoch;
     }
 

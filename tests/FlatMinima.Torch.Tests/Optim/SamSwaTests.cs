@@ -97,7 +97,7 @@ public class SwaTests
         TestRuntime.Init();
         using var data = Data();
         var model = Net(1);
-        using var swa = new Swa(model, Net(99), data.Train, new SwaOptions { Lr = 0.1, SwaStart = 2, SwaLr = 0.05, WeightDecay = 0 });
+        var swa = new Swa(model, Net(99), data.Train, new SwaOptions { Lr = 0.1, SwaStart = 2, SwaLr = 0.05, WeightDecay = 0 });
         var snaps = new List<List<double[]>>();
         List<Tensor>? liveBuffers = null;
         swa.OnCollect = (e, live) =>
@@ -107,7 +107,8 @@ public class SwaTests
             liveBuffers = ModuleOps.SnapshotBuffers(live);
         };
         string dir = Path.Combine(Path.GetTempPath(), "swa-test-" + Guid.NewGuid());
-        new Trainer(model, swa, data, CPU, new TrainOptions { Epochs = 5, BatchSize = 16 }, dir).Run();
+        using var trainer = new Trainer(model, _ => swa, data, CPU, new TrainOptions { Epochs = 5, BatchSize = 16 }, dir);
+        trainer.Run();
         Assert.Equal(4, snaps.Count); // epochs 2, 3, 4, 5
         var avg = ModuleOps.Params(model).Select(p => p.detach().to_type(ScalarType.Float64).data<double>().ToArray()).ToList();
         for (int i = 0; i < avg.Count; i++)
@@ -161,7 +162,7 @@ public class SwaTests
         TestRuntime.Init();
         using var data = Data();
         var model = Net(3);
-        using var swa = new Swa(model, Net(4), data.Train, new SwaOptions { Lr = 0.05, SwaStart = 9, PswaStart = 2, Period = 3, Buffers = SwaBufferPolicy.CopyLive });
+        var swa = new Swa(model, Net(4), data.Train, new SwaOptions { Lr = 0.05, SwaStart = 9, PswaStart = 2, Period = 3, Buffers = SwaBufferPolicy.CopyLive });
         var checks = new List<(int Epoch, bool BufferNull, bool LiveIsAverage)>();
         swa.OnRestart = e =>
         {
@@ -169,7 +170,8 @@ public class SwaTests
             checks.Add((e, swa.Optimizer.Buffer(0) is null, same));
         };
         string dir = Path.Combine(Path.GetTempPath(), "pswa-test-" + Guid.NewGuid());
-        new Trainer(model, swa, data, CPU, new TrainOptions { Epochs = 10, BatchSize = 16 }, dir).Run();
+        using var trainer = new Trainer(model, _ => swa, data, CPU, new TrainOptions { Epochs = 10, BatchSize = 16 }, dir);
+        trainer.Run();
         // (epoch − pswa_start) % P == 0 for pswa_start < epoch ≤ swa_start: epochs 5 and 8.
         Assert.Equal([5, 8], swa.Restarts);
         Assert.All(checks, c => { Assert.True(c.BufferNull); Assert.True(c.LiveIsAverage); });

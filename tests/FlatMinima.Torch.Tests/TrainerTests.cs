@@ -1,0 +1,183 @@
+using FlatMinima.Mixture;
+using FlatMinima.Torch.Data;
+using FlatMinima.Torch.Models;
+using FlatMinima.Torch.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FlatMinima.Torch.Tests;
+
+public class TrainerTests
+{
+    public TrainerTests() => TestRuntime.Init();
+
+    private static DataSplit SmallGm(int testSize = 200) => GmmData.Create(new MixtureSpec(3, 1, 0.5, N: 20, Seed: 2), testSize);
+
+    private static nn.Module<Tensor, Tensor> Mlp(DataSplit d, long seed = 0)
+    {
+        manual_seed(seed);
+        return ModelZoo.Create("mlp", d.Train.InputShape, 2, width: 16, depth: 1);
+    }
+
+    private static float[] Flat(nn.Module<Tensor, Tensor> m) =>
+        m.parameters().SelectMany(p => p.detach().data<float>().ToArray()).ToArray();
+
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("sgd-flat")]
+    [InlineData("adam")]
+    public void ResumeContinuesBitForBit(string optimizer)
+    {
+        using var d = SmallGm();
+        using var dirA = new TempDir();
+        using var dirB = new TempDir();
+        var opts = new TrainOptions { Epochs = 4, BatchSize = 8, Seed = 1 };
+        var factory = OptimizerAlgorithm.Factory(optimizer, 0.02, 0.9, 1e-3);
+        var straight = Mlp(d);
+        using (var t = new Trainer(straight, factory, d, CPU, opts, dirA.Path)) t.Run();
+        var first = Mlp(d);
+        using (var t = new Trainer(first, factory, d, CPU, opts with { Epochs = 2 }, dirB.Path)) t.Run();
+        var resumed = Mlp(d, seed: 99); // different init: everything must come from the checkpoint
+        using (var t = new Trainer(resumed, factory, d, CPU, opts, dirB.Path))
+        {
+            var r = t.Run(resume: true);
+            Assert.Equal(2, r.StartEpoch);
+        }
+        Assert.Equal(Flat(straight), Flat(resumed));
+        var a = Trainer.ReadMetrics(Path.Combine(dirA.Path, "metrics.csv"));
+        var b = Trainer.ReadMetrics(Path.Combine(dirB.Path, "metrics.csv"));
+        Assert.Equal(a.Select(r => (r.Epoch, r.TrainLoss, r.TestError)), b.Select(r => (r.Epoch, r.TrainLoss, r.TestError)));
+        Assert.True(File.Exists(Path.Combine(dirB.Path, "checkpoints", "epoch-0004", "model.bin")));
+        Assert.False(Directory.Exists(Path.Combine(dirB.Path, "checkpoints", "epoch-0002")), "only the two newest checkpoints are kept");
+    }
+
+    /// <summary>Wraps an algorithm and poisons the weights with NaN at one epoch: a real NaN loss follows.</summary>
+    private sealed class Poison(ITrainingAlgorithm inner, int epoch) : ITrainingAlgorithm
+    {
+        private int _epoch = 1;
+        public string Name => inner.Name;
+        public double LearningRate => inner.LearningRate;
+        public IReadOnlyDictionary<string, object?> Describe() => inner.Describe();
+        public StepResult Step(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> loss)
+        {
+            if (_epoch == epoch) using (no_grad()) model.parameters().First().fill_(float.NaN);
+            return inner.Step(model, x, y, loss);
+        }
+        public void OnEpochEnd(int e) { _epoch = e + 1; inner.OnEpochEnd(e); }
+        public void Save(string path) => inner.Save(path);
+        public void Load(string path) => inner.Load(path);
+        public void Dispose() => inner.Dispose();
+    }
+
+    [Fact]
+    public void NaNLossStopsAndKeepsLastGoodCheckpoint()
+    {
+        using var d = SmallGm();
+        using var dir = new TempDir();
+        var sgd = OptimizerAlgorithm.Factory("sgd", 0.02);
+        var model = Mlp(d);
+        using var t = new Trainer(model, m => new Poison(sgd(m), epoch: 3), d, CPU, new TrainOptions { Epochs = 5, BatchSize = 16 }, dir.Path);
+        var e = Assert.Throws<TrainingDivergedException>(() => t.Run());
+        Assert.Equal(3, e.Epoch);
+        Assert.Equal(1, e.Batch);
+        Assert.Contains("NaN", e.Message);
+        Assert.Contains("epoch-0002", e.Message);
+        Assert.Equal(Trainer.LatestCheckpoint(dir.Path), Path.Combine(dir.Path, "checkpoints", "epoch-0002"));
+        // The kept checkpoint is finite and the metrics stop at the last good epoch.
+        var check = Mlp(d);
+        Trainer.LoadWeights(check, Trainer.LatestCheckpoint(dir.Path)!);
+        Assert.All(Flat(check), v => Assert.True(float.IsFinite(v)));
+        Assert.Equal([1, 2], Trainer.ReadMetrics(Path.Combine(dir.Path, "metrics.csv")).Select(r => r.Epoch));
+    }
+
+    private sealed class LiveCount : ITrainingHook
+    {
+        public List<long> Counts { get; } = [];
+        public void OnEpochEnd(EpochMetrics m, nn.Module<Tensor, Tensor> model) => Counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Theory]
+    [InlineData("mlp", "sgd")]
+    [InlineData("lenet", "adam")]
+    public void LiveTensorCountStaysFlatAcrossEpochs(string model, string optimizer)
+    {
+        using var d = model == "mlp" ? SmallGm() : TinyImages();
+        using var dir = new TempDir();
+        manual_seed(0);
+        var m = ModelZoo.Create(model, d.Train.InputShape, d.Train.Classes, width: 16, depth: 1);
+        var hook = new LiveCount();
+        using var t = new Trainer(m, OptimizerAlgorithm.Factory(optimizer, 0.01), d, CPU, new TrainOptions { Epochs = 4, BatchSize = 16 }, dir.Path);
+        t.Hooks.Add(hook);
+        t.Run();
+        // Epoch 1 creates the optimiser state; after it, not a single tensor may accumulate.
+        Assert.Equal(hook.Counts[1], hook.Counts[2]);
+        Assert.Equal(hook.Counts[1], hook.Counts[3]);
+    }
+
+    private static DataSplit TinyImages()
+    {
+        var g = new Generator(5);
+        var info = new Dictionary<string, object?> { ["name"] = "tiny" };
+        return new DataSplit(new TensorDataSet("tiny", randn([48, 1, 28, 28], generator: g), randint(0, 10, [48], dtype: ScalarType.Int64, generator: g), 10),
+            new TensorDataSet("tiny", randn([16, 1, 28, 28], generator: g), randint(0, 10, [16], dtype: ScalarType.Int64, generator: g), 10), info);
+    }
+
+    [Fact]
+    public void TrainedMlpNeverBeatsTheBayesFloor()
+    {
+        // ε_BO is the error no classifier trained on αN samples can beat; a test error below it by more than its
+        // standard error means the test set leaked into training. N = 40, α = 4, fresh test set of 20 000 samples.
+        var spec = new MixtureSpec(4, 1, 0.5, N: 40, Seed: 8);
+        using var d = GmmData.Create(spec, testSize: 20_000);
+        using var dir = new TempDir();
+        var m = Mlp(d, seed: 1);
+        using var t = new Trainer(m, OptimizerAlgorithm.Factory("sgd", 0.05), d, CPU, new TrainOptions { Epochs = 15, BatchSize = 16, Seed = 8 }, dir.Path);
+        var r = t.Run();
+        double err = r.Epochs[^1].TestError;
+        double se = Math.Sqrt(err * (1 - err) / d.Test.Count);
+        double bo = GmmData.BayesOptimalError(spec.Alpha, spec.Delta, spec.Rho);
+        Assert.True(err >= bo - se, $"test error {err} ± {se} below ε_BO = {bo}: leak");
+        Assert.True(err < 0.4, $"the MLP did not learn (test error {err})");
+    }
+
+    [Fact]
+    public void ModelsRunForwardAndBackward()
+    {
+        manual_seed(0);
+        foreach (var (name, shape) in new[] { ("mlp", new long[] { 1, 28, 28 }), ("lenet", new long[] { 1, 28, 28 }), ("lenet", new long[] { 3, 32, 32 }), ("resnet18", new long[] { 3, 32, 32 }) })
+        {
+            using var scope = NewDisposeScope();
+            var m = ModelZoo.Create(name, shape, 10);
+            var x = randn([2, .. shape]);
+            var y = m.forward(x);
+            Assert.Equal([2L, 10], y.shape);
+            y.sum().backward();
+            Assert.All(m.parameters(), p => Assert.NotNull(p.grad));
+        }
+        Assert.Throws<ArgumentException>(() => ModelZoo.Create("vgg", [1, 28, 28], 10));
+    }
+
+    [Fact]
+    public void MixedPrecisionTrainsAndKeepsFp32Master()
+    {
+        using var d = TinyImages();
+        using var dir = new TempDir();
+        manual_seed(0);
+        var master = ModelZoo.Create("lenet", d.Train.InputShape, 10);
+        var work = ModelZoo.Create("lenet", d.Train.InputShape, 10);
+        var sgd = OptimizerAlgorithm.Factory("sgd", 0.01);
+        using var t = new Trainer(master, m => new MixedPrecisionAlgorithm(m, work, (OptimizerAlgorithm)sgd(m)), d, CPU, new TrainOptions { Epochs = 2, BatchSize = 16 }, dir.Path);
+        var r = t.Run();
+        Assert.All(r.Epochs, e => Assert.True(double.IsFinite(e.TrainLoss)));
+        Assert.All(master.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+        Assert.Equal(ScalarType.BFloat16, work.parameters().First().dtype);
+    }
+
+    [Fact]
+    public void BadHyperparametersAreRejectedWithTheirName()
+    {
+        Assert.Contains("lr", Assert.Throws<ArgumentOutOfRangeException>(() => OptimizerAlgorithm.Factory("sgd", -1)).Message);
+        Assert.Contains("momentum", Assert.Throws<ArgumentOutOfRangeException>(() => OptimizerAlgorithm.Factory("sgd", 0.1, 1.5)).Message);
+        Assert.Contains("sgd|sgd-flat|adam", Assert.Throws<ArgumentException>(() => OptimizerAlgorithm.Factory("rmsprop", 0.1)).Message);
+    }
+}
