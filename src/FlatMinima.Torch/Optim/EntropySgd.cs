@@ -151,7 +151,7 @@ public sealed class EntropySgd : ITrainingAlgorithm
     public IReadOnlyList<Tensor> Anchor => _anchor;
     /// <summary>The running mean μ.</summary>
     public IReadOnlyList<Tensor> Mean => _mu;
-    /// <summary>Called after every outer step with (anchor before the step, μ, γ used) — for tests and hooks.</summary>
+    /// <summary>Called just before every outer step (anchor w and mean μ still those of the finished inner loop) — for tests and hooks.</summary>
     public Action<EntropySgd>? BeforeOuterStep { get; set; }
 
     public IReadOnlyDictionary<string, object?> Describe() => new Dictionary<string, object?>

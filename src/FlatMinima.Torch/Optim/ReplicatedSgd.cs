@@ -203,9 +203,10 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
             m.train();
             var (loss, logits) = ModuleOps.ForwardBackward(m, xa, ya, lossFn);
             lossT[a] = loss.detach();
-            _errSum[a] += ModuleOps.Errors(logits, ya);
+            long errs = ModuleOps.Errors(logits, ya);
+            _errSum[a] += errs;
             _seen[a] += ya.shape[0];
-            if (a == 0) { err0 = _errSum[0]; }
+            if (a == 0) err0 = errs;
         }
         if (double.IsNaN(_g0))
         {
@@ -244,13 +245,11 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
         UpdateCentreOfMass();
         var lossVals = lossT.Select(t => (double)t.item<float>()).ToArray();
         for (int a = 0; a < _o.Replicas; a++) _lossSum[a] += lossVals[a] * (a == 0 ? n0 : _o.BatchSize);
-        loss0 = lossVals.Average();
+        // metrics.csv reports replica 0 (the trainer's batch); a non-finite loss of any replica stops the run.
+        loss0 = lossVals.All(double.IsFinite) ? lossVals[0] : double.NaN;
         _batch++; _step++;
-        long errBatch = err0 - (_prevErr0);
-        _prevErr0 = err0;
-        return new StepResult(loss0, errBatch, n0);
+        return new StepResult(loss0, err0, n0);
     }
-    private long _prevErr0;
 
     /// <summary>Sets the centre's BatchNorm buffers to the replicas' mean (floats) and ceiling of the mean (integers).</summary>
     public void AverageBuffers()
@@ -302,7 +301,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
             });
             foreach (var ob in Observers) ob.Observe(c);
         }
-        Array.Clear(_lossSum); Array.Clear(_errSum); Array.Clear(_seen); _prevErr0 = 0;
+        Array.Clear(_lossSum); Array.Clear(_errSum); Array.Clear(_seen);
         _epoch = epoch;
         _batch = 0;
         for (int a = 0; a < _perm.Length; a++) { _perm[a]?.Dispose(); _perm[a] = null; }
