@@ -15,6 +15,14 @@ public static class Cli
         new Bench(),
         new Sweep(),
         new OptimBench(),
+        new DemoCommand(),
+        new BayesCommand(),
+        new SimulateCommand(),
+        new ErmCommand(),
+        new CurveCommand(),
+        new ThresholdCommand(),
+        new CheckCommand(),
+        new FiguresCommand(),
     ];
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>

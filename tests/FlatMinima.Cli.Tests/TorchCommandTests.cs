@@ -22,7 +22,8 @@ public class TorchCommandTests
             using var doc = JsonDocument.Parse(stdout);
             var r = doc.RootElement;
             Assert.True(r.GetProperty("test_error").GetDouble() >= r.GetProperty("epsilon_bo").GetDouble() - 3 * r.GetProperty("test_error_se").GetDouble());
-            Assert.True(r.TryGetProperty("epsilon_erm_replica", out _));
+            double erm = r.GetProperty("epsilon_erm_replica").GetDouble();
+            Assert.InRange(erm, r.GetProperty("epsilon_bo").GetDouble(), 0.5); // linear ERM never beats the Bayes floor
             using var man = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "manifest.json")));
             var torch = man.RootElement.GetProperty("torch");
             Assert.Equal("cpu", torch.GetProperty("device").GetString());

@@ -174,6 +174,42 @@ public class TrainerTests
     }
 
     [Fact]
+    public void FlatSgdFollowsTorchSgdExactly()
+    {
+        using var d = SmallGm();
+        using var dirA = new TempDir();
+        using var dirB = new TempDir();
+        var opts = new TrainOptions { Epochs = 2, BatchSize = 8, Seed = 3 };
+        var a = Mlp(d); var b = Mlp(d);
+        Assert.Equal(Flat(a), Flat(b));
+        using (var t = new Trainer(a, OptimizerAlgorithm.Factory("sgd", 0.05, 0.9, 1e-3), d, CPU, opts, dirA.Path)) t.Run();
+        using (var t = new Trainer(b, OptimizerAlgorithm.Factory("sgd-flat", 0.05, 0.9, 1e-3), d, CPU, opts, dirB.Path)) t.Run();
+        var fa = Flat(a); var fb = Flat(b);
+        for (int i = 0; i < fa.Length; i++) Assert.Equal(fa[i], fb[i], 5);
+    }
+
+    [Fact]
+    public void FlatSgdKeepsChannelsLastWeights()
+    {
+        manual_seed(0);
+        var m = ModelZoo.Create("lenet", [3, 32, 32], 10);
+        Layout.ToChannelsLast(m);
+        var conv = m.parameters().First(p => p.dim() == 4);
+        long[] before = conv.stride();
+        Assert.Equal(1L, before[1]); // NHWC: channels innermost
+        var values = conv.detach().clone();
+        using var opt = new FlatSgd(m.parameters(), 0.1, 0.9, 0);
+        Assert.Equal(before, conv.stride());
+        Assert.True(conv.detach().equal(values).all().item<bool>());
+        using var scope = NewDisposeScope();
+        var x = Layout.ChannelsLast(randn([4, 3, 32, 32]));
+        nn.functional.cross_entropy(m.forward(x), randint(0, 10, [4])).backward();
+        opt.Step();
+        Assert.Equal(before, conv.stride());
+        Assert.False(conv.detach().equal(values).all().item<bool>());
+    }
+
+    [Fact]
     public void BadHyperparametersAreRejectedWithTheirName()
     {
         Assert.Contains("lr", Assert.Throws<ArgumentOutOfRangeException>(() => OptimizerAlgorithm.Factory("sgd", -1)).Message);

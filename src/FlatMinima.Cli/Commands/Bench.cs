@@ -14,7 +14,7 @@ public sealed class Bench : ICommand
         "  --model mlp|lenet|resnet18 (default resnet18)   --batch-size B (256)   --steps S (50)   --warmup W (10)\n" +
         "  --precision fp32|bf16|both (default fp32; bf16 = bf16 compute with fp32 master weights)\n" +
         "  --channels-last     NHWC layout of inputs and convolution weights\n" +
-        "  --optimizer sgd|sgd-flat (default sgd: torch.optim.SGD; sgd-flat: same update on one flat buffer)\n" +
+        "  --optimizer sgd-flat|sgd (default sgd-flat: torch.optim.SGD's update on one flat buffer; sgd: torch.optim.SGD)\n" +
         "  --sync-each-step    read the loss back after every step (as the trainer does)\n" +
         "  --device cpu|cuda|auto (default auto)   --seed S   --out FILE (JSON, atomic)   --json\n" +
         "Compare with tests/FlatMinima.Benchmarks/torch_resnet18.py (PyTorch eager, same model, batch and loop).\n";
@@ -26,7 +26,7 @@ public sealed class Bench : ICommand
         string precision = a.Choice("precision", ["fp32", "bf16", "both"], "fp32");
         bool cl = a.Flag("channels-last"), sync = a.Flag("sync-each-step"), json = a.Flag("json");
         long seed = a.Long("seed", 0);
-        string optimizer = a.Choice("optimizer", ["sgd", "sgd-flat"], "sgd");
+        string optimizer = a.Choice("optimizer", ["sgd", "sgd-flat"], "sgd-flat");
         string? outFile = a.OptionalString("out");
         var rt = TorchRuntime.Initialize(a.Choice("device", ["cpu", "cuda", "auto"], "auto"), m => ctx.Err.WriteLine(m));
         a.EnsureAllUsed();

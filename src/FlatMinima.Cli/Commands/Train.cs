@@ -20,6 +20,7 @@ public sealed class Train : ICommand
         TorchCommon.ModelUsage + TorchCommon.DataUsage +
         OptimizerOptions.Usage +
         "  --epochs E (10)   --batch-size B (128)   --seed S (0)\n" +
+        "  --precision fp32|bf16   (default fp32; bf16 = bf16 compute with fp32 master weights and BatchNorm)\n" +
         "  --le-every K        local energy (σ = --le-sigma, default 0.05; --le-draws 10) every K epochs during training\n" +
         "  --out RUN_DIR       run directory: manifest.json, metrics.csv, checkpoints/ (atomic)\n" +
         "  --resume RUN_DIR    continue the run from its last checkpoint (bit for bit on CPU)\n" +
@@ -45,6 +46,7 @@ public sealed class Train : ICommand
         bool json = a.Flag("json");
         long seed = a.Long("seed", 0);
         var opts = new TrainOptions { Epochs = a.Int("epochs", 10), BatchSize = a.Int("batch-size", 128), Seed = seed };
+        string precision = a.Choice("precision", ["fp32", "bf16"], "fp32");
         int leEvery = a.Int("le-every", 0);
         double leSigma = a.Double("le-sigma", 0.05);
         int leDraws = a.Int("le-draws", 10);
@@ -59,15 +61,27 @@ public sealed class Train : ICommand
         model.to(device);
         var optimCtx = new OptimizerOptions.Context(
             i => { var m = TorchCommon.BuildModel(a, data, Torch.Optim.Seeds.Mix(seed, 0x4E91, i)); m.to(device); return m; }, data, device, outDir);
-        using var trainer = new Trainer(model, m => optim.Create(m, optimCtx), data, device, opts, outDir);
         string optimizer = optim.Name;
+        AlgorithmFactory factory = m => optim.Create(m, optimCtx);
+        if (precision == "bf16")
+        {
+            if (optimizer is not ("sgd" or "sgd-flat" or "adam")) throw new UsageException($"--precision bf16 supports --optimizer sgd, sgd-flat and adam (got '{optimizer}').");
+            factory = m =>
+            {
+                var work = TorchCommon.BuildModel(a, data, seed);
+                work.to(device);
+                return new MixedPrecisionAlgorithm(m, work, optim.Create(m, optimCtx) as OptimizerAlgorithm
+                    ?? throw new UsageException("--precision bf16 does not support --nesterov true."));
+            };
+        }
+        using var trainer = new Trainer(model, factory, data, device, opts, outDir);
 
         var manifestArgv = resumeDir is null ? ctx.Argv.ToList() : ["train", .. Flatten(a.Raw).Where(s => s != "--json"), "--out", outDir];
         var run = new RunDirectory(outDir, "train", new CommandContext(ctx.Out, ctx.Err, manifestArgv), a.Raw.ToDictionary(k => k.Key, k => (object?)k.Value));
         run.Set("torch", rt.ToDictionary());
         run.Set("data", data.Info);
         run.Set("model", new Dictionary<string, object?> { ["name"] = modelName, ["parameters"] = model.parameters().Sum(p => p.numel()) });
-        run.Set("algorithm", new Dictionary<string, object?> { ["name"] = optimizer, ["lr"] = a.Raw.GetValueOrDefault("lr") ?? "0.05", ["momentum"] = a.Raw.GetValueOrDefault("momentum") ?? "0.9", ["weight_decay"] = a.Raw.GetValueOrDefault("weight-decay") ?? "0" });
+        run.Set("algorithm", new Dictionary<string, object?> { ["name"] = optimizer, ["lr"] = a.Raw.GetValueOrDefault("lr") ?? "0.05", ["momentum"] = a.Raw.GetValueOrDefault("momentum") ?? "0.9", ["weight_decay"] = a.Raw.GetValueOrDefault("weight-decay") ?? "0", ["precision"] = precision == "bf16" ? "bf16 compute, fp32 master weights, fp32 BatchNorm, no loss scaling" : "fp32" });
         run.Set("seed", seed);
         if (resumeDir is not null) run.Set("resumed", true);
 
@@ -107,7 +121,7 @@ public sealed class Train : ICommand
             ctx.Out.Write(Output.Table(["epoch", "train loss", "train err", "test loss", "test err", "lr", "s"],
                 result.Epochs.Select(r => (IReadOnlyList<string>)[r.Epoch.ToString(CultureInfo.InvariantCulture), Output.Num(r.TrainLoss), Output.Num(r.TrainError), Output.Num(r.TestLoss), Output.Num(r.TestError), Output.Num(r.Lr), Output.Num(r.Seconds, "F1")])));
             if (summary.TryGetValue("epsilon_bo", out var bo))
-                ctx.Out.WriteLine($"GM: test error {Output.Pm(last!.TestError, (double)summary["test_error_se"]!)}  vs  ε_BO = {Output.Num((double)bo!)} (Bayes floor)  vs  replica ERM: {(summary["epsilon_erm_replica"] is double er ? Output.Num(er) : "n/a (" + summary["epsilon_erm_note"] + ")")}");
+                ctx.Out.WriteLine($"GM: test error {Output.Pm(last!.TestError, (double)summary["test_error_se"]!)}  vs  ε_BO = {Output.Num((double)bo!)} (Bayes floor)  vs  replica logistic ERM (λ = {GmReference.ErmLambda}): {(summary["epsilon_erm_replica"] is double er ? Output.Num(er) : "n/a (" + summary["epsilon_erm_note"] + ")")}");
             ctx.Out.WriteLine($"run directory: {run.Path}");
         }
         return 0;
@@ -152,11 +166,23 @@ public sealed class Train : ICommand
 /// <summary>Places a GM test error next to the theory: ε_BO (SPEC E3) and the replica ERM error.</summary>
 internal static class GmReference
 {
+    /// <summary>Ridge of the linear logistic ERM reference (SPEC §4.1 normalisation: Σ ℓ + (λ/2)‖w‖²).</summary>
+    public const double ErmLambda = 0.01;
+
     /// <summary>
-    /// Hook for the replica ERM error of the same (α, Δ, ρ): FlatMinima.Replica (ErmSaddlePoint) is being written on
-    /// another branch. Until it lands, this returns null and the output says so. Replace the body with the call.
+    /// The replica (RS, N → ∞) test error of logistic ERM with ridge <see cref="ErmLambda"/> on the same (α, Δ, ρ): what a
+    /// linear classifier trained by logistic regression reaches (FlatMinima.Replica.ErmSaddlePoint). Null when the
+    /// saddle point does not converge.
     /// </summary>
-    public static double? ReplicaErmError(double alpha, double delta, double rho) => null;
+    public static double? ReplicaErmError(double alpha, double delta, double rho)
+    {
+        try
+        {
+            var fp = FlatMinima.Replica.ErmSaddlePoint.Solve(new FlatMinima.Replica.ErmProblem(FlatMinima.Losses.LogisticLoss.Instance, alpha, delta, ErmLambda, rho));
+            return fp.Converged ? fp.TestError : null;
+        }
+        catch (FlatMinima.Replica.NonConvergenceException) { return null; }
+    }
 
     public static Dictionary<string, object?> Compare(DataSplit data, double testError)
     {
@@ -170,7 +196,7 @@ internal static class GmReference
             ["test_error"] = testError, ["test_error_se"] = se, ["epsilon_bo"] = bo, ["gap_to_bo"] = testError - bo,
             ["z_vs_bo"] = (testError - bo) / se,
             ["epsilon_erm_replica"] = erm,
-            ["epsilon_erm_note"] = erm is null ? "replica ERM error not yet available on this branch (FlatMinima.Replica pending)" : "logistic ERM, λ → 0",
+            ["epsilon_erm_note"] = erm is null ? "replica saddle point of logistic ERM did not converge" : $"linear classifier, logistic ERM with ridge λ = {ErmLambda} (replica, SPEC §4.1)",
         };
     }
 }

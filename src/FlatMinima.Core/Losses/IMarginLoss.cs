@@ -47,7 +47,10 @@ public static class ProxSolver
 {
     /// <summary>
     /// Solves (u − a)/c + ℓ'(u) = 0 by Newton's method safeguarded with bisection inside the bracket
-    /// [min(a, a − cℓ'(a)), max(a, a − cℓ'(a))]. Converges to machine precision for any convex, differentiable ℓ.
+    /// [min(a, a − cℓ'(a)), max(a, a − cℓ'(a))] (Numerical Recipes' rtsafe: a Newton step is taken only when it
+    /// stays inside the bracket and at least halves the step before the last; otherwise the bracket is bisected).
+    /// Converges to machine precision for any convex, differentiable ℓ, including the logistic loss at large c where
+    /// plain Newton ping-pongs between the two flat regions of ℓ' (SPEC §4.1).
     /// </summary>
     public static double Newton(IMarginLoss loss, double a, double c)
     {
@@ -56,18 +59,29 @@ public static class ProxSolver
         if (g0 == 0) return a;
         double lo = Math.Min(a, a - c * g0), hi = Math.Max(a, a - c * g0);
         double u = 0.5 * (lo + hi);
-        for (int it = 0; it < 200; it++)
+        double dxOld = hi - lo, dx = dxOld;
+        for (int it = 0; it < 400; it++)
         {
             double f = (u - a) / c + loss.Derivative(u);
             if (f == 0) return u;
             if (f > 0) hi = u; else lo = u;
             double fp = 1 / c + loss.SecondDerivative(u);
             double next = u - f / fp;
-            if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-            if (Math.Abs(next - u) <= 4e-16 * Math.Max(1, Math.Abs(u)) || hi - lo <= 4e-16 * Math.Max(1, Math.Abs(u)))
-                return next;
+            if (!(next > lo && next < hi) || Math.Abs(2 * f) > Math.Abs(dxOld * fp))
+            {
+                dxOld = dx;
+                next = 0.5 * (lo + hi);
+                dx = next - u;
+            }
+            else
+            {
+                dxOld = dx;
+                dx = next - u;
+            }
+            double scale = 4e-16 * Math.Max(1, Math.Abs(u));
+            if (Math.Abs(next - u) <= scale || hi - lo <= scale) return next;
             u = next;
         }
-        return u;
+        return 0.5 * (lo + hi);
     }
 }

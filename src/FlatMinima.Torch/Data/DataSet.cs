@@ -25,7 +25,7 @@ public sealed class TensorDataSet : IDisposable
         Name = name; X = x; Y = y; Classes = classes;
     }
 
-    /// <summary>The first <paramref name="n"/> samples (a view; the caller must not dispose this set's tensors twice).</summary>
+    /// <summary>A copy of the first <paramref name="n"/> samples (the caller disposes it).</summary>
     public TensorDataSet Take(long n) => new(Name, X.narrow(0, 0, Math.Min(n, Count)).clone(), Y.narrow(0, 0, Math.Min(n, Count)).clone(), Classes);
 
     public void Dispose() { X.Dispose(); Y.Dispose(); }

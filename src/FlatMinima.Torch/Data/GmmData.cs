@@ -40,14 +40,8 @@ public static class GmmData
         return new TensorDataSet("gmm", tensor(x, [count, s.N]), tensor(y, [count]), 2);
     }
 
-    /// <summary>
-    /// Bayes-optimal error ε_BO(α, Δ, ρ) of SPEC (E3): the floor no classifier trained on αN samples can beat.
-    /// Local copy of the closed form until Core's <c>Estimators.BayesOptimal.Error</c> is on this branch.
-    /// </summary>
-    public static double BayesOptimalError(double alpha, double delta, double rho)
-    {
-        Guard.Positive(alpha, "alpha"); Guard.Positive(delta, "delta"); Guard.OpenInterval(rho, 0, 1, "rho");
-        double m = alpha / (alpha + delta), b = delta / 2 * Math.Log(rho / (1 - rho)), s = Math.Sqrt(delta * m);
-        return rho * Gaussian.H((m + b) / s) + (1 - rho) * Gaussian.H((m - b) / s);
-    }
+    /// <summary>Bayes-optimal error ε_BO(α, Δ, ρ) of SPEC (E3), from Core: the floor no classifier trained on αN
+    /// samples can beat.</summary>
+    public static double BayesOptimalError(double alpha, double delta, double rho) =>
+        FlatMinima.Estimators.BayesOptimal.Error(alpha, delta, rho);
 }

@@ -340,12 +340,13 @@ public static class TorchRuntime
             string hash = Convert.ToHexStringLower(SHA256.HashData(patched))[..16];
             string dir = Path.Combine(CacheRoot(), $"libtorchsharp-{hash}");
             load = Path.Combine(dir, "libLibTorchSharp.so");
-            if (!File.Exists(load) || !SHA256.HashData(File.ReadAllBytes(load)).AsSpan().SequenceEqual(SHA256.HashData(patched)))
+            try { WritePatched(load, patched); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Directory.CreateDirectory(dir);
-                string tmp = load + $".{Environment.ProcessId}.tmp";
-                File.WriteAllBytes(tmp, patched);
-                File.Move(tmp, load, overwrite: true);
+                // A read-only home (some CI runners): fall back to the temporary folder.
+                dir = Path.Combine(Path.GetTempPath(), "flatminima", $"libtorchsharp-{hash}");
+                load = Path.Combine(dir, "libLibTorchSharp.so");
+                WritePatched(load, patched);
             }
             patch = $"{cxx} lacks {AnchorVersion}; loaded a private copy of {shimPath} at {load} with that requirement marked weak (VER_FLG_WEAK); it binds only {AnchorSymbol}, a link-time anchor that is never called";
             log($"torch runtime: {patch}.");
@@ -383,6 +384,15 @@ public static class TorchRuntime
             torch.InitializeDeviceType(DeviceType.CUDA);
             return torch.cuda.is_available();
         }
+    }
+
+    private static void WritePatched(string path, byte[] patched)
+    {
+        if (File.Exists(path) && SHA256.HashData(File.ReadAllBytes(path)).AsSpan().SequenceEqual(SHA256.HashData(patched))) return;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        string tmp = path + $".{Environment.ProcessId}.tmp";
+        File.WriteAllBytes(tmp, patched);
+        File.Move(tmp, path, overwrite: true);
     }
 
     private static string CacheRoot()

@@ -83,10 +83,14 @@ public sealed class FlatSgd : IParameterOptimizer
         foreach (var p in ps)
         {
             long n = p.numel();
-            var view = _p.narrow(0, off, n).view(p.shape);
+            // Keep each parameter's strides (e.g. channels-last convolution weights): any dense layout fits in n slots.
+            long[] shape = p.shape, strides = p.stride();
+            long span = 1 + shape.Zip(strides).Sum(t => (t.First - 1) * t.Second);
+            if (span != n) throw new ArgumentException($"parameter of shape [{string.Join(", ", shape)}] is not dense; FlatSgd needs dense parameters.");
+            var view = _p.as_strided(shape, strides, off);
             view.copy_(p);
             p.set_(view);
-            p.grad = _g.narrow(0, off, n).view(p.shape);
+            p.grad = _g.as_strided(shape, strides, off);
             off += n;
         }
     }

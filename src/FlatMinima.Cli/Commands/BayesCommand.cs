@@ -1,0 +1,44 @@
+using FlatMinima.Cli.Infrastructure;
+using FlatMinima.Estimators;
+using FlatMinima.Numerics;
+
+namespace FlatMinima.Cli.Commands;
+
+/// <summary><c>flatminima bayes</c>: the Bayes-optimal error and overlaps in closed form (SPEC E2–E4).</summary>
+public sealed class BayesCommand : ICommand
+{
+    public string Name => "bayes";
+    public string Summary => "Bayes-optimal error, oracle error and overlaps in closed form (SPEC E3, E4)";
+    public string Usage =>
+        "usage: flatminima bayes --alpha A --delta D [--rho R] [--json]\n\n" + CommonOptions.MixtureUsage +
+        "  --json           print one JSON object: test_error, oracle_error, m, q, bias\n";
+
+    public int Run(Args a, CommandContext ctx)
+    {
+        double alpha = Guard.Positive(a.Double("alpha"), "alpha");
+        double delta = Guard.Positive(a.Double("delta"), "delta");
+        double rho = Guard.OpenInterval(a.Double("rho", 0.5), 0, 1, "rho");
+        bool json = a.Flag("json");
+        a.EnsureAllUsed();
+
+        double m = BayesOptimal.Overlap(alpha, delta);
+        var result = new Dictionary<string, object?>
+        {
+            ["alpha"] = alpha, ["delta"] = delta, ["rho"] = rho,
+            ["test_error"] = BayesOptimal.Error(alpha, delta, rho),
+            ["oracle_error"] = BayesOptimal.OracleError(delta, rho),
+            ["m"] = m, ["q"] = m,
+            ["bias"] = BayesOptimal.Bias(delta, rho),
+        };
+        if (json) { Output.WriteJson(ctx.Out, result); return 0; }
+        ctx.Out.WriteLine($"Bayes-optimal classifier, alpha = {alpha:G6}, Delta = {delta:G6}, rho = {rho:G6}");
+        ctx.Out.Write(Output.Table(["quantity", "value"],
+        [
+            ["test error eps_BO", Output.Num((double)result["test_error"]!, "F6")],
+            ["oracle error (knows v)", Output.Num((double)result["oracle_error"]!, "F6")],
+            ["m = q", Output.Num(m, "F6")],
+            ["bias b_BO", Output.Num((double)result["bias"]!, "F6")],
+        ]));
+        return 0;
+    }
+}

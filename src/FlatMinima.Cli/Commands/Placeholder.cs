@@ -1,1 +1,0 @@
-namespace FlatMinima.Cli.Commands;

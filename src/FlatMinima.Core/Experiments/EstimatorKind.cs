@@ -1,0 +1,76 @@
+using FlatMinima.Estimators;
+using FlatMinima.Losses;
+using FlatMinima.Mixture;
+using FlatMinima.Numerics;
+
+namespace FlatMinima.Experiments;
+
+/// <summary>
+/// The estimators a simulation can fit: "bayes" (SPEC E2) or ERM with one of the shipped losses at ridge λ.
+/// </summary>
+public sealed record EstimatorKind
+{
+    /// <summary>Names accepted by <see cref="Parse"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["bayes", .. MarginLosses.Names];
+
+    /// <summary>"bayes" or the loss name.</summary>
+    public string Name { get; }
+    /// <summary>The ERM loss; null for Bayes-optimal.</summary>
+    public IMarginLoss? Loss { get; }
+    /// <summary>Ridge λ (ignored for Bayes-optimal).</summary>
+    public double Lambda { get; }
+    /// <summary>Solver options for ERM.</summary>
+    public ErmOptions Options { get; }
+
+    private EstimatorKind(string name, IMarginLoss? loss, double lambda, ErmOptions options)
+    {
+        Name = name; Loss = loss; Lambda = lambda; Options = options;
+    }
+
+    /// <summary>The Bayes-optimal estimator.</summary>
+    public static EstimatorKind Bayes { get; } = new("bayes", null, 0, ErmOptions.Default);
+
+    /// <summary>ERM with <paramref name="loss"/> and ridge λ ≥ 0.</summary>
+    public static EstimatorKind Erm(IMarginLoss loss, double lambda, ErmOptions? options = null) =>
+        new(loss.Name, loss, Guard.NonNegative(lambda, "lambda"), options ?? ErmOptions.Default);
+
+    /// <summary>Parses "bayes" or a loss name.</summary>
+    /// <exception cref="ArgumentException">Unknown estimator; the message lists the valid names.</exception>
+    public static EstimatorKind Parse(string name, double lambda, ErmOptions? options = null)
+    {
+        string n = name.Trim().ToLowerInvariant();
+        if (n == "bayes") return Bayes;
+        if (!MarginLosses.Names.Contains(n))
+            throw new ArgumentException($"estimator must be one of {string.Join(", ", Names)} (got '{name}').", "estimator");
+        return Erm(MarginLosses.Parse(n), lambda, options);
+    }
+
+    /// <summary>Fits the estimator on a sample.</summary>
+    public LinearClassifier Fit(MixtureSample sample)
+    {
+        if (Loss is null) return BayesOptimal.Fit(sample);
+        var sol = Estimators.Erm.Fit(sample, Loss, Lambda, Options);
+        if (!sol.Converged)
+            throw new InvalidOperationException(
+                $"{Name} ERM did not reach its tolerance on seed {sample.Spec.Seed}: residual {sol.Residual:G3} after {sol.Iterations} iterations.");
+        return sol.Classifier;
+    }
+
+    /// <summary>Fits and measures the estimator on a sample.</summary>
+    public Observables Measure(MixtureSample sample)
+    {
+        var c = Fit(sample);
+        var o = sample.OverlapsOf(c.W);
+        var u = sample.Margins(c.W, c.B);
+        double loss = double.NaN;
+        if (Loss is not null)
+        {
+            double s = 0;
+            foreach (var ui in u) s += Loss.Value(ui);
+            loss = s / u.Length;
+        }
+        return new Observables(
+            GeneralizationError.Of(o.M, o.Q, c.B, sample.Spec.Delta, sample.Spec.Rho),
+            MixtureSample.TrainErrorOfMargins(u), loss, o.M, o.Q, c.B);
+    }
+}

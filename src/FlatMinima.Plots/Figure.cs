@@ -1,0 +1,24 @@
+using OxyPlot;
+
+namespace FlatMinima.Plots;
+
+/// <summary>How much work a figure may do: quick (CI and the README's main command) or full (the paper's figure).</summary>
+public sealed record FigureOptions(bool Quick = false, long Seed = 0, int? Threads = null)
+{
+    /// <summary>Scales a simulation budget: the full value, or the quick one.</summary>
+    public int Pick(int full, int quick) => Quick ? quick : full;
+}
+
+/// <summary>A built figure: the plot and exactly the numbers it shows.</summary>
+public sealed record FigureResult(PlotModel Plot, CsvTable Data, IReadOnlyList<string> Warnings);
+
+/// <summary>One figure of the catalogue.</summary>
+public interface IFigure
+{
+    /// <summary>File stem, e.g. "fig1_bayes_error".</summary>
+    string Name { get; }
+    /// <summary>One sentence for figures/README.md: what the figure shows.</summary>
+    string Caption { get; }
+    /// <summary>Computes the data and draws the figure. <paramref name="progress"/> receives fractions in [0, 1].</summary>
+    FigureResult Build(FigureOptions options, Action<double>? progress = null);
+}

@@ -1,0 +1,13 @@
+using FlatMinima.Plots.Figures;
+
+namespace FlatMinima.Plots;
+
+/// <summary>Every figure that <c>flatminima figures</c> makes, in order.</summary>
+public static class FigureCatalog
+{
+    /// <summary>The figures.</summary>
+    public static IReadOnlyList<IFigure> All { get; } =
+    [
+        new BayesErrorFigure(),
+    ];
+}
