@@ -111,7 +111,7 @@ public sealed class EntropySgd : ITrainingAlgorithm
     private readonly List<Tensor> _anchor; // w
     private readonly List<Tensor> _mu;     // μ
     private readonly MomentumSgd _outer, _inner;
-    private Generator _gen;
+    private Generator? _gen;
     private readonly Device _device;
     private int _ell;
     private long _t;
@@ -136,7 +136,14 @@ public sealed class EntropySgd : ITrainingAlgorithm
         _gen = NewGenerator(0);
     }
 
-    private Generator NewGenerator(long stream) => new((ulong)Seeds.Mix(_o.Seed, 0x5EED, stream), _device);
+    // TorchSharp 0.107 builds CPU generators only; on CUDA the noise comes from the device's default generator, seeded
+    // here (deterministic for a given seed as long as nothing else draws from it, which holds for the bridge's models).
+    private Generator? NewGenerator(long stream)
+    {
+        ulong s = (ulong)Seeds.Mix(_o.Seed, 0x5EED, stream);
+        if (_device.type == DeviceType.CUDA) { cuda.manual_seed((long)(s & 0x7FFFFFFFFFFFFFFF)); return null; }
+        return new Generator(s);
+    }
 
     public string Name => "esgd";
     public EntropySgdOptions Options => _o;
@@ -267,13 +274,13 @@ public sealed class EntropySgd : ITrainingAlgorithm
         using (no_grad())
             for (int i = 0; i < _w.Count; i++) { _anchor[i].copy_(_w[i]); _mu[i].copy_(_w[i]); }
         _ell = 0;
-        _gen.Dispose();
+        _gen?.Dispose();
         _gen = NewGenerator(_t);
     }
 
     public void Dispose()
     {
-        _outer.Dispose(); _inner.Dispose(); _gen.Dispose(); _lastDist2?.Dispose();
+        _outer.Dispose(); _inner.Dispose(); _gen?.Dispose(); _lastDist2?.Dispose();
         foreach (var t in _anchor.Concat(_mu)) t.Dispose();
     }
 }
