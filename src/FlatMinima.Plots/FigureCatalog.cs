@@ -9,5 +9,8 @@ public static class FigureCatalog
     public static IReadOnlyList<IFigure> All { get; } =
     [
         new BayesErrorFigure(),
+        new LearningCurveFigure(),
+        new LambdaFigure(0.5),
+        new LambdaFigure(0.25),
     ];
 }

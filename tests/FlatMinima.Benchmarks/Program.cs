@@ -6,6 +6,7 @@ var benchmarks = new Dictionary<string, Action>
 {
     ["erm"] = ErmBenchmark.Run,
     ["montecarlo"] = MonteCarloBenchmark.Run,
+    ["replica"] = ReplicaBenchmark.Run,
 };
 var chosen = args.Length == 0 ? benchmarks.Keys.ToArray() : args;
 foreach (var name in chosen)

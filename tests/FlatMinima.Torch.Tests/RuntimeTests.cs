@@ -61,6 +61,22 @@ public class RuntimeTests
         Assert.Contains("offset", e.Message);
     }
 
+    [Fact]
+    public void MissingCudaLibtorchNamesEveryPlaceSearched()
+    {
+        TestRuntime.Init();
+        string? old = Environment.GetEnvironmentVariable(TorchRuntime.LibtorchEnv);
+        try
+        {
+            Environment.SetEnvironmentVariable(TorchRuntime.LibtorchEnv, "/nonexistent/torch/lib");
+            var e = Assert.Throws<TorchRuntimeException>(() => TorchRuntime.Initialize("cuda"));
+            Assert.Contains("$FLATMINIMA_LIBTORCH=/nonexistent/torch/lib", e.Message);
+            Assert.Contains("Searched", e.Message);
+        }
+        finally { Environment.SetEnvironmentVariable(TorchRuntime.LibtorchEnv, old); }
+        Assert.Throws<ArgumentException>(() => TorchRuntime.Initialize("tpu"));
+    }
+
     internal static string FindOriginalShim(RuntimeInfo info)
     {
         string a = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");

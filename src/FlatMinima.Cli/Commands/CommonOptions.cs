@@ -17,11 +17,13 @@ internal static class CommonOptions
         "  --n N            input dimension N >= 1 (default 1000)\n" +
         "  --seeds S        number of independent datasets S >= 1 (default 8)\n" +
         "  --seed K         first seed; dataset k uses seed K + k (default 0)\n" +
-        "  --threads T      parallel workers (default: all cores; results do not depend on it)\n";
+        "  --threads T      parallel workers (default: all cores; results do not depend on it)\n" +
+        "  --exact-labels   exactly round(rho*P) labels +1 per dataset (default: i.i.d. labels)\n";
 
     /// <summary>α, Δ, ρ, N and the first seed as a validated spec.</summary>
     public static MixtureSpec Mixture(Args a, int? defaultN = 1000) => new(
-        a.Double("alpha"), a.Double("delta"), a.Double("rho", 0.5), a.Int("n", defaultN), a.Long("seed", 0));
+        a.Double("alpha"), a.Double("delta"), a.Double("rho", 0.5), a.Int("n", defaultN), a.Long("seed", 0),
+        ExactLabelCounts: a.Flag("exact-labels"));
 
     /// <summary>The estimator with its λ; λ is required for ERM estimators.</summary>
     public static EstimatorKind Estimator(Args a, string optionName = "estimator")

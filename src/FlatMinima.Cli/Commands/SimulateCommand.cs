@@ -38,6 +38,7 @@ public sealed class SimulateCommand : ICommand
             ["alpha"] = spec.Alpha, ["delta"] = spec.Delta, ["rho"] = spec.Rho,
             ["lambda"] = estimator.Loss is null ? null : estimator.Lambda,
             ["n"] = spec.N, ["p"] = spec.P, ["seeds"] = seeds, ["seed"] = spec.Seed,
+            ["exact_labels"] = spec.ExactLabelCounts,
         };
         var run = outDir is null ? null : new RunDirectory(outDir, "simulate", ctx, inputs);
         var clock = Stopwatch.StartNew();

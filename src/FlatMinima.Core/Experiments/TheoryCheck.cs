@@ -10,7 +10,7 @@ namespace FlatMinima.Experiments;
 /// <param name="Simulation">Mean over datasets at finite N.</param>
 /// <param name="StdError">Standard error of <paramref name="Simulation"/>.</param>
 /// <param name="Allowance">Finite-size allowance: the O(1/N) bias tolerated on top of the statistical error.</param>
-/// <param name="Z">z = (simulation − theory)/max(se, 1e−9).</param>
+/// <param name="Z">z = (simulation − theory)/se; NaN when se ≤ 1e−9 (constant across datasets) and the two differ.</param>
 /// <param name="Agrees">|simulation − theory| ≤ 3 se + allowance.</param>
 public sealed record CheckRow(string Observable, double Theory, double Simulation, double StdError, double Allowance, double Z, bool Agrees);
 
@@ -21,8 +21,8 @@ public sealed record TheoryCheckResult(ErmFixedPoint Theory, MonteCarloResult Si
     public bool Agree => Rows.All(r => r.Agrees);
     /// <summary>"agree" or "disagree".</summary>
     public string Verdict => Agree ? "agree" : "disagree";
-    /// <summary>Largest |z| over the observables.</summary>
-    public double MaxAbsZ => Rows.Max(r => Math.Abs(r.Z));
+    /// <summary>Largest |z| over the observables with a defined z (0 if none).</summary>
+    public double MaxAbsZ => Rows.Where(r => double.IsFinite(r.Z)).Select(r => Math.Abs(r.Z)).DefaultIfEmpty(0).Max();
 }
 
 /// <summary>
@@ -63,8 +63,10 @@ public static class TheoryCheck
             double allowance = allowanceScale * Math.Max(1, Math.Abs(th[i])) / n;
             double diff = st.Mean - th[i];
             double se = st.StdError;
-            // se is floored at 1e−9 so that observables that vanish identically (ε_t of separable data) give z = 0, not ∞
-            double z = diff / Math.Max(double.IsFinite(se) ? se : 0, 1e-9);
+            // an observable constant across datasets to solver precision (se ≤ 1e−9, e.g. ε_t = 0 and a hinge loss of
+            // 1e−12 on separable data) has no meaningful z: NaN unless the difference is 0 too; agreement then rests
+            // on the allowance alone
+            double z = se > 1e-9 ? diff / se : (diff == 0 ? 0 : double.NaN);
             bool ok = Math.Abs(diff) <= 3 * (double.IsFinite(se) ? se : 0) + allowance;
             rows.Add(new CheckRow(name, th[i], st.Mean, se, allowance, z, ok));
         }

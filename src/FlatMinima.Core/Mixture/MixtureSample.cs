@@ -49,9 +49,10 @@ public sealed class MixtureSample
         var x = new double[p * n];
         var y = new double[p];
         double invSqrtN = 1 / Math.Sqrt(n), sqrtDelta = Math.Sqrt(spec.Delta);
+        double[]? fixedLabels = spec.ExactLabelCounts ? ExactLabels(spec, p) : null;
         for (int mu = 0; mu < p; mu++)
         {
-            double label = rng.NextSign(spec.Rho);
+            double label = fixedLabels is null ? rng.NextSign(spec.Rho) : fixedLabels[mu];
             y[mu] = label;
             var row = x.AsSpan(mu * n, n);
             rng.FillGaussian(row);
@@ -59,6 +60,21 @@ public sealed class MixtureSample
             for (int i = 0; i < n; i++) row[i] = signal * v[i] + sqrtDelta * row[i];
         }
         return new MixtureSample(spec, x, y, v);
+    }
+
+    // Exactly round(ρP) labels +1, shuffled (Fisher–Yates) with stream 2 so the noise stream is unchanged.
+    private static double[] ExactLabels(MixtureSpec spec, int p)
+    {
+        int plus = (int)Math.Round(spec.Rho * p, MidpointRounding.AwayFromZero);
+        var labels = new double[p];
+        for (int mu = 0; mu < p; mu++) labels[mu] = mu < plus ? 1 : -1;
+        var rng = Rng.ForStream(spec.Seed, 2);
+        for (int i = p - 1; i > 0; i--)
+        {
+            int j = (int)(rng.NextUInt64() % (ulong)(i + 1));
+            (labels[i], labels[j]) = (labels[j], labels[i]);
+        }
+        return labels;
     }
 
     /// <summary>Row μ of X.</summary>

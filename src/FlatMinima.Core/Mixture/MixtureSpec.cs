@@ -13,7 +13,12 @@ namespace FlatMinima.Mixture;
 /// <param name="Seed">Seed of the realisation (centroid and samples). Default 0.</param>
 /// <param name="ExactNormV">If true (default), the centroid is normalised to ‖v‖² = N exactly (SPEC §1.1, lower
 /// variance, same leading order); otherwise v ~ N(0, I_N).</param>
-public sealed record MixtureSpec(double Alpha, double Delta, double Rho = 0.5, int N = 1000, long Seed = 0, bool ExactNormV = true)
+/// <param name="ExactLabelCounts">If true, exactly round(ρP) samples carry y = +1, in random order; if false (default,
+/// SPEC §1.1) labels are i.i.d. The asymptotic theory is the same. Exact counts remove the O(1/√P) fluctuation of the
+/// empirical label mean, which dominates the learned bias once the weights are small (ERM at large λ), where the
+/// N → ∞ theory has b = 0 for ρ = ½.</param>
+public sealed record MixtureSpec(double Alpha, double Delta, double Rho = 0.5, int N = 1000, long Seed = 0, bool ExactNormV = true,
+    bool ExactLabelCounts = false)
 {
     /// <summary>Validated α.</summary>
     public double Alpha { get; init; } = Guard.Positive(Alpha, "alpha");

@@ -54,7 +54,8 @@ public abstract class ErmChannel
 /// e.g. the logistic corner at large ΔV and large √(Δq) — is resolved. Default 2 (agrees with 0.25 to 1e−15).</param>
 /// <param name="PointsPerPanel">Legendre nodes per panel. Default 8.</param>
 /// <param name="HalfWidth">Truncation of ξ to [−L, L]; the neglected mass is 2H(L) (≈ 1.5e−23 at L = 10). Default 10.</param>
-public sealed record ErmQuadrature(double PanelWidth = 2, double MarginResolution = 2, int PointsPerPanel = 8, double HalfWidth = 10)
+/// <param name="MaxPanels">Cap on the number of panels (default 512, i.e. √(Δq) up to ≈ 50 fully resolved).</param>
+public sealed record ErmQuadrature(double PanelWidth = 2, double MarginResolution = 2, int PointsPerPanel = 8, double HalfWidth = 10, int MaxPanels = 512)
 {
     /// <summary>The defaults above.</summary>
     public static ErmQuadrature Default { get; } = new();
@@ -105,16 +106,18 @@ internal sealed class QuadratureChannel(IMarginLoss loss, ErmQuadrature q) : Erm
 {
     private readonly (double[] X, double[] W) _ref = GaussianMeasure.Legendre(q.PointsPerPanel);
 
-    private int Panels(double s) => (int)Math.Ceiling(2 * q.HalfWidth / Math.Min(q.PanelWidth, s > 0 ? q.MarginResolution / s : double.PositiveInfinity));
+    // capped at MaxPanels so that a diverging norm (λ → 0 on separable data) cannot make one evaluation unbounded
+    private int Panels(double s) => (int)Math.Min(q.MaxPanels, Math.Ceiling(2 * q.HalfWidth / Math.Min(q.PanelWidth, s > 0 ? q.MarginResolution / s : double.PositiveInfinity)));
 
-    // Accumulates Σ w f(ξ) for the selected outputs; kind 0 = moments, 1 = loss, 2 = Moreau.
+    // Accumulates Σ w f(ξ) for the selected outputs; kind 0 = moments, 1 = loss, 2 = Moreau. Nodes are visited in
+    // increasing ξ, so a increases and u* = prox(a) with it: the logistic prox is warm-started from the previous node.
     private (double A, double B, double C) Sum(double mu, double s, double c, int kind)
     {
-        if (s == 0) return Point(mu, c, kind);
+        if (s == 0) return Point(mu, c, kind, double.NaN).Item1;
         int panels = Panels(s);
         double width = 2 * q.HalfWidth / panels, half = 0.5 * width;
         var (gx, gw) = _ref;
-        double sa = 0, sb = 0, sc = 0;
+        double sa = 0, sb = 0, sc = 0, guess = double.NaN;
         for (int p = 0; p < panels; p++)
         {
             double mid = -q.HalfWidth + (p + 0.5) * width;
@@ -122,23 +125,68 @@ internal sealed class QuadratureChannel(IMarginLoss loss, ErmQuadrature q) : Erm
             {
                 double xi = mid + half * gx[j];
                 double w = half * gw[j] * Gaussian.Pdf(xi);
-                var (a, b, cc) = Point(mu + s * xi, c, kind);
+                var ((a, b, cc), u) = Point(mu + s * xi, c, kind, guess);
+                guess = u;
                 sa += w * a; sb += w * b; sc += w * cc;
             }
         }
         return (sa, sb, sc);
     }
 
-    private (double, double, double) Point(double a, double c, int kind)
+    private ((double, double, double), double) Point(double a, double c, int kind, double guess)
     {
-        double u = Loss.Prox(a, c);
-        double g = -Loss.Derivative(u);
-        return kind switch
+        double u, g, l2;
+        if (_logistic)
         {
-            0 => (g, g * g, 1 / (1 + c * Loss.SecondDerivative(u))),
-            1 => (Loss.Value(u), 0, 0),
-            _ => (0.5 * c * g * g + Loss.Value(u), 0, 0),
+            u = LogisticProx(a, c, guess);
+            g = LogisticLoss.Sigmoid(-u);
+            l2 = g * (1 - g);
+        }
+        else
+        {
+            u = Loss.Prox(a, c);
+            g = -Loss.Derivative(u);
+            l2 = Loss.SecondDerivative(u);
+        }
+        var r = kind switch
+        {
+            0 => (g, g * g, 1 / (1 + c * l2)),
+            1 => (Loss.Value(u), 0.0, 0.0),
+            _ => (0.5 * c * g * g + Loss.Value(u), 0.0, 0.0),
         };
+        return (r, u);
+    }
+
+    private readonly bool _logistic = loss is LogisticLoss;
+
+    /// <summary>
+    /// Logistic proximal margin: root of h(u) = (u − a)/c − σ(−u) in [a, a + cσ(−a)] (SPEC §4.1), by safeguarded
+    /// Newton (rtsafe) started from <paramref name="guess"/> when it lies in the bracket (else the midpoint).
+    /// </summary>
+    internal static double LogisticProx(double a, double c, double guess)
+    {
+        double lo = a, hi = a + c * LogisticLoss.Sigmoid(-a);
+        if (!(hi > lo)) return a;
+        double u = guess > lo && guess < hi ? guess : 0.5 * (lo + hi);
+        double dxOld = hi - lo, dx = dxOld;
+        for (int it = 0; it < 400; it++)
+        {
+            double sg = LogisticLoss.Sigmoid(-u);
+            double f = (u - a) / c - sg;
+            if (f == 0) return u;
+            if (f > 0) hi = u; else lo = u;
+            double fp = 1 / c + sg * (1 - sg);
+            double next = u - f / fp;
+            if (!(next > lo && next < hi) || Math.Abs(2 * f) > Math.Abs(dxOld * fp))
+            {
+                dxOld = dx; next = 0.5 * (lo + hi); dx = next - u;
+            }
+            else { dxOld = dx; dx = next - u; }
+            double scale = 4e-16 * Math.Max(1, Math.Abs(u));
+            if (Math.Abs(next - u) <= scale || hi - lo <= scale) return next;
+            u = next;
+        }
+        return 0.5 * (lo + hi);
     }
 
     public override ClusterMoments Moments(double mu, double s, double c)

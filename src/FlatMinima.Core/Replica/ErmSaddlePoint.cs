@@ -177,23 +177,47 @@ public sealed class ErmSaddlePoint
     private double[] Update(double[] x)
     {
         double m = x[0], q = x[1], v = x[2], b = x[3];
-        if (!Problem.Balanced) b = Options.ExactBias ? SolveBias(m, q, v, b) : BiasStep(m, q, v, b);
-        var h = Hats(m, q, v, b);
+        ErmHats h;
+        if (Problem.Balanced) h = Hats(m, q, v, 0);
+        else if (Options.ExactBias) { b = SolveBias(m, q, v, b); h = Hats(m, q, v, b); }
+        else
+        {
+            // one Newton step on the bias condition, sharing the cluster averages with the hats (b and the order
+            // parameters then converge together); a step longer than 0.5 falls back to the full bias solve
+            var (pm, nm) = ClusterMoments(m, q, v, b);
+            double c = Problem.Delta * v, rho = Problem.Rho;
+            double f = rho * pm.G - (1 - rho) * nm.G;
+            double fp = (rho * (pm.DU - 1) + (1 - rho) * (nm.DU - 1)) / c;
+            double next = b - f / fp;
+            if (fp < 0 && double.IsFinite(next) && Math.Abs(next - b) <= 0.5) { h = HatsOf(pm, nm, c); b = next; }
+            else { b = SolveBias(m, q, v, b); h = Hats(m, q, v, b); }
+        }
         double vNew = 1 / (Problem.Lambda + h.VHat);
         return [h.MHat * vNew, (h.MHat * h.MHat + h.QHat) * vNew * vNew, vNew, b];
+    }
+
+    private (ClusterMoments Plus, ClusterMoments Minus) ClusterMoments(double m, double q, double v, double bias)
+    {
+        double s = Math.Sqrt(Problem.Delta * Math.Max(q, 0)), c = Problem.Delta * v;
+        var p = _channel.Moments(m + bias, s, c);
+        var n = Problem.Balanced && bias == 0 ? p : _channel.Moments(m - bias, s, c);
+        return (p, n);
+    }
+
+    private ErmHats HatsOf(ClusterMoments p, ClusterMoments n, double c)
+    {
+        double a = Problem.Alpha, d = Problem.Delta, rho = Problem.Rho;
+        double eg = rho * p.G + (1 - rho) * n.G;
+        double eg2 = rho * p.G2 + (1 - rho) * n.G2;
+        double edg = (rho * (p.DU - 1) + (1 - rho) * (n.DU - 1)) / c;
+        return new ErmHats(a * eg, a * d * eg2, -a * d * edg);
     }
 
     /// <summary>The conjugates (m̂, q̂, V̂) at given (m, q, V, b) — the channel side of SPEC §4.1.</summary>
     public ErmHats Hats(double m, double q, double v, double bias)
     {
-        double a = Problem.Alpha, d = Problem.Delta, rho = Problem.Rho;
-        double s = Math.Sqrt(d * Math.Max(q, 0)), c = d * v;
-        var p = _channel.Moments(m + bias, s, c);
-        var n = Problem.Balanced && bias == 0 ? p : _channel.Moments(m - bias, s, c);
-        double eg = rho * p.G + (1 - rho) * n.G;
-        double eg2 = rho * p.G2 + (1 - rho) * n.G2;
-        double edg = (rho * (p.DU - 1) + (1 - rho) * (n.DU - 1)) / c;
-        return new ErmHats(a * eg, a * d * eg2, -a * d * edg);
+        var (p, n) = ClusterMoments(m, q, v, bias);
+        return HatsOf(p, n, Problem.Delta * v);
     }
 
     /// <summary>E_{y,ξ}[g] at bias b, and its derivative in b (≤ 0): the bias condition of SPEC §4.1.</summary>
@@ -203,16 +227,6 @@ public sealed class ErmSaddlePoint
         var p = _channel.Moments(m + bias, s, c);
         var n = _channel.Moments(m - bias, s, c);
         return (rho * p.G - (1 - rho) * n.G, (rho * (p.DU - 1) + (1 - rho) * (n.DU - 1)) / c);
-    }
-
-    // One Newton step on the bias condition (the bias then converges with the other order parameters); falls back
-    // to the full solve when the step is not finite or longer than 0.5.
-    private double BiasStep(double m, double q, double v, double b)
-    {
-        var (f, fp) = BiasCondition(m, q, v, b);
-        double next = b - f / fp;
-        if (!(fp < 0) || !double.IsFinite(next) || Math.Abs(next - b) > 0.5) return SolveBias(m, q, v, b);
-        return next;
     }
 
     /// <summary>

@@ -54,29 +54,47 @@ public static class LearningCurve
     /// parameters taken from <paramref name="problem"/>. Non-converged points are returned with
     /// <see cref="ErmFixedPoint.Converged"/> false (never NaN); the caller decides.
     /// </summary>
-    /// <param name="warmStart">Start each point from its neighbour's fixed point (default true).</param>
+    /// <param name="warmStart">Start each point from its neighbours' fixed points, linearly extrapolated (default true).</param>
     /// <param name="onPoint">Called after each point (index, fixed point), e.g. for progress.</param>
     public static IReadOnlyList<ErmFixedPoint> Sweep(ErmProblem problem, SweepVariable over, IReadOnlyList<double> values,
         ErmSaddlePointOptions? options = null, bool warmStart = true, Action<int, ErmFixedPoint>? onPoint = null)
     {
         ArgumentNullException.ThrowIfNull(problem);
         var result = new List<ErmFixedPoint>(values.Count);
-        ErmState? previous = null;
+        ErmState? previous = null, beforePrevious = null;
+        double xPrev = double.NaN, xBefore = double.NaN;
         for (int i = 0; i < values.Count; i++)
         {
             var p = over == SweepVariable.Alpha ? problem.WithAlpha(values[i]) : problem.WithLambda(values[i]);
             var sp = new ErmSaddlePoint(p, options);
-            var fp = sp.TrySolve(warmStart ? previous : null);
+            ErmState? start = warmStart ? Predict(previous, beforePrevious, xPrev, xBefore, values[i]) : null;
+            var fp = sp.TrySolve(start);
             if (!fp.Converged && warmStart && previous is not null)
             {
                 var cold = sp.TrySolve();
                 if (cold.Converged) fp = cold with { Iterations = fp.Iterations + cold.Iterations };
             }
-            if (fp.Converged) previous = fp.State;
+            if (fp.Converged)
+            {
+                beforePrevious = previous; xBefore = xPrev;
+                previous = fp.State; xPrev = values[i];
+            }
             result.Add(fp);
             onPoint?.Invoke(i, fp);
         }
         return result;
+    }
+
+    // Warm start: the neighbour's fixed point, linearly extrapolated from the two previous converged points (a secant
+    // predictor, second-order accurate in the grid step) when that keeps q and V positive.
+    private static ErmState? Predict(ErmState? prev, ErmState? before, double xPrev, double xBefore, double x)
+    {
+        if (prev is not { } p) return null;
+        if (before is not { } b || !(Math.Abs(xPrev - xBefore) > 0)) return p;
+        double t = (x - xPrev) / (xPrev - xBefore);
+        if (!(Math.Abs(t) <= 4)) return p;
+        var e = new ErmState(p.M + t * (p.M - b.M), p.Q + t * (p.Q - b.Q), p.V + t * (p.V - b.V), p.Bias + t * (p.Bias - b.Bias));
+        return e.Q > 0 && e.V > 0 && double.IsFinite(e.M) && double.IsFinite(e.Bias) ? e : p;
     }
 
     /// <summary>Sweep over α at fixed λ.</summary>
@@ -107,7 +125,8 @@ public static class LearningCurve
         var curve = Sweep(new ErmProblem(loss, alpha, delta, lambdaMax, rho), SweepVariable.Lambda, grid, options);
         int best = -1;
         for (int i = 0; i < curve.Count; i++)
-            if (curve[i].Converged && (best < 0 || curve[i].TestError < curve[best].TestError)) best = i;
+            // a smaller λ must beat the incumbent by more than rounding (1e−10) — the balanced curve is flat at large λ
+            if (curve[i].Converged && (best < 0 || curve[i].TestError < curve[best].TestError - 1e-10)) best = i;
         if (best < 0) throw new NonConvergenceException($"no converged point while optimising lambda for {loss.Name}.", 0, [], []);
         double bo = BayesOptimalSaddlePoint.ClosedForm(alpha, delta, rho).TestError;
         if (best == 0 || best == curve.Count - 1)

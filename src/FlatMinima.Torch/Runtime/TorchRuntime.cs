@@ -78,7 +78,12 @@ public static class TorchRuntime
             if (_current is not null)
             {
                 if (device == "cuda" && _current.Device != "cuda")
+                {
+                    var searched0 = new List<string>();
+                    if (TryFindPyTorchLib(searched0) is null)
+                        throw NotFound($"a PyTorch libtorch for CUDA (set {LibtorchEnv}=/path/to/site-packages/torch/lib)", searched0);
                     throw new TorchRuntimeException("the CPU runtime is already loaded in this process; CUDA must be chosen before the first use of TorchSharp.");
+                }
                 return _current;
             }
             log ??= _ => { };

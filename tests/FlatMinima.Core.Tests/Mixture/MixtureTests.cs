@@ -117,3 +117,17 @@ public class MixtureTests
         Assert.Contains(range, e.Message);
     }
 }
+
+public class ExactLabelCountTests
+{
+    [Fact]
+    public void ExactCountsGiveRoundRhoPPositiveLabelsAndKeepTheNoiseStreamApart()
+    {
+        var spec = new MixtureSpec(2, 1, 0.3, 101, Seed: 9, ExactLabelCounts: true);
+        var s = MixtureSample.Sample(spec);
+        Assert.Equal((int)Math.Round(0.3 * 202), s.Y.Count(y => y > 0));
+        Assert.Equal(s.Y, MixtureSample.Sample(spec).Y);
+        // The centroid is drawn from the same stream either way.
+        Assert.Equal(MixtureSample.Sample(spec with { ExactLabelCounts = false }).V, s.V);
+    }
+}
