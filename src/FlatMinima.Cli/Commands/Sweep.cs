@@ -32,7 +32,9 @@ public sealed class Sweep : ICommand
         "Runs go to DIR/runs/ID (a train run directory plus result.json). A finished run is skipped, an interrupted one\n" +
         "resumed from its checkpoint. Writes DIR/sweep.csv (one row per run), DIR/correlation.csv and .json.\n" +
         "--emit-slurm writes DIR/sweep.slurm (a job array, one task per run), DIR/jobs.tsv and DIR/grid.json; submit with\n" +
-        "`sbatch DIR/sweep.slurm`, then merge with `flatminima sweep --collect --out DIR`.\n";
+        "`sbatch DIR/sweep.slurm`, then merge with `flatminima sweep --collect --out DIR`. Paths in the grid (--data-dir)\n" +
+        "are relative to the working directory of each task: prefer absolute paths for Slurm.\n" +
+        "--shard K/M runs every M-th grid point: one process per GPU or machine (processes sharing one GPU time-slice it).\n";
 
     /// <summary>One grid point.</summary>
     internal sealed record Job(int Index, string Id, string Optimizer, long Seed, Dictionary<string, string> Options, Dictionary<string, string> GridValues);
