@@ -55,9 +55,16 @@ internal static class ReplicaOptions
     public const string PenaltyUsage =
         "  --lambda L       ridge (or L1) strength lambda > 0 (the bias is not penalised)\n" +
         "  --penalty P      ridge (default), sphere (fixed norm |w|^2 = N Q) or l1\n" +
-        "  --norm Q         squared norm per component Q > 0, for --penalty sphere\n";
+        "  --norm Q         squared norm per component Q > 0, for --penalty sphere\n" +
+        "  --no-bias        fix the bias at 0 (default: learned, unpenalised)\n";
 
     public static ErmProblem Problem(Args a)
+    {
+        var p = ProblemWithBias(a);
+        return a.Flag("no-bias") ? p with { LearnBias = false } : p;
+    }
+
+    private static ErmProblem ProblemWithBias(Args a)
     {
         var loss = Loss(a);
         string pen = a.Choice("penalty", WeightPenalties.Names, "ridge");
@@ -98,6 +105,7 @@ internal static class ReplicaOptions
 
     private static Dictionary<string, object?> WithPenalty(this Dictionary<string, object?> row, ErmFixedPoint fp)
     {
+        if (!fp.Problem.LearnBias) row["learn_bias"] = false;
         if (fp.Problem.IsRidge) return row;
         row["penalty"] = fp.Problem.Penalty.Name;
         if (fp.Problem.Penalty is SpherePenalty sp) { row["norm"] = sp.Norm; row["lambda"] = null; }

@@ -31,18 +31,18 @@ public static class SphericalErm
         ArgumentNullException.ThrowIfNull(loss);
         Guard.Positive(norm, "norm");
         options ??= ErmOptions.Default;
-        if (loss is SquareLoss) return FitSquare(x, y, p, n, norm);
+        if (loss is SquareLoss) return FitSquare(x, y, p, n, norm, options.FitBias);
         if (!loss.IsSmooth)
             throw new ArgumentException($"loss '{loss.Name}' is not smooth; the fixed-norm solver handles square and smooth losses.", "loss");
         return FitSmooth(x, y, p, n, loss, norm, options);
     }
 
-    private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double norm)
+    private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double norm, bool fitBias)
     {
         double scale = 1 / Math.Sqrt(n);
-        double yMean = y.Average();
+        double yMean = fitBias ? y.Average() : 0;
         var aMean = new double[n];
-        Kernels.MatTVec(x, p, n, Enumerable.Repeat(scale / p, p).ToArray(), aMean);
+        if (fitBias) Kernels.MatTVec(x, p, n, Enumerable.Repeat(scale / p, p).ToArray(), aMean);
         var xt = Kernels.Transpose(x, p, n);
         for (int j = 0; j < n; j++)
         {
@@ -104,7 +104,7 @@ public static class SphericalErm
             for (int j = 0; j < n; j++) proj += gTheta[j] * z[j];
             proj /= un * un;
             for (int j = 0; j < n; j++) g[j] = k * (gTheta[j] - proj * z[j]) * invP;
-            g[n] = gTheta[n] * invP;
+            g[n] = options.FitBias ? gTheta[n] * invP : 0;
             return f * invP;
         }
         // start: Hebbian direction on the sphere, bias 0

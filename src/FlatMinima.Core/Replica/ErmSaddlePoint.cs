@@ -52,17 +52,22 @@ public sealed record ErmProblem
 
     /// <summary>True when ρ = ½, where the bias vanishes by symmetry.</summary>
     public bool Balanced => Rho == 0.5;
+    /// <summary>Whether the bias is learned (default true). False: b = 0 and the bias condition is dropped (ERM
+    /// without bias, docs/norms.md §2).</summary>
+    public bool LearnBias { get; init; } = true;
+    /// <summary>True when b = 0 at the fixed point: balanced, or the bias is not learned.</summary>
+    public bool BiasFixedAtZero => Balanced || !LearnBias;
 
     /// <summary>The same problem with another α.</summary>
-    public ErmProblem WithAlpha(double alpha) => new(Loss, alpha, Delta, Penalty, Rho);
+    public ErmProblem WithAlpha(double alpha) => new(Loss, alpha, Delta, Penalty, Rho) { LearnBias = LearnBias };
     /// <summary>The same problem with another λ (ridge, or L1 for an L1 problem).</summary>
-    public ErmProblem WithLambda(double lambda) => Penalty is L1Penalty ? new(Loss, Alpha, Delta, new L1Penalty(lambda), Rho) : new(Loss, Alpha, Delta, lambda, Rho);
+    public ErmProblem WithLambda(double lambda) => (Penalty is L1Penalty ? new ErmProblem(Loss, Alpha, Delta, new L1Penalty(lambda), Rho) : new ErmProblem(Loss, Alpha, Delta, lambda, Rho)) with { LearnBias = LearnBias };
     /// <summary>The same loss and data with the spherical constraint ‖w‖² = N Q.</summary>
-    public ErmProblem WithNorm(double norm) => new(Loss, Alpha, Delta, new SpherePenalty(norm), Rho);
+    public ErmProblem WithNorm(double norm) => new(Loss, Alpha, Delta, new SpherePenalty(norm), Rho) { LearnBias = LearnBias };
 
-    public override string ToString() => IsRidge
+    public override string ToString() => (IsRidge
         ? $"{Loss.Name} alpha={Alpha:G6} delta={Delta:G6} lambda={Lambda:G6} rho={Rho:G6}"
-        : $"{Loss.Name} alpha={Alpha:G6} delta={Delta:G6} {Penalty} rho={Rho:G6}";
+        : $"{Loss.Name} alpha={Alpha:G6} delta={Delta:G6} {Penalty} rho={Rho:G6}") + (LearnBias ? "" : " no-bias");
 }
 
 /// <summary>Order parameters (m, q, V) and bias b: the state of the ERM fixed-point iteration.</summary>
@@ -216,7 +221,7 @@ public sealed class ErmSaddlePoint
 
     private ErmFixedPoint Iterate(ErmState init)
     {
-        if (Problem.Balanced) init = init with { Bias = 0 };
+        if (Problem.BiasFixedAtZero) init = init with { Bias = 0 };
         var sol = SaddlePointSolver.Iterate(Update, [init.M, init.Q, init.V, init.Bias], Options.SolverOrDefault, x => x[1] > 0 && x[2] > 0);
         return Build(new ErmState(sol.State[0], sol.State[1], sol.State[2], sol.State[3]), sol);
     }
@@ -232,7 +237,7 @@ public sealed class ErmSaddlePoint
     {
         double m = x[0], q = x[1], v = x[2], b = x[3];
         ErmHats h;
-        if (Problem.Balanced) h = Hats(m, q, v, 0);
+        if (Problem.BiasFixedAtZero) h = Hats(m, q, v, 0);
         else if (Options.ExactBias) { b = SolveBias(m, q, v, b); h = Hats(m, q, v, b); }
         else
         {
@@ -294,7 +299,7 @@ public sealed class ErmSaddlePoint
     /// </summary>
     public double SolveBias(double m, double q, double v, double start = 0)
     {
-        if (Problem.Balanced) return 0;
+        if (Problem.BiasFixedAtZero) return 0;
         double lo = double.NegativeInfinity, hi = double.PositiveInfinity, b = double.IsFinite(start) ? start : 0, step = 1;
         for (int it = 0; it < 300; it++)
         {
