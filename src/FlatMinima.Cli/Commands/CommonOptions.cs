@@ -34,7 +34,7 @@ internal static class CommonOptions
             if (a.Has("lambda")) throw new UsageException("--lambda applies to ERM estimators, not to bayes.");
             return EstimatorKind.Bayes;
         }
-        string pen = a.Choice("penalty", ["ridge", "sphere"], "ridge");
+        string pen = a.Choice("penalty", ["ridge", "sphere", "l1"], "ridge");
         if (pen == "sphere")
         {
             if (a.Has("lambda")) throw new UsageException("--lambda does not apply to --penalty sphere; give --norm Q.");
@@ -45,6 +45,7 @@ internal static class CommonOptions
         if (a.Has("norm")) throw new UsageException("--norm applies to --penalty sphere only.");
         double lambda = a.Double("lambda");
         var options = new ErmOptions(Tolerance: a.Double("tolerance", ErmOptions.Default.Tolerance));
+        if (pen == "l1") return EstimatorKind.Erm(EstimatorKind.Parse(name, 1, options).Loss!, new FlatMinima.Penalties.L1Penalty(lambda), options);
         return EstimatorKind.Parse(name, lambda, options);
     }
 

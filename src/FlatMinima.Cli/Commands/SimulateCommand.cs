@@ -17,7 +17,7 @@ public sealed class SimulateCommand : ICommand
         "  --estimator E    bayes (SPEC E2) or ERM with the square, logistic or hinge loss\n" +
         CommonOptions.MixtureUsage +
         "  --lambda L       ridge strength lambda >= 0 (required for ERM; > 0 for hinge)\n" +
-        "  --penalty P      ridge (default) or sphere: ERM at fixed norm |w|^2 = N Q (square or smooth losses)\n" +
+        "  --penalty P      ridge (default), sphere (ERM at fixed norm |w|^2 = N Q) or l1 (square or smooth losses)\n" +
         "  --norm Q         squared norm per component Q > 0, for --penalty sphere\n" +
         "  --tolerance T    ERM optimality tolerance (default 1e-10; see ErmOptions)\n" +
         CommonOptions.SimulationUsage +

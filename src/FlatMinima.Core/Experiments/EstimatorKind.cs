@@ -43,9 +43,12 @@ public sealed record EstimatorKind
     /// <exception cref="ArgumentException">A penalty without a finite-N solver (L1, or a user's penalty).</exception>
     public static EstimatorKind Erm(IMarginLoss loss, IWeightPenalty penalty, ErmOptions? options = null) => penalty switch
     {
+        SpherePenalty or L1Penalty when !loss.IsSmooth => throw new ArgumentException(
+            $"penalty '{penalty.Name}' needs a smooth loss at finite N (got '{loss.Name}'); use square, logistic or a smooth user loss.", "penalty"),
         RidgePenalty r => Erm(loss, r.Lambda, options),
         SpherePenalty => new(loss.Name, loss, 0, options ?? ErmOptions.Default) { Penalty = penalty },
-        _ => throw new ArgumentException($"no finite-N solver for the penalty '{penalty.Name}'; simulations support ridge and sphere.", "penalty"),
+        L1Penalty l1 => new(loss.Name, loss, l1.Lambda, options ?? ErmOptions.Default) { Penalty = penalty },
+        _ => throw new ArgumentException($"no finite-N solver for the penalty '{penalty.Name}'; simulations support ridge, sphere and l1.", "penalty"),
     };
 
     /// <summary>Parses "bayes" or a loss name.</summary>
@@ -65,6 +68,8 @@ public sealed record EstimatorKind
         if (Loss is null) return BayesOptimal.Fit(sample);
         var sol = Penalty is SpherePenalty sp
             ? SphericalErm.Fit(sample, Loss, sp.Norm, Options)
+            : Penalty is L1Penalty
+            ? LassoErm.Fit(sample, Loss, Lambda, Options)
             : Estimators.Erm.Fit(sample, Loss, Lambda, Options);
         if (!sol.Converged)
             throw new InvalidOperationException(
