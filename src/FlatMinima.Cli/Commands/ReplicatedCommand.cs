@@ -23,6 +23,8 @@ public sealed class ReplicatedCommand : ICommand
         "  --gamma g        coupling gamma > 0 (give exactly one of --distance and --gamma)\n" +
         "  --norm Q         the centre's squared norm per component, Q > 0 (default 1)\n" +
         "  --theory         zero-temperature replica-symmetric saddle point (default)\n" +
+        "  --beta-y B       also the finite-temperature centre at beta*y = B > 0 (theory, with --gamma): the errors of its\n" +
+        "                   thermal mean and of a sample\n" +
         "  --n N            finite-N coupled gradient descent instead, at input dimension N >= 10\n" +
         "  --seeds S        datasets S >= 2 (default 4)\n" +
         "  --seed K         first seed (default 0)\n" +
@@ -39,6 +41,7 @@ public sealed class ReplicatedCommand : ICommand
         double d = hasD ? a.Double("distance") : double.NaN, g = hasG ? a.Double("gamma") : double.NaN;
         double norm = a.Double("norm", 1.0);
         bool theory = a.Flag("theory");
+        double? betaY = a.OptionalDouble("beta-y");
         bool sim = a.Has("n");
         if (theory && sim) throw new UsageException("give --theory or --n N, not both.");
         int n = sim ? a.Int("n") : 0;
@@ -65,11 +68,21 @@ public sealed class ReplicatedCommand : ICommand
             row["multiplier"] = fp.Replica.Multiplier;
             row["erm_same_norm_test_error"] = ErmSaddlePoint.Solve(new ErmProblem(loss, alpha, delta, new FlatMinima.Penalties.SpherePenalty(norm), rho)).TestError;
             row["bayes_optimal_error"] = BayesOptimal.Error(alpha, delta, rho);
+            if (betaY is { } by)
+            {
+                if (!hasG) throw new UsageException("--beta-y needs --gamma (the finite-temperature centre is parametrised by the coupling).");
+                var t = ThermalReplicatedSaddlePoint.Solve(alpha, delta, rho, by, norm, g);
+                row["beta_y"] = by;
+                row["thermal_mean_test_error"] = t.MeanTestError; row["thermal_sample_test_error"] = t.SampleTestError;
+                row["thermal_kappa"] = t.Kappa; row["thermal_lambda"] = t.Replica.Multiplier;
+                row["thermal_mean_m"] = t.MeanM; row["thermal_mean_q"] = t.MeanQ; row["thermal_bias"] = t.Bias;
+            }
             row["converged"] = fp.Converged;
         }
         else
         {
             if (loss is not SquareLoss) throw new UsageException("--n: the finite-N replicated solver supports --loss square only.");
+            if (betaY is not null) throw new UsageException("--beta-y is a theory option; the finite-N solver is at zero temperature.");
             if (!(fp.Gamma > 0)) throw new UsageException($"the distance {d} needs a repulsive coupling (gamma = {fp.Gamma:G4}); choose a smaller distance.");
             var runs = new (double Eg, double Et, double M, double Q, double B, double D, double Ov, bool Ok)[seeds];
             Parallel.For(0, seeds, k =>
