@@ -20,5 +20,6 @@ public static class FigureCatalog
         new ReplicatedDistanceFigure(),
         new NormFigure(0.5),
         new NormFigure(0.25),
+        new ThermalReplicatedFigure(),
     ];
 }

@@ -28,4 +28,18 @@ public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
         Assert.Equal(y1.Length, y3.Length);
         for (int i = 0; i < y1.Length; i++) Assert.Equal(y1[i], y3[i], 1e-6);
     }
+
+    [Fact]
+    public void TemperatureFigureRowsAreTheLibraryAndStayAboveBestErm()
+    {
+        var rows = figs.Results["fig9_replicated_temperature"].Data.Rows.Where(r => r.Series.StartsWith("theory", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, rows.Select(r => r.Values[3]).Distinct().Count());
+        foreach (var (_, v, _) in rows.Where((_, i) => i % 7 == 0))
+        {
+            var t = ThermalReplicatedSaddlePoint.Solve(2, 1, 0.25, v[4] * v[3], 0.5, v[2]);
+            Assert.Equal(t.MeanTestError, v[1], 1e-12);
+            Assert.Equal(ThermalReplicatedSaddlePoint.Distance(t, 2, 1, 0.25, v[4]), v[0], 1e-12);
+        }
+        Assert.True(rows.Min(r => r.Values[1]) >= 0.18270 - 1e-5); // SPEC §6.3: ERM's best λ
+    }
 }

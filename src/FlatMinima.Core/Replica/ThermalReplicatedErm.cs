@@ -28,7 +28,31 @@ public static class ThermalReplicatedSaddlePoint
     /// <param name="MeanM">κ m_r.</param>
     /// <param name="MeanQ">κ² q_r (≤ Q).</param>
     /// <param name="Bias">b_r.</param>
-    public sealed record Result(ErmFixedPoint Replica, double Kappa, double MeanTestError, double SampleTestError, double MeanM, double MeanQ, double Bias);
+    public sealed record Result(ErmFixedPoint Replica, double Kappa, double MeanTestError, double SampleTestError, double MeanM, double MeanQ, double Bias)
+    {
+        /// <summary>The coupling γ.</summary>
+        public double Gamma { get; init; }
+        /// <summary>β·y.</summary>
+        public double BetaY { get; init; }
+    }
+
+    /// <summary>
+    /// The mean squared replica–centre distance d = E‖w^a − w̃‖²/N at inverse temperature <paramref name="beta"/> (so
+    /// y = βy/β): d = (1 − κ)² q_r + [1 − γ²V(γ)/(γ − λ) + λ²V(λ)/(γ − λ)]/(βy (γ + μ)) + V(γ)/β, with
+    /// γ + μ = γ²/(γ − λ), V(x) = (1/N)Tr(H + x)⁻¹ (the first term: the means; the second: the centre's fluctuations
+    /// filtered by H(H + γ)⁻¹; the third: the replicas' own fluctuations).
+    /// </summary>
+    public static double Distance(Result r, double alpha, double delta, double rho, double beta)
+    {
+        if (!(beta > 0)) throw new ArgumentOutOfRangeException(nameof(beta), beta, "beta must be > 0.");
+        double g = r.Gamma, lam = r.Replica.Multiplier, k = r.Kappa;
+        double vG = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, alpha, delta, g, rho)).V;
+        double d = (1 - k) * (1 - k) * r.Replica.Q;
+        if (double.IsPositiveInfinity(beta)) return d;
+        double centre = double.IsPositiveInfinity(r.BetaY) ? 0
+            : (1 - g * g * vG / (g - lam) + lam * lam * r.Replica.V / (g - lam)) * (g - lam) / (g * g) / r.BetaY;
+        return d + centre + vG / beta;
+    }
 
     /// <param name="alpha">α.</param>
     /// <param name="delta">Δ.</param>
@@ -67,6 +91,6 @@ public static class ThermalReplicatedSaddlePoint
         double kappa = 1 - fp.Multiplier / gamma;
         double mm = kappa * fp.M, mq = kappa * kappa * fp.Q;
         return new Result(fp, kappa, GeneralizationError.Of(mm, mq, fp.Bias, delta, rho), GeneralizationError.Of(mm, norm, fp.Bias, delta, rho),
-            mm, mq, fp.Bias);
+            mm, mq, fp.Bias) { Gamma = gamma, BetaY = betaY };
     }
 }

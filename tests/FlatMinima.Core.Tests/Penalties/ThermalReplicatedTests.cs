@@ -43,7 +43,8 @@ public class ThermalReplicatedTests
     {
         var th = ThermalReplicatedSaddlePoint.Solve(2, 1, rho, betaY, norm, gamma);
         const int n = 300, seeds = 6;
-        var eg = new double[seeds]; var mq = new double[seeds]; var mm = new double[seeds]; var bb = new double[seeds];
+        var eg = new double[seeds]; var mq = new double[seeds]; var mm = new double[seeds]; var bb = new double[seeds]; var dd = new double[seeds];
+        const int y = 3; double beta = betaY / y;
         Parallel.For(0, seeds, k =>
         {
             var s = MixtureSample.Sample(new MixtureSpec(2, 1, rho, n, 1000 + k));
@@ -70,6 +71,10 @@ public class ThermalReplicatedTests
             double b = yMean - aMean.DotProduct(wr);
             var o = s.OverlapsOf(centre);
             eg[k] = GeneralizationError.Of(o.M, o.Q, b, 1, rho); mq[k] = o.Q; mm[k] = o.M; bb[k] = b;
+            // distance: means, centre fluctuations filtered by H(H+γ)⁻¹, replica fluctuations
+            double gm = gamma * gamma / (gamma - l), fl = 0, rf = 0;
+            for (int i = 0; i < n; i++) { fl += ev[i] * ev[i] / ((ev[i] + gamma) * gm * (ev[i] + l)); rf += 1 / (ev[i] + gamma); }
+            dd[k] = (1 - kappa) * (1 - kappa) * wr.DotProduct(wr) / n + fl / n / betaY + rf / n / beta;
         });
         void Agree(string name, double[] sim, double theory)
         {
@@ -81,6 +86,7 @@ public class ThermalReplicatedTests
         Agree("mean_q", mq, th.MeanQ);
         Agree("mean_m", mm, th.MeanM);
         Agree("bias", bb, th.Bias);
+        Agree("distance", dd, ThermalReplicatedSaddlePoint.Distance(th, 2, 1, rho, beta));
     }
 
     [Fact]
