@@ -61,7 +61,10 @@ public sealed record ErmProblem
     /// <summary>The same problem with another α.</summary>
     public ErmProblem WithAlpha(double alpha) => new(Loss, alpha, Delta, Penalty, Rho) { LearnBias = LearnBias };
     /// <summary>The same problem with another λ (ridge, or L1 for an L1 problem).</summary>
-    public ErmProblem WithLambda(double lambda) => (Penalty is L1Penalty ? new ErmProblem(Loss, Alpha, Delta, new L1Penalty(lambda), Rho) : new ErmProblem(Loss, Alpha, Delta, lambda, Rho)) with { LearnBias = LearnBias };
+    /// <exception cref="InvalidOperationException">For a fixed-norm problem (use <see cref="WithNorm"/>).</exception>
+    public ErmProblem WithLambda(double lambda) => Penalty is SpherePenalty
+        ? throw new InvalidOperationException("a fixed-norm problem has no lambda; sweep the norm (WithNorm, SweepVariable.Norm).")
+        : (Penalty is L1Penalty ? new ErmProblem(Loss, Alpha, Delta, new L1Penalty(lambda), Rho) : new ErmProblem(Loss, Alpha, Delta, lambda, Rho)) with { LearnBias = LearnBias };
     /// <summary>The same loss and data with the spherical constraint ‖w‖² = N Q.</summary>
     public ErmProblem WithNorm(double norm) => new(Loss, Alpha, Delta, new SpherePenalty(norm), Rho) { LearnBias = LearnBias };
 

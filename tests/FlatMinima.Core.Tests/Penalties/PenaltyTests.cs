@@ -109,4 +109,15 @@ public class PenaltyTests
         Assert.Equal(0.5, fp.M, 1e-5);
         Assert.Equal(1.0, fp.V, 1e-5);
     }
+
+    [Fact]
+    public void NormSweepTracesTheRidgePathAndFindsTheBestLambdaError()
+    {
+        // ρ = ¼: the best fixed-norm ERM over Q is the best ridge ERM over λ, 0.18270 (SPEC §6.3), near Q = q(λ* = 1.34)
+        var grid = LearningCurve.Grid(0.12, 0.19, 15);
+        var curve = LearningCurve.Sweep(new ErmProblem(SquareLoss.Instance, 2, 1, new SpherePenalty(0.1), 0.25), SweepVariable.Norm, grid);
+        Assert.All(curve, fp => Assert.True(fp.Converged));
+        Assert.Equal(0.18270, curve.Min(fp => fp.TestError), 2e-5);
+        Assert.Throws<InvalidOperationException>(() => curve[0].Problem.WithLambda(1));
+    }
 }
