@@ -19,6 +19,7 @@ public sealed class SimulateCommand : ICommand
         "  --lambda L       ridge strength lambda >= 0 (required for ERM; > 0 for hinge)\n" +
         "  --penalty P      ridge (default), sphere (ERM at fixed norm |w|^2 = N Q) or l1 (square or smooth losses)\n" +
         "  --norm Q         squared norm per component Q > 0, for --penalty sphere\n" +
+        "  --no-bias        fix the ERM bias at 0 (square and smooth losses)\n" +
         "  --tolerance T    ERM optimality tolerance (default 1e-10; see ErmOptions)\n" +
         CommonOptions.SimulationUsage +
         "  --out DIR        run directory: manifest.json, summary.json, per_seed.csv (written atomically)\n" +
@@ -43,6 +44,8 @@ public sealed class SimulateCommand : ICommand
             ["exact_labels"] = spec.ExactLabelCounts,
         };
         if (estimator.Penalty is FlatMinima.Penalties.SpherePenalty sphere) inputs["norm"] = sphere.Norm;
+        if (estimator.Penalty is not null) inputs["penalty"] = estimator.Penalty.Name;
+        if (!estimator.Options.FitBias) inputs["learn_bias"] = false;
         var run = outDir is null ? null : new RunDirectory(outDir, "simulate", ctx, inputs);
         var clock = Stopwatch.StartNew();
         MonteCarloResult r;
