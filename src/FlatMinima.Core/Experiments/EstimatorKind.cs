@@ -36,7 +36,9 @@ public sealed record EstimatorKind
 
     /// <summary>ERM with <paramref name="loss"/> and ridge λ ≥ 0.</summary>
     public static EstimatorKind Erm(IMarginLoss loss, double lambda, ErmOptions? options = null) =>
-        new(loss.Name, loss, Guard.NonNegative(lambda, "lambda"), options ?? ErmOptions.Default);
+        options is { FitBias: false } && !loss.IsSmooth
+            ? throw new ArgumentException($"fixing the bias at 0 needs a smooth loss (got '{loss.Name}').", "no-bias")
+            : new(loss.Name, loss, Guard.NonNegative(lambda, "lambda"), options ?? ErmOptions.Default);
 
     /// <summary>ERM with <paramref name="loss"/> and any shipped penalty: ridge (as <see cref="Erm(IMarginLoss, double, ErmOptions?)"/>)
     /// or the sphere ‖w‖² = NQ.</summary>
