@@ -1,4 +1,5 @@
 using FlatMinima.Experiments;
+using FlatMinima.Mixture;
 using FlatMinima.Losses;
 using FlatMinima.Penalties;
 using FlatMinima.Replica;
@@ -52,5 +53,24 @@ public class UserLossExampleTests
         var errs = curve.Select(p => p.TestError).ToArray();
         for (int i = 1; i < errs.Length; i++) Assert.True(errs[i] <= errs[i - 1] + 1e-9);
         Assert.Equal(0.20711, errs[^1], 2e-5);
+    }
+
+    [Fact]
+    public void LearningCurveInAlphaIsCheckedAgainstSimulation()
+    {
+        // the whole curve ε_g(α) at λ = 0.5, ρ = ¼ from the saddle point, each point against N = 300 simulations
+        // (6 datasets, exact finite-N solver): |sim − theory| ≤ 3 s.e. + 2/N
+        double[] alphas = [0.5, 1, 2, 4];
+        var curve = LearningCurve.Sweep(new ErmProblem(new ExponentialLoss(), 1, 1, 0.5, 0.25), SweepVariable.Alpha, alphas);
+        for (int i = 0; i < alphas.Length; i++)
+        {
+            Assert.True(curve[i].Converged);
+            var mc = MonteCarlo.Run(new MixtureSpec(alphas[i], 1, 0.25, 300, 40), 6, EstimatorKind.Erm(new ExponentialLoss(), 0.5));
+            var st = mc.TestError;
+            Assert.True(Math.Abs(st.Mean - curve[i].TestError) <= 3 * st.StdError + 2.0 / 300,
+                $"alpha {alphas[i]}: theory {curve[i].TestError:G5}, simulation {st.Mean:G5} ± {st.StdError:G2}");
+        }
+        // more data helps: the curve decreases in α
+        for (int i = 1; i < alphas.Length; i++) Assert.True(curve[i].TestError < curve[i - 1].TestError);
     }
 }
