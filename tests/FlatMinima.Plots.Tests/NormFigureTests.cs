@@ -10,7 +10,7 @@ public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
     [Fact]
     public void NormFigureTheoryRowsAreTheLibraryAndItsMinimumIsBestLambdaErm()
     {
-        var rows = figs.Results["fig8b_norm_unbalanced"].Data.Rows.Where(r => r.Series == "theory fixed-norm erm").ToList();
+        var rows = figs.Results["fig9b_norm_unbalanced"].Data.Rows.Where(r => r.Series == "theory fixed-norm erm").ToList();
         Assert.NotEmpty(rows);
         foreach (var (_, v, _) in rows.Take(5))
             Assert.Equal(ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new SpherePenalty(v[0]), 0.25)).TestError, v[1], 1e-12);
@@ -22,7 +22,7 @@ public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
     [Fact]
     public void DistanceFigureSimulationsDoNotDependOnY()
     {
-        var rows = figs.Results["fig7_replicated_distance"].Data.Rows.Where(r => r.Series.StartsWith("simulation", StringComparison.Ordinal)).ToList();
+        var rows = figs.Results["fig8_replicated_distance"].Data.Rows.Where(r => r.Series.StartsWith("simulation", StringComparison.Ordinal)).ToList();
         var y1 = rows.Where(r => r.Values[4] == 1).Select(r => r.Values[1]).ToArray();
         var y3 = rows.Where(r => r.Values[4] == 3).Select(r => r.Values[1]).ToArray();
         Assert.Equal(y1.Length, y3.Length);
@@ -32,7 +32,7 @@ public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
     [Fact]
     public void TemperatureFigureRowsAreTheLibraryAndStayAboveBestErm()
     {
-        var rows = figs.Results["fig9_replicated_temperature"].Data.Rows.Where(r => r.Series.StartsWith("theory", StringComparison.Ordinal)).ToList();
+        var rows = figs.Results["fig10_replicated_temperature"].Data.Rows.Where(r => r.Series.StartsWith("theory", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, rows.Select(r => r.Values[3]).Distinct().Count());
         foreach (var (_, v, _) in rows.Where((_, i) => i % 7 == 0))
         {

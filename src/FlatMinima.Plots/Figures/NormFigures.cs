@@ -12,13 +12,13 @@ using OxyPlot.Series;
 namespace FlatMinima.Plots.Figures;
 
 /// <summary>
-/// Figure 7: the replicated square-loss centre's test error against the distance d to its replicas (docs/norms.md §3),
+/// Figure 8: the replicated square-loss centre's test error against the distance d to its replicas (docs/norms.md §3),
 /// α = 2, Δ = 1, ρ = ¼, for several centre norms Q, with coupled-gradient-descent simulations for y = 1 and y = 3 at
 /// Q = 0.15, and the lines of fixed-norm ERM at its best norm and of ε_BO.
 /// </summary>
 public sealed class ReplicatedDistanceFigure : IFigure
 {
-    public string Name => "fig7_replicated_distance";
+    public string Name => "fig8_replicated_distance";
     public string Caption =>
         "Replicated square-loss ERM (centre on the sphere |w|^2 = NQ, y replicas, zero temperature), alpha = 2, Delta = 1, rho = 1/4: " +
         "the centre's test error against the replica-centre distance d for several norms Q (lines; y drops out at zero temperature), " +
@@ -91,13 +91,13 @@ public sealed class ReplicatedDistanceFigure : IFigure
 }
 
 /// <summary>
-/// Figure 8: test error against the norm Q at α = 2, Δ = 1 (docs/norms.md §4): fixed-norm ERM (square loss; theory and
+/// Figure 9: test error against the norm Q at α = 2, Δ = 1 (docs/norms.md §4): fixed-norm ERM (square loss; theory and
 /// the secular-equation solver at finite N), the replicated centre at fixed distance d = 0.01, and ε_BO.
 /// </summary>
 public sealed class NormFigure(double rho) : IFigure
 {
     public double Rho { get; } = rho;
-    public string Name => Rho == 0.5 ? "fig8a_norm_balanced" : "fig8b_norm_unbalanced";
+    public string Name => Rho == 0.5 ? "fig9a_norm_balanced" : "fig9b_norm_unbalanced";
     public string Caption => (Rho == 0.5 ? "Balanced (rho = 1/2)" : "Unbalanced (rho = 1/4)") +
         ", alpha = 2, Delta = 1, square loss: test error against the norm Q = |w|^2/N for fixed-norm ERM (line; markers: finite-N " +
         "constrained solver) and for the replicated centre at distance d = 0.01 (dashed), with the Bayes-optimal error (black)" +
@@ -155,13 +155,13 @@ public sealed class NormFigure(double rho) : IFigure
 }
 
 /// <summary>
-/// Figure 9: the finite-temperature replicated centre (docs/norms.md §3), ρ = ¼, Q = 0.5, β = 1: the test error of the
+/// Figure 10: the finite-temperature replicated centre (docs/norms.md §3), ρ = ¼, Q = 0.5, β = 1: the test error of the
 /// centre's thermal mean against the replica–centre distance d (swept through the coupling γ) for y = 1, 3, 10, with
 /// fixed-norm ERM at the same norm, ERM at its best λ and ε_BO.
 /// </summary>
 public sealed class ThermalReplicatedFigure : IFigure
 {
-    public string Name => "fig9_replicated_temperature";
+    public string Name => "fig10_replicated_temperature";
     public string Caption =>
         "Replicated square-loss ERM at finite temperature (beta = 1, centre on the sphere Q = 0.5), alpha = 2, Delta = 1, rho = 1/4: " +
         "test error of the centre's thermal mean against the replica-centre distance d (swept through the coupling gamma) for y = 1, 3, 10 " +
