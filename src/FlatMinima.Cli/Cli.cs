@@ -13,6 +13,8 @@ public static class Cli
         new Train(),
         new FlatnessCommand(),
         new Bench(),
+        new Sweep(),
+        new OptimBench(),
         new DemoCommand(),
         new BayesCommand(),
         new SimulateCommand(),

@@ -3,7 +3,11 @@ using OxyPlot;
 namespace FlatMinima.Plots;
 
 /// <summary>How much work a figure may do: quick (CI and the README's main command) or full (the paper's figure).</summary>
-public sealed record FigureOptions(bool Quick = false, long Seed = 0, int? Threads = null)
+/// <param name="Quick">Smaller simulations.</param>
+/// <param name="Seed">First simulation seed.</param>
+/// <param name="Threads">Parallel workers (null: all cores); results do not depend on it.</param>
+/// <param name="DataDirectory">Folder of recorded deep-network runs (figure 7); default figures/data.</param>
+public sealed record FigureOptions(bool Quick = false, long Seed = 0, int? Threads = null, string DataDirectory = "figures/data")
 {
     /// <summary>Scales a simulation budget: the full value, or the quick one.</summary>
     public int Pick(int full, int quick) => Quick ? quick : full;

@@ -113,3 +113,17 @@ public class FigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
         Assert.Equal("s,,did not converge", lines[2]);
     }
 }
+
+public class FigureDeterminismTests
+{
+    [Fact]
+    public void SameSeedsGiveTheSameCsvAndAnotherSeedDoesNot()
+    {
+        var fig = new FlatMinima.Plots.Figures.BayesErrorFigure();
+        string a = fig.Build(new FigureOptions(Quick: true, Seed: 3)).Data.ToString();
+        string b = fig.Build(new FigureOptions(Quick: true, Seed: 3, Threads: 1)).Data.ToString();
+        string c = fig.Build(new FigureOptions(Quick: true, Seed: 4)).Data.ToString();
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, c);
+    }
+}

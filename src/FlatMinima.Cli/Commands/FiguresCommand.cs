@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Plots;
+using FlatMinima.Plots.Figures;
 
 namespace FlatMinima.Cli.Commands;
 
@@ -18,7 +19,8 @@ public sealed class FiguresCommand : ICommand
         "  --seed K         first simulation seed (default 0)\n" +
         "  --threads T      parallel workers (default: all cores; results do not depend on it)\n" +
         "  --json           print one JSON object listing the files written\n\n" +
-        "Figures:\n" + string.Join("\n", FigureCatalog.All.Select(f => $"  {f.Name}")) + "\n";
+        "Figures:\n" + string.Join("\n", FigureCatalog.All.Select(f => $"  {f.Name}")) +
+        "\n  fig7a_deep_flatness_*, fig7b_pswa_curves_*  (one per dataset recorded in DIR/data)\n";
 
     public int Run(Args a, CommandContext ctx)
     {
@@ -29,7 +31,8 @@ public sealed class FiguresCommand : ICommand
         int? threads = CommonOptions.Threads(a);
         bool json = a.Flag("json");
         a.EnsureAllUsed();
-        var figures = FigureCatalog.All.ToList();
+        string dataDir = Path.Combine(outDir, "data");
+        var figures = FigureCatalog.All.Concat(DeepNetworkFigures.For(dataDir)).ToList();
         if (only is not null)
         {
             var unknown = only.Where(o => figures.All(f => f.Name != o)).ToList();
@@ -38,7 +41,7 @@ public sealed class FiguresCommand : ICommand
             figures = figures.Where(f => only.Contains(f.Name)).ToList();
         }
 
-        var options = new FigureOptions(quick, seed, threads);
+        var options = new FigureOptions(quick, seed, threads, dataDir);
         var written = new List<Dictionary<string, object?>>();
         var failures = new List<string>();
         var total = Stopwatch.StartNew();
@@ -64,13 +67,13 @@ public sealed class FiguresCommand : ICommand
             written.Add(new() { ["name"] = fig.Name, ["files"] = files, ["seconds"] = clock.Elapsed.TotalSeconds, ["warnings"] = result.Warnings.ToList() });
             if (!json) ctx.Out.WriteLine($"{fig.Name}: {string.Join(", ", files.Select(Path.GetFileName))} ({clock.Elapsed.TotalSeconds:F1} s)");
         }
-        if (only is null) AtomicFile.WriteAllText(Path.Combine(outDir, "README.md"), Readme(quick, seed));
+        if (only is null) AtomicFile.WriteAllText(Path.Combine(outDir, "README.md"), Readme(figures, quick, seed));
         if (json) Output.WriteJson(ctx.Out, new Dictionary<string, object?> { ["quick"] = quick, ["figures"] = written, ["seconds"] = total.Elapsed.TotalSeconds });
         else ctx.Out.WriteLine($"{figures.Count} figures in {total.Elapsed.TotalSeconds:F1} s -> {Path.GetFullPath(outDir)}");
         return 0;
     }
 
-    private static string Readme(bool quick, long seed)
+    private static string Readme(IReadOnlyList<IFigure> figures, bool quick, long seed)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# Figures");
@@ -83,7 +86,10 @@ public sealed class FiguresCommand : ICommand
         sb.AppendLine();
         sb.AppendLine("| figure | what it shows |");
         sb.AppendLine("|---|---|");
-        foreach (var f in FigureCatalog.All) sb.AppendLine($"| [{f.Name}]({f.Name}.png) | {f.Caption} |");
+        foreach (var f in figures) sb.AppendLine($"| [{f.Name}]({f.Name}.png) | {f.Caption} |");
+        sb.AppendLine();
+        sb.AppendLine("Figure 7 is drawn from the recorded deep-network runs in `data/` (`deep_sweep.csv`, `pswa_curves.csv`; see");
+        sb.AppendLine("docs/optim.md); one figure per dataset found there, redrawn whenever runs are added.");
         return sb.ToString();
     }
 }

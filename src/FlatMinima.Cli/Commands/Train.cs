@@ -18,8 +18,7 @@ public sealed class Train : ICommand
         "usage: flatminima train --out RUN_DIR [options]\n" +
         "       flatminima train --resume RUN_DIR [--epochs E]\n\n" +
         TorchCommon.ModelUsage + TorchCommon.DataUsage +
-        "  --optimizer sgd|sgd-flat|adam  (default sgd; sgd-flat = the same update on one flat buffer, faster on GPUs)\n" +
-        "                  --lr LR (0.05)   --momentum M (0.9)   --weight-decay W (0)\n" +
+        OptimizerOptions.Usage +
         "  --epochs E (10)   --batch-size B (128)   --seed S (0)\n" +
         "  --precision fp32|bf16   (default fp32; bf16 = bf16 compute with fp32 master weights and BatchNorm)\n" +
         "  --le-every K        local energy (σ = --le-sigma, default 0.05; --le-draws 10) every K epochs during training\n" +
@@ -47,8 +46,6 @@ public sealed class Train : ICommand
         bool json = a.Flag("json");
         long seed = a.Long("seed", 0);
         var opts = new TrainOptions { Epochs = a.Int("epochs", 10), BatchSize = a.Int("batch-size", 128), Seed = seed };
-        string optimizer = a.Choice("optimizer", OptimizerAlgorithm.Names, "sgd");
-        var inner = OptimizerAlgorithm.Factory(optimizer, a.Double("lr", 0.05), a.Double("momentum", 0.9), a.Double("weight-decay", 0));
         string precision = a.Choice("precision", ["fp32", "bf16"], "fp32");
         int leEvery = a.Int("le-every", 0);
         double leSigma = a.Double("le-sigma", 0.05);
@@ -58,15 +55,25 @@ public sealed class Train : ICommand
         var rt = TorchCommon.InitRuntime(a, ctx);
         using var data = TorchCommon.LoadData(a, seed);
         var model = TorchCommon.BuildModel(a, data, seed);
+        var optim = OptimizerOptions.Parse(a, opts.Epochs, opts.BatchSize, (data.Train.Count + opts.BatchSize - 1) / opts.BatchSize, seed);
         a.EnsureAllUsed();
         var device = TorchRuntime.Device;
         model.to(device);
-        AlgorithmFactory factory = precision == "fp32" ? inner : m =>
+        var optimCtx = new OptimizerOptions.Context(
+            i => { var m = TorchCommon.BuildModel(a, data, Torch.Optim.Seeds.Mix(seed, 0x4E91, i)); m.to(device); return m; }, data, device, outDir);
+        string optimizer = optim.Name;
+        AlgorithmFactory factory = m => optim.Create(m, optimCtx);
+        if (precision == "bf16")
         {
-            var work = TorchCommon.BuildModel(a, data, seed);
-            work.to(device);
-            return new MixedPrecisionAlgorithm(m, work, (OptimizerAlgorithm)inner(m));
-        };
+            if (optimizer is not ("sgd" or "sgd-flat" or "adam")) throw new UsageException($"--precision bf16 supports --optimizer sgd, sgd-flat and adam (got '{optimizer}').");
+            factory = m =>
+            {
+                var work = TorchCommon.BuildModel(a, data, seed);
+                work.to(device);
+                return new MixedPrecisionAlgorithm(m, work, optim.Create(m, optimCtx) as OptimizerAlgorithm
+                    ?? throw new UsageException("--precision bf16 does not support --nesterov true."));
+            };
+        }
         using var trainer = new Trainer(model, factory, data, device, opts, outDir);
 
         var manifestArgv = resumeDir is null ? ctx.Argv.ToList() : ["train", .. Flatten(a.Raw).Where(s => s != "--json"), "--out", outDir];
@@ -83,7 +90,7 @@ public sealed class Train : ICommand
         trainer.Hooks.Add(hook);
         if (leEvery > 0) trainer.Hooks.Add(new LocalEnergyHook(run, data.Train, device, leEvery, leSigma, leDraws, seed));
         TrainResult result;
-        try { result = trainer.Run(resume: resumeDir is not null); }
+        try { result = trainer.Run(resume: resumeDir is not null); run.Set("algorithm", new Dictionary<string, object?>(trainer.Algorithm.Describe()) { ["name"] = trainer.Algorithm.Name }); }
         catch (TrainingDivergedException e)
         {
             hook.Dispose();

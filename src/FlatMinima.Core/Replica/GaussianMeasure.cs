@@ -34,6 +34,12 @@ public sealed class QuadratureRule
     }
 
     public override string ToString() => Description;
+
+    /// <summary>The node and weight arrays themselves (not copies), for hot loops inside Core; callers must not modify them.</summary>
+    internal void Deconstruct(out double[] nodes, out double[] weights)
+    {
+        nodes = _nodes; weights = _weights;
+    }
 }
 
 /// <summary>
@@ -155,6 +161,44 @@ public static class GaussianMeasure
     /// <summary>E_ξ[f(ξ)] for f with kinks or jumps at <paramref name="breakpoints"/>: split Gauss–Legendre
     /// (<see cref="Split"/> with its defaults).</summary>
     public static double ExpectPiecewise(Func<double, double> f, params double[] breakpoints) => Split(breakpoints).Expect(f);
+
+    /// <summary>
+    /// Nodes and weights for E_{ξ~N(0,1)}[f(ξ)] on [−L, L], with panel edges at every breakpoint and panels growing
+    /// geometrically (ratio 3, first width <paramref name="firstWidth"/>) away from each breakpoint, at most ½ wide, 16 Gauss–Legendre
+    /// nodes per panel. The Gaussian weight φ(ξ) is folded into the returned weights. For Gaussian expectations of integrands
+    /// that are discontinuous or very steep at known points (the 0-1 loss of a monotone margin, SPEC LE3).
+    /// </summary>
+    public static QuadratureRule Graded(IEnumerable<double> breakpoints, double limit = 12, double firstWidth = 1e-4, int perPanel = 16)
+    {
+        var edges = new SortedSet<double> { -limit, limit };
+        foreach (var b0 in breakpoints)
+        {
+            if (!(b0 > -limit && b0 < limit)) continue;
+            edges.Add(b0);
+            for (double h = firstWidth; h < 2 * limit; h *= 3)
+            {
+                if (b0 + h < limit) edges.Add(b0 + h);
+                if (b0 - h > -limit) edges.Add(b0 - h);
+            }
+        }
+        // Panels never wider than ½, so the Gaussian weight itself is integrated to machine precision.
+        for (double t = -limit + 0.5; t < limit; t += 0.5) edges.Add(t);
+        var e = edges.ToArray();
+        var xs = new List<double>(); var ws = new List<double>();
+        var rule = new MathNet.Numerics.Integration.GaussLegendreRule(-1, 1, perPanel);
+        for (int i = 0; i + 1 < e.Length; i++)
+        {
+            double a = e[i], c = e[i + 1], half = 0.5 * (c - a), mid = 0.5 * (a + c);
+            if (half <= 0) continue;
+            for (int k = 0; k < perPanel; k++)
+            {
+                double t = mid + half * rule.Abscissas[k];
+                xs.Add(t);
+                ws.Add(half * rule.Weights[k] * Gaussian.Pdf(t));
+            }
+        }
+        return new QuadratureRule(xs.ToArray(), ws.ToArray(), $"graded Gauss-Legendre, {xs.Count} nodes");
+    }
 
     /// <summary>
     /// Exact moments of a standard Gaussian restricted to (lo, hi): returns (P, M1, M2) with

@@ -51,7 +51,7 @@ public sealed class LearningCurveFigure : IFigure
             data.Add("bayes-optimal", [a, e, double.NaN, double.NaN, Rho]);
         }
         model.Series.Add(bo);
-        FigureHelpers.AddVertical(model, alphaC, $"α_c = {alphaC:F2}");
+        FigureHelpers.AddVertical(model, alphaC, $"separability threshold α = {alphaC:F2}");
         data.Add("separability threshold", [alphaC, double.NaN, double.NaN, double.NaN, Rho]);
 
         // Simulations: every loss at λ = 0.1; square and logistic also at λ = 1e-4 below α_c (the exact hinge solver

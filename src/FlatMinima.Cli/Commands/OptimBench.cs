@@ -1,0 +1,64 @@
+using FlatMinima.Cli.Infrastructure;
+using FlatMinima.Torch.Data;
+using FlatMinima.Torch.Models;
+using FlatMinima.Torch.Optim;
+using FlatMinima.Torch.Runtime;
+using FlatMinima.Torch.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FlatMinima.Cli.Commands;
+
+/// <summary><c>flatminima optim-bench</c>: cost of eSGD, rSGD, SAM and SWA per gradient evaluation against plain SGD.</summary>
+public sealed class OptimBench : ICommand
+{
+    public string Name => "optim-bench";
+    public string Summary => "overhead of esgd/rsgd/sam/swa over their gradient evaluations, against plain SGD in the same run";
+    public string Usage =>
+        "usage: flatminima optim-bench [options]\n\n" +
+        "  --model mlp|lenet|resnet18 (default lenet)   --input C,H,W (1,28,28; resnet18: 3,32,32)   --classes K (10)\n" +
+        "  --batch-size B (128)   --steps S (50, per round)   --warmup W (10)   --rounds R (5)\n" +
+        "  --inner-steps L (5, eSGD)   --replicas y (3, rSGD)   --device cpu|cuda|auto (auto)   --seed S   --out FILE   --json\n" +
+        "Prints, per algorithm, seconds per step and ratio = step time / (k · SGD step time), k = gradients per step\n" +
+        "(eSGD inner step 1 — an outer step is L of them —, rSGD y, SAM 2, SWA 1). A ratio ≤ 1.10 meets the 10 % target.\n";
+
+    public int Run(Args a, CommandContext ctx)
+    {
+        string model = a.Choice("model", ModelZoo.Names, "lenet");
+        long[] shape = (a.DoubleList("input") ?? (model == "resnet18" ? [3, 32, 32] : [1, 28, 28])).Select(v => (long)v).ToArray();
+        int classes = a.Int("classes", 10), batch = a.Int("batch-size", 128), steps = a.Int("steps", 50), warmup = a.Int("warmup", 10), rounds = a.Int("rounds", 5);
+        int L = a.Int("inner-steps", 5), y = a.Int("replicas", 3);
+        long seed = a.Long("seed", 0);
+        bool json = a.Flag("json");
+        string? outFile = a.OptionalString("out");
+        var rt = TorchRuntime.Initialize(a.Choice("device", ["cpu", "cuda", "auto"], "auto"), m => ctx.Err.WriteLine(m));
+        a.EnsureAllUsed();
+        if (batch < 1 || steps < 1 || warmup < 0 || rounds < 1 || L < 1 || y < 1) throw new UsageException("--batch-size, --steps, --rounds, --inner-steps, --replicas must be >= 1, --warmup >= 0.");
+        var device = TorchRuntime.Device;
+        long n = (long)batch * Math.Max(4, y + 1);
+        manual_seed(seed);
+        using var data = new TensorDataSet("random", randn([n, .. shape]), randint(0, classes, [n]), classes);
+        ModelFactory factory = i => { manual_seed(Seeds.Mix(seed, 77, i)); var m = ModelZoo.Create(model, shape, classes); m.to(device); return m; };
+        var algos = new List<(string, double, Func<nn.Module<Tensor, Tensor>, ITrainingAlgorithm>)>
+        {
+            ("sgd", 1, m => OptimizerAlgorithm.Factory("sgd", 0.01, 0.9, 5e-4)(m)),
+            ($"esgd (L={L}, per inner step)", 1, m => new EntropySgd(m, new EntropySgdOptions { Lr = 0.01, InnerSteps = L, WeightDecay = 5e-4, Gamma0 = 0.03, Seed = seed })),
+            ($"rsgd (y={y})", y, m => new ReplicatedSgd(m, factory, data, new ReplicatedSgdOptions { Replicas = y, Lr = 0.01, G0 = 1e-3, BatchSize = batch, Seed = seed })),
+            ("sam", 2, m => new Sam(m, new SamOptions { Lr = 0.01, WeightDecay = 5e-4 })),
+            ("swa", 1, m => new Swa(m, factory(99), data, new SwaOptions { Lr = 0.01, SwaStart = 1000 })),
+        };
+        var res = OptimBenchmark.Run(algos, factory, data, device, batch, steps, warmup, rounds);
+        ctx.Err.Write(Output.Table(["algorithm", "gradients/step", "ms/step", "ratio vs k·SGD"],
+            res.Select(r => (IReadOnlyList<string>)[r.Name, Output.Num(r.GradientsPerStep), Output.Num(1000 * r.SecondsPerStep, "F3"), Output.Num(r.Ratio, "F3")])));
+        var summary = new Dictionary<string, object?>
+        {
+            ["benchmark"] = "optimizer_overhead", ["model"] = model, ["input"] = shape, ["batch_size"] = batch, ["steps"] = steps, ["rounds"] = rounds, ["warmup"] = warmup,
+            ["results"] = res.Select(r => new Dictionary<string, object?> { ["algorithm"] = r.Name, ["gradients_per_step"] = r.GradientsPerStep, ["seconds_per_step"] = r.SecondsPerStep, ["round_seconds"] = r.RoundSeconds, ["ratio"] = r.Ratio }).ToList(),
+            ["torch"] = rt.ToDictionary(), ["versions"] = Versions.Describe(), ["argv"] = ctx.Argv.ToList(), ["utc"] = DateTime.UtcNow.ToString("O"),
+        };
+        if (outFile is not null) AtomicFile.WriteAllText(outFile, Output.Json(summary));
+        if (json) Output.WriteJson(ctx.Out, summary);
+        else foreach (var r in res) ctx.Out.WriteLine($"{r.Name}: {Output.Num(r.Ratio, "F3")}");
+        return 0;
+    }
+}

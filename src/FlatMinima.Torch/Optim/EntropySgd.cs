@@ -1,0 +1,286 @@
+using FlatMinima.Torch.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FlatMinima.Torch.Optim;
+
+/// <summary>How the SGLD noise of Entropy-SGD is scaled (SPEC §5.1: paper and code differ by √2).</summary>
+public enum NoiseConvention
+{
+    /// <summary>x' += ε·√(2η')·ζ: overdamped Langevin at temperature T = ε² (both public codes; default).</summary>
+    Langevin,
+    /// <summary>x' += ε·√η'·ζ: Chaudhari et al. Alg. 1 as printed (temperature ε²/2).</summary>
+    Paper,
+}
+
+/// <summary>
+/// Options of <see cref="EntropySgd"/> (SPEC §5.1, the Pittorino et al. variant). Every constant of the public codes
+/// is an option here with the code's default.
+/// </summary>
+public sealed record EntropySgdOptions
+{
+    /// <summary>Outer learning rate η (default 0.1). With <see cref="GScale"/> the outer step is w ← w − η·γ·d.</summary>
+    public double Lr { get; init; } = 0.1;
+    /// <summary>Outer momentum (default 0.9), applied to d = (w − μ) + wd·w.</summary>
+    public double Momentum { get; init; } = 0.9;
+    /// <summary>Nesterov momentum for the outer step (default true, as in both codes).</summary>
+    public bool Nesterov { get; init; } = true;
+    /// <summary>Outer weight decay (default 0).</summary>
+    public double WeightDecay { get; init; }
+    /// <summary>L, the number of inner SGLD steps per outer step (default 5). Each costs one gradient evaluation.</summary>
+    public int InnerSteps { get; init; } = 5;
+    /// <summary>η', the SGLD learning rate (default 0.1, hard-coded in the public codes).</summary>
+    public double SgldLr { get; init; } = 0.1;
+    /// <summary>ε, the SGLD noise (default 1e-4); its scale is fixed by <see cref="Convention"/>.</summary>
+    public double Noise { get; init; } = 1e-4;
+    /// <summary>Noise convention (default <see cref="NoiseConvention.Langevin"/>: ε√(2η')ζ, temperature ε²).</summary>
+    public NoiseConvention Convention { get; init; } = NoiseConvention.Langevin;
+    /// <summary>α, the weight of the NEW sample in the running mean μ ← (1 − α)μ + αw' (default 0.25; the codes'
+    /// β1 = 0.75 is 1 − α).</summary>
+    public double EmaWeight { get; init; } = 0.25;
+    /// <summary>Momentum of the inner SGLD steps (default 0).</summary>
+    public double InnerMomentum { get; init; }
+    /// <summary>Weight decay inside the inner loop (default null = <see cref="WeightDecay"/>, as in the codes).</summary>
+    public double? InnerWeightDecay { get; init; }
+    /// <summary>γ0, the initial coupling (default null: calibrated at the second inner step of the first outer step
+    /// as γ0 = f(w')/(½‖w − w'‖²), balancing loss and coupling).</summary>
+    public double? Gamma0 { get; init; }
+    /// <summary>Fallback γ0 when the automatic calibration finds w' = w (default 1e-4, the MNIST README value).</summary>
+    public double Gamma0Fallback { get; init; } = 1e-4;
+    /// <summary>γ1, the scoping rate: γ_t = γ0(1 + γ1)^t over outer steps t (default null: from <see cref="Gmax"/>).</summary>
+    public double? Gamma1 { get; init; }
+    /// <summary>Total growth factor of γ over <see cref="ScopingSteps"/> outer steps (default 1e4): γ1 = gmax^{1/T} − 1.</summary>
+    public double Gmax { get; init; } = 1e4;
+    /// <summary>T, outer steps over which γ grows by <see cref="Gmax"/> (0 = no scoping unless γ1 is given). The CLI
+    /// sets T = epochs × ⌈batches/L⌉.</summary>
+    public long ScopingSteps { get; init; }
+    /// <summary>Upper bound on γ (default null = 1/η'): the inner step is explicit in the coupling and unstable for
+    /// η'γ > 2, and the outer step w ← w − ηγ(w − μ) for ηγ > 2; the automatic γ0 and the scoping saturate here.</summary>
+    public double? GammaMax { get; init; }
+    /// <summary>The cap actually used.</summary>
+    public double EffectiveGammaMax => GammaMax ?? 1 / SgldLr;
+    /// <summary>Multiply the outer step by γ (default true: the paper's η γ (x − μ)).</summary>
+    public bool GScale { get; init; } = true;
+    /// <summary>Seed of the SGLD noise stream.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Validates every option; throws <see cref="ArgumentException"/> naming the option and its range.</summary>
+    public EntropySgdOptions Validate()
+    {
+        Check.Positive(Lr, "lr");
+        Check.Interval(Momentum, 0, 1, "momentum");
+        if (Nesterov && Momentum == 0) throw new ArgumentException("nesterov needs momentum > 0 (set --nesterov false or --momentum > 0).", "nesterov");
+        Check.NonNegative(WeightDecay, "weight_decay");
+        Check.AtLeast(InnerSteps, 1, "inner_steps (L)");
+        Check.Positive(SgldLr, "sgld_lr");
+        Check.NonNegative(Noise, "noise (epsilon)");
+        Check.OpenUnit(EmaWeight, "ema_weight (alpha)");
+        Check.Interval(InnerMomentum, 0, 1, "inner_momentum");
+        if (InnerWeightDecay is double iw) Check.NonNegative(iw, "inner_weight_decay");
+        if (Gamma0 is double g0) Check.Positive(g0, "gamma0");
+        Check.Positive(Gamma0Fallback, "gamma0_fallback");
+        if (Gamma1 is double g1) Check.NonNegative(g1, "gamma1");
+        if (!(Gmax >= 1) || !double.IsFinite(Gmax)) throw new ArgumentOutOfRangeException(nameof(Gmax), $"gmax must be a finite number >= 1 (got {Gmax}).");
+        if (GammaMax is double gm) Check.Positive(gm, "gamma_max");
+        if (ScopingSteps < 0) throw new ArgumentOutOfRangeException(nameof(ScopingSteps), $"scoping_steps must be >= 0 (got {ScopingSteps}).");
+        return this;
+    }
+
+    /// <summary>The scoping rate actually used: γ1, or gmax^{1/T} − 1, or 0.</summary>
+    public double EffectiveGamma1 => Gamma1 ?? (ScopingSteps > 0 ? Math.Pow(Gmax, 1.0 / ScopingSteps) - 1 : 0);
+
+    /// <summary>Standard deviation of the noise added per inner step.</summary>
+    public double NoiseStd => Convention == NoiseConvention.Langevin ? Noise * Math.Sqrt(2 * SgldLr) : Noise * Math.Sqrt(SgldLr);
+}
+
+/// <summary>
+/// Entropy-SGD (Chaudhari et al. 2017; the variant of Pittorino et al. 2021, SPEC §5.1). The trainer's minibatches
+/// drive the inner loop: each <see cref="Step"/> is one SGLD step of the walker w' (the model's parameters during
+/// the inner loop),
+/// <code>w' ← w' − η'[∇L_batch(w') + γ(w' − w) + wd'·w'] + σ_noise·ζ,   μ ← (1 − α)μ + α w'</code>
+/// and every L-th step ends with the outer step on the anchor w,
+/// <code>d = (w − μ) + wd·w,  momentum/Nesterov on d,  w ← w − η·γ·d (η·d without gscale),  γ ← γ0(1 + γ1)^t</code>
+/// after which the model holds w again. One epoch is therefore one pass over the data = ⌈batches/L⌉ outer steps: the
+/// number of gradient evaluations equals SGD's (the budget-matched convention). An outer step still open at the end
+/// of an epoch is completed with the samples it has, so the model holds the anchor whenever it is evaluated or saved.
+/// </summary>
+public sealed class EntropySgd : ITrainingAlgorithm
+{
+    private readonly EntropySgdOptions _o;
+    private readonly List<Tensor> _w;      // model parameters (the walker w' inside the inner loop)
+    private readonly List<Tensor> _anchor; // w
+    private readonly List<Tensor> _mu;     // μ
+    private readonly MomentumSgd _outer, _inner;
+    private Generator? _gen;
+    private readonly Device _device;
+    private int _ell;
+    private long _t;
+    private double _gamma0 = double.NaN;
+    private Tensor? _lastDist2;
+    private int _epoch;
+    public List<IOptimObserver> Observers { get; } = [];
+
+    public EntropySgd(nn.Module<Tensor, Tensor> model, EntropySgdOptions options)
+    {
+        _o = options.Validate();
+        _w = ModuleOps.Params(model);
+        _device = _w[0].device;
+        using (no_grad())
+        {
+            _anchor = _w.Select(p => p.detach().clone()).ToList();
+            _mu = _w.Select(p => p.detach().clone()).ToList();
+        }
+        _outer = new MomentumSgd(_anchor, _o.Momentum, _o.WeightDecay, _o.Nesterov);
+        _inner = new MomentumSgd(_w, _o.InnerMomentum, _o.InnerWeightDecay ?? _o.WeightDecay, false); // used when inner momentum > 0
+        if (_o.Gamma0 is double g0) _gamma0 = g0;
+        _gen = NewGenerator(0);
+    }
+
+    // TorchSharp 0.107 builds CPU generators only; on CUDA the noise comes from the device's default generator, seeded
+    // here (deterministic for a given seed as long as nothing else draws from it, which holds for the bridge's models).
+    private Generator? NewGenerator(long stream)
+    {
+        ulong s = (ulong)Seeds.Mix(_o.Seed, 0x5EED, stream);
+        if (_device.type == DeviceType.CUDA) { cuda.manual_seed((long)(s & 0x7FFFFFFFFFFFFFFF)); return null; }
+        return new Generator(s);
+    }
+
+    public string Name => "esgd";
+    public EntropySgdOptions Options => _o;
+    public double LearningRate => _o.Lr;
+    /// <summary>The coupling γ of the current outer step (NaN before the automatic calibration).</summary>
+    public double Gamma => Math.Min(_gamma0 * Math.Pow(1 + _o.EffectiveGamma1, _t), _o.EffectiveGammaMax);
+    /// <summary>Outer steps taken.</summary>
+    public long OuterSteps => _t;
+    /// <summary>Inner steps taken in the current outer step.</summary>
+    public int InnerStep => _ell;
+    /// <summary>The anchor w (read-only view for tests and hooks).</summary>
+    public IReadOnlyList<Tensor> Anchor => _anchor;
+    /// <summary>The running mean μ.</summary>
+    public IReadOnlyList<Tensor> Mean => _mu;
+    /// <summary>Called just before every outer step (anchor w and mean μ still those of the finished inner loop) — for tests and hooks.</summary>
+    public Action<EntropySgd>? BeforeOuterStep { get; set; }
+
+    public IReadOnlyDictionary<string, object?> Describe() => new Dictionary<string, object?>
+    {
+        ["lr"] = _o.Lr, ["momentum"] = _o.Momentum, ["nesterov"] = _o.Nesterov, ["weight_decay"] = _o.WeightDecay,
+        ["inner_steps"] = _o.InnerSteps, ["sgld_lr"] = _o.SgldLr, ["noise"] = _o.Noise, ["noise_convention"] = _o.Convention.ToString().ToLowerInvariant(),
+        ["noise_std_per_step"] = _o.NoiseStd, ["ema_weight"] = _o.EmaWeight, ["inner_momentum"] = _o.InnerMomentum,
+        ["inner_weight_decay"] = _o.InnerWeightDecay ?? _o.WeightDecay, ["gamma0"] = _o.Gamma0, ["gamma0_auto"] = _o.Gamma0 is null,
+        ["gamma1"] = _o.EffectiveGamma1, ["gmax"] = _o.Gmax, ["scoping_steps"] = _o.ScopingSteps, ["gscale"] = _o.GScale, ["gamma_max"] = _o.EffectiveGammaMax, ["seed"] = _o.Seed,
+    };
+
+    public StepResult Step(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn)
+    {
+        var (loss, logits) = ModuleOps.ForwardBackward(model, x, y, lossFn);
+        double lossValue = loss.item<float>();
+        long errors = ModuleOps.Errors(logits, y);
+        using (no_grad())
+        {
+            if (double.IsNaN(_gamma0) && _ell >= 1)
+            {
+                double d2 = ModuleOps.SquaredDistance(_w, _anchor);
+                _gamma0 = d2 > 0 ? Math.Max(lossValue, 1e-12) / (0.5 * d2) : _o.Gamma0Fallback;
+            }
+            double gamma = double.IsNaN(_gamma0) ? 0 : Gamma;
+            double wdi = _o.InnerWeightDecay ?? _o.WeightDecay, std = _o.NoiseStd, eta = _o.SgldLr;
+            using var scope = NewDisposeScope();
+            if (_o.InnerMomentum == 0)
+            {
+                // Fused form of w' ← w' − η'[g + γ(w' − w) + wd'·w']: w'·(1 − η'(γ + wd')) − η'g + η'γ·w (no temporaries).
+                for (int i = 0; i < _w.Count; i++)
+                {
+                    var g = _w[i].grad;
+                    if (gamma + wdi != 0) _w[i].mul_(1 - eta * (gamma + wdi));
+                    if (g is not null) _w[i].add_(g, alpha: -eta);
+                    if (gamma != 0) _w[i].add_(_anchor[i], alpha: eta * gamma);
+                }
+            }
+            else
+            {
+                var grads = new List<Tensor?>(_w.Count);
+                for (int i = 0; i < _w.Count; i++)
+                {
+                    var g = _w[i].grad ?? zeros_like(_w[i]);
+                    grads.Add(gamma != 0 ? g.add(_w[i] - _anchor[i], alpha: gamma) : g);
+                }
+                _inner.Step(grads, eta);
+            }
+            for (int i = 0; i < _w.Count; i++)
+            {
+                if (std > 0) _w[i].add_(randn(_w[i].shape, dtype: _w[i].dtype, device: _device, generator: _gen), alpha: std);
+                _mu[i].lerp_(_w[i], _o.EmaWeight);
+            }
+        }
+        _ell++;
+        if (_ell == _o.InnerSteps) OuterStep();
+        return new StepResult(lossValue, errors, y.shape[0]);
+    }
+
+    private void OuterStep()
+    {
+        if (_ell == 0) return;
+        BeforeOuterStep?.Invoke(this);
+        double gamma = double.IsNaN(_gamma0) ? _o.Gamma0Fallback : Gamma;
+        if (double.IsNaN(_gamma0)) _gamma0 = _o.Gamma0Fallback;
+        using (no_grad())
+        {
+            using var scope = NewDisposeScope();
+            var d = _anchor.Select((a, i) => (Tensor?)(a - _mu[i])).ToList();
+            var dist2 = d.Select(t => t!.pow(2).sum()).Aggregate((p, q) => p + q);
+            _lastDist2?.Dispose();
+            _lastDist2 = dist2.detach().DetachFromDisposeScope();
+            _outer.Step(d, _o.GScale ? _o.Lr * gamma : _o.Lr);
+            for (int i = 0; i < _w.Count; i++)
+            {
+                _w[i].copy_(_anchor[i]);
+                _mu[i].copy_(_anchor[i]);
+            }
+        }
+        _inner.Reset();
+        _t++;
+        _ell = 0;
+    }
+
+    public void OnEpochEnd(int epoch)
+    {
+        OuterStep();
+        _epoch = epoch;
+        if (Observers.Count == 0) return;
+        long n = ModuleOps.Count(_w);
+        double dist = _lastDist2 is null ? double.NaN : Math.Sqrt(_lastDist2.to_type(ScalarType.Float64).item<double>() / n);
+        var obs = new OptimObservation(Name, epoch, _t, "anchor", new Dictionary<string, double>
+        {
+            ["distance"] = dist, ["gamma"] = Gamma, ["norm"] = Math.Sqrt(ModuleOps.SquaredNorm(_anchor) / n), ["outer_steps"] = _t,
+        });
+        foreach (var ob in Observers) ob.Observe(obs);
+    }
+
+    public void Save(string path)
+    {
+        using var f = File.Create(path);
+        using var w = new BinaryWriter(f);
+        w.Write("esgd-v1"); w.Write(_t); w.Write(_gamma0); w.Write(_epoch);
+        _outer.Save(w);
+    }
+
+    public void Load(string path)
+    {
+        using var f = File.OpenRead(path);
+        using var r = new BinaryReader(f);
+        if (r.ReadString() != "esgd-v1") throw new InvalidDataException($"{path}: not an Entropy-SGD state (esgd-v1).");
+        _t = r.ReadInt64(); _gamma0 = r.ReadDouble(); _epoch = r.ReadInt32();
+        _outer.Load(r);
+        using (no_grad())
+            for (int i = 0; i < _w.Count; i++) { _anchor[i].copy_(_w[i]); _mu[i].copy_(_w[i]); }
+        _ell = 0;
+        _gen?.Dispose();
+        _gen = NewGenerator(_t);
+    }
+
+    public void Dispose()
+    {
+        _outer.Dispose(); _inner.Dispose(); _gen?.Dispose(); _lastDist2?.Dispose();
+        foreach (var t in _anchor.Concat(_mu)) t.Dispose();
+    }
+}

@@ -1,0 +1,337 @@
+using FlatMinima.Torch.Data;
+using FlatMinima.Torch.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FlatMinima.Torch.Optim;
+
+/// <summary>Shape of the coupling schedule g(epoch) of replicated SGD (SPEC §5.2).</summary>
+public enum CouplingSchedule
+{
+    /// <summary>g ← g(1 + grate) per epoch, grate = gmax^{1/epochs} − 1 (default).</summary>
+    Exponential,
+    /// <summary>g ← g + grate per epoch, grate = g0(gmax − 1)/epochs (the same total growth as exponential).</summary>
+    Linear,
+    /// <summary>g_t = g0 + (g0·gmax − g0)/2 · (1 − cos(π t/T)), t in epochs.</summary>
+    Cosine,
+}
+
+/// <summary>What the replicas are coupled to.</summary>
+public enum CentreKind
+{
+    /// <summary>The centre of mass w̄ = (1/y)Σ_a w^a, detached (default).</summary>
+    CentreOfMass,
+    /// <summary>An explicit centre c, itself moved by the coupling: c ← c − η·2g·Σ_a(c − w^a).</summary>
+    Explicit,
+}
+
+/// <summary>A coupling schedule as a first-class object: g as a function of the epoch, given g0.</summary>
+public sealed record Coupling(CouplingSchedule Schedule, double Gmax, int Epochs)
+{
+    /// <summary>g at the start of epoch <paramref name="epoch"/> (0-based) for initial coupling <paramref name="g0"/>.</summary>
+    public double At(double g0, int epoch)
+    {
+        if (Epochs <= 0 || Gmax == 1) return g0;
+        int e = Math.Min(epoch, Epochs);
+        return Schedule switch
+        {
+            CouplingSchedule.Exponential => g0 * Math.Pow(Math.Pow(Gmax, 1.0 / Epochs), e),
+            CouplingSchedule.Linear => g0 + g0 * (Gmax - 1) / Epochs * e,
+            _ => g0 + (g0 * Gmax - g0) / 2 * (1 - Math.Cos(Math.PI * e / Epochs)),
+        };
+    }
+}
+
+/// <summary>Options of <see cref="ReplicatedSgd"/> (SPEC §5.2, the robust-ensemble code of Pittorino et al.).</summary>
+public sealed record ReplicatedSgdOptions
+{
+    /// <summary>y, the number of replicas (default 3).</summary>
+    public int Replicas { get; init; } = 3;
+    /// <summary>η, the code's <c>--lr</c> (default 0.05). The code's objective carries a factor 1/y and its optimiser
+    /// uses lr·y, so each replica steps w^a ← w^a − η[∇L_a + 2g(w^a − c)]: η is the per-replica learning rate.</summary>
+    public double Lr { get; init; } = 0.05;
+    public double Momentum { get; init; } = 0.9;
+    public bool Nesterov { get; init; } = true;
+    public double WeightDecay { get; init; } = 5e-4;
+    /// <summary>g0 (default null: automatic, g0 = mean training loss / mean squared distance to the centre, measured
+    /// on the first step, which balances the two terms of ℒ).</summary>
+    public double? G0 { get; init; }
+    /// <summary>Fallback g0 when the replicas start at the centre (distance 0) (default 1e-3).</summary>
+    public double G0Fallback { get; init; } = 1e-3;
+    public CouplingSchedule Schedule { get; init; } = CouplingSchedule.Exponential;
+    /// <summary>Upper bound on g (default null = 1/(2η)): the coupling step multiplies a replica's deviation from the
+    /// centre by (1 − 2ηg), which overshoots for 2ηg > 1 and diverges for 2ηg > 2; the schedule saturates here.</summary>
+    public double? GCap { get; init; }
+    /// <summary>The cap actually used.</summary>
+    public double EffectiveGCap => GCap ?? 0.5 / Lr;
+    /// <summary>Total growth factor of g over <see cref="Epochs"/> (default 1e4).</summary>
+    public double Gmax { get; init; } = 1e4;
+    /// <summary>Epochs over which g grows by gmax (the run's epochs).</summary>
+    public int Epochs { get; init; } = 10;
+    /// <summary>Add the coupling every this many steps (the code's gtime, default 1).</summary>
+    public int CouplingEvery { get; init; } = 1;
+    public CentreKind Centre { get; init; } = CentreKind.CentreOfMass;
+    /// <summary>Minibatch size of the replicas' own loaders (the trainer's batch size).</summary>
+    public int BatchSize { get; init; } = 128;
+    /// <summary>Seed of the replicas' data orders (replica a ≥ 1 uses stream (seed, a); replica 0 the trainer's).</summary>
+    public long Seed { get; init; }
+
+    public ReplicatedSgdOptions Validate()
+    {
+        Check.AtLeast(Replicas, 1, "replicas (y)");
+        Check.Positive(Lr, "lr");
+        Check.Interval(Momentum, 0, 1, "momentum");
+        if (Nesterov && Momentum == 0) throw new ArgumentException("nesterov needs momentum > 0 (set --nesterov false or --momentum > 0).", "nesterov");
+        Check.NonNegative(WeightDecay, "weight_decay");
+        if (G0 is double g) Check.NonNegative(g, "coupling g0");
+        Check.Positive(G0Fallback, "g0_fallback");
+        if (GCap is double gc) Check.Positive(gc, "coupling_max");
+        if (!(Gmax >= 1) || !double.IsFinite(Gmax)) throw new ArgumentOutOfRangeException(nameof(Gmax), $"gmax must be a finite number >= 1 (got {Gmax}).");
+        Check.AtLeast(Epochs, 1, "epochs");
+        Check.AtLeast(CouplingEvery, 1, "coupling_every (gtime)");
+        Check.AtLeast(BatchSize, 1, "batch_size");
+        return this;
+    }
+}
+
+/// <summary>
+/// Replicated SGD (robust ensemble; Baldassi et al. PNAS 2016, Pittorino et al. 2021; SPEC §5.2). y replicas, each
+/// with its own initialisation and its own minibatches (replica 0 takes the trainer's batch, replica a ≥ 1 walks its
+/// own permutation of the training set, so every replica sees the whole data set each epoch: y gradient evaluations
+/// per step). Each replica does w^a ← w^a − η[∇L_a(w^a) + 2g(w^a − c)] with momentum and weight decay, where c is the
+/// detached centre of mass or an explicit centre. <b>lr × y convention:</b> the code minimises
+/// ℒ = (1/y)Σ_a L_a + (g/y)Σ_a‖w^a − c‖² with learning rate y·η, which is exactly this per-replica update, so η here
+/// is the per-replica learning rate and γ = 2g in the (γ/2)‖·‖² convention of the paper. The trainer's model is the
+/// centre — the final estimator — with its BatchNorm float buffers set to the replicas' mean (integer counters to
+/// the ceiling of the mean) at the end of every epoch.
+/// </summary>
+public sealed class ReplicatedSgd : ITrainingAlgorithm
+{
+    private readonly ReplicatedSgdOptions _o;
+    private readonly nn.Module<Tensor, Tensor> _centreModel;
+    private readonly List<Tensor> _centre;
+    private readonly List<nn.Module<Tensor, Tensor>> _replicas = [];
+    private readonly List<List<Tensor>> _rp = [];
+    private readonly List<MomentumSgd> _opts = [];
+    private readonly TensorDataSet? _data;
+    private readonly Device _device;
+    private readonly Coupling _coupling;
+    private double _g0 = double.NaN;
+    private int _epoch;            // completed epochs
+    private int _batch;            // batches taken in the current epoch
+    private long _step;
+    private readonly Tensor?[] _perm;
+    private readonly double[] _lossSum; private readonly long[] _errSum; private readonly long[] _seen;
+    public List<IOptimObserver> Observers { get; } = [];
+
+    /// <param name="centre">The trainer's model: becomes the centre.</param>
+    /// <param name="factory">Creates replica a (independent initialisation) on the training device.</param>
+    /// <param name="train">Training set for the replicas' own minibatches (null: every replica uses the trainer's batch).</param>
+    public ReplicatedSgd(nn.Module<Tensor, Tensor> centre, ModelFactory factory, TensorDataSet? train, ReplicatedSgdOptions options)
+    {
+        _o = options.Validate();
+        _centreModel = centre;
+        _centre = ModuleOps.Params(centre);
+        _device = _centre[0].device;
+        _data = train;
+        _coupling = new Coupling(_o.Schedule, _o.Gmax, _o.Epochs);
+        if (_o.G0 is double g) _g0 = g;
+        for (int a = 0; a < _o.Replicas; a++)
+        {
+            var m = factory(a);
+            var ps = ModuleOps.Params(m);
+            if (ps.Count != _centre.Count) throw new ArgumentException("replica factory built a model with a different parameter list.");
+            _replicas.Add(m);
+            _rp.Add(ps);
+            _opts.Add(new MomentumSgd(ps, _o.Momentum, _o.WeightDecay, _o.Nesterov));
+        }
+        _perm = new Tensor?[_o.Replicas];
+        _lossSum = new double[_o.Replicas]; _errSum = new long[_o.Replicas]; _seen = new long[_o.Replicas];
+        if (_o.Centre == CentreKind.CentreOfMass) UpdateCentreOfMass(force: true);
+    }
+
+    public string Name => "rsgd";
+    public double LearningRate => _o.Lr;
+    public ReplicatedSgdOptions Options => _o;
+    public IReadOnlyList<nn.Module<Tensor, Tensor>> Replicas => _replicas;
+    /// <summary>The coupling g of the current epoch (NaN before the automatic calibration).</summary>
+    public double G => Math.Min(_coupling.At(_g0, _epoch), _o.EffectiveGCap);
+
+    public IReadOnlyDictionary<string, object?> Describe() => new Dictionary<string, object?>
+    {
+        ["replicas"] = _o.Replicas, ["lr"] = _o.Lr, ["lr_convention"] = "per-replica lr; equals the code's lr*y on (1/y)-normalised objective",
+        ["momentum"] = _o.Momentum, ["nesterov"] = _o.Nesterov, ["weight_decay"] = _o.WeightDecay, ["g0"] = _o.G0, ["g0_auto"] = _o.G0 is null,
+        ["schedule"] = _o.Schedule.ToString().ToLowerInvariant(), ["gmax"] = _o.Gmax, ["coupling_max"] = _o.EffectiveGCap, ["epochs"] = _o.Epochs, ["coupling_every"] = _o.CouplingEvery,
+        ["centre"] = _o.Centre == CentreKind.CentreOfMass ? "mass" : "explicit", ["own_minibatches"] = _data is not null,
+    };
+
+    private void UpdateCentreOfMass(bool force = false)
+    {
+        if (_o.Centre == CentreKind.Explicit && !force) return;
+        using var _ = no_grad();
+        for (int i = 0; i < _centre.Count; i++)
+        {
+            _centre[i].copy_(_rp[0][i]);
+            for (int a = 1; a < _rp.Count; a++) _centre[i].add_(_rp[a][i]);
+            _centre[i].div_(_rp.Count);
+        }
+    }
+
+    private (Tensor X, Tensor Y) OwnBatch(int a, Tensor x, Tensor y)
+    {
+        if (a == 0 || _data is null) return (x, y);
+        long n = _data.Count;
+        if (_perm[a] is null)
+        {
+            var p = Trainer.Permutation(n, Seeds.Mix(_o.Seed, 0xA11, a), _epoch + 1);
+            _perm[a] = tensor(p).DetachFromDisposeScope();
+        }
+        long lo = (long)_batch * _o.BatchSize % n, len = Math.Min(_o.BatchSize, n - lo);
+        var idx = _perm[a]!.narrow(0, lo, len);
+        return (_data.X.index_select(0, idx).to(_device), _data.Y.index_select(0, idx).to(_device));
+    }
+
+    public StepResult Step(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn)
+    {
+        double loss0 = 0; long err0 = 0, n0 = y.shape[0];
+        var lossT = new Tensor[_o.Replicas];
+        bool couple = _step % _o.CouplingEvery == 0;
+        for (int a = 0; a < _o.Replicas; a++)
+        {
+            var (xa, ya) = OwnBatch(a, x, y);
+            var m = _replicas[a];
+            m.train();
+            var (loss, logits) = ModuleOps.ForwardBackward(m, xa, ya, lossFn);
+            lossT[a] = loss.detach();
+            long errs = ModuleOps.Errors(logits, ya);
+            _errSum[a] += errs;
+            _seen[a] += ya.shape[0];
+            if (a == 0) err0 = errs;
+        }
+        if (double.IsNaN(_g0))
+        {
+            double meanLoss = lossT.Average(t => (double)t.item<float>());
+            double d2 = Enumerable.Range(0, _o.Replicas).Average(a => ModuleOps.SquaredDistance(_rp[a], _centre));
+            _g0 = d2 > 0 ? meanLoss / d2 : _o.G0Fallback;
+        }
+        double g = G;
+        using (no_grad())
+        {
+            for (int a = 0; a < _o.Replicas; a++)
+            {
+                using var scope = NewDisposeScope();
+                var grads = new List<Tensor?>(_centre.Count);
+                for (int i = 0; i < _centre.Count; i++)
+                {
+                    // ∇L_a + 2g(w^a − c), accumulated in place into the fresh gradient (two kernels, no temporaries).
+                    var gr = _rp[a][i].grad ?? zeros_like(_rp[a][i]);
+                    if (couple && g != 0) gr.add_(_rp[a][i], alpha: 2 * g).add_(_centre[i], alpha: -2 * g);
+                    grads.Add(gr);
+                }
+                _opts[a].Step(grads, _o.Lr);
+            }
+            if (_o.Centre == CentreKind.Explicit && couple && g != 0)
+            {
+                // c ← c − η·2g·Σ_a (c − w^a)  (gradient of the unnormalised coupling (g)Σ_a‖w^a − c‖², per-replica lr η)
+                for (int i = 0; i < _centre.Count; i++)
+                {
+                    using var scope = NewDisposeScope();
+                    var s = zeros_like(_centre[i]);
+                    for (int a = 0; a < _o.Replicas; a++) s.add_(_centre[i] - _rp[a][i]);
+                    _centre[i].add_(s, alpha: -_o.Lr * 2 * g);
+                }
+            }
+        }
+        UpdateCentreOfMass();
+        var lossVals = lossT.Select(t => (double)t.item<float>()).ToArray();
+        for (int a = 0; a < _o.Replicas; a++) _lossSum[a] += lossVals[a] * (a == 0 ? n0 : _o.BatchSize);
+        // metrics.csv reports replica 0 (the trainer's batch); a non-finite loss of any replica stops the run.
+        loss0 = lossVals.All(double.IsFinite) ? lossVals[0] : double.NaN;
+        _batch++; _step++;
+        return new StepResult(loss0, err0, n0);
+    }
+
+    /// <summary>Sets the centre's BatchNorm buffers to the replicas' mean (floats) and ceiling of the mean (integers).</summary>
+    public void AverageBuffers()
+    {
+        using var _ = no_grad();
+        var cb = ModuleOps.Buffers(_centreModel);
+        var rb = _replicas.Select(ModuleOps.Buffers).ToList();
+        for (int i = 0; i < cb.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            if (cb[i].is_floating_point())
+            {
+                var s = rb[0][i].to_type(ScalarType.Float64);
+                for (int a = 1; a < rb.Count; a++) s = s + rb[a][i].to_type(ScalarType.Float64);
+                cb[i].copy_(s / rb.Count);
+            }
+            else
+            {
+                var s = rb[0][i].to_type(ScalarType.Float64);
+                for (int a = 1; a < rb.Count; a++) s = s + rb[a][i].to_type(ScalarType.Float64);
+                cb[i].copy_((s / rb.Count).ceil().to_type(cb[i].dtype));
+            }
+        }
+    }
+
+    public void OnEpochEnd(int epoch)
+    {
+        AverageBuffers();
+        long n = ModuleOps.Count(_centre);
+        if (Observers.Count > 0)
+        {
+            double g = G;
+            for (int a = 0; a < _o.Replicas; a++)
+            {
+                var obs = new OptimObservation(Name, epoch, _step, $"replica{a}", new Dictionary<string, double>
+                {
+                    ["train_loss"] = _seen[a] > 0 ? _lossSum[a] / _seen[a] : double.NaN,
+                    ["train_error"] = _seen[a] > 0 ? (double)_errSum[a] / _seen[a] : double.NaN,
+                    ["distance"] = Math.Sqrt(ModuleOps.SquaredDistance(_rp[a], _centre) / n),
+                    ["norm"] = Math.Sqrt(ModuleOps.SquaredNorm(_rp[a]) / n),
+                    ["coupling"] = g,
+                });
+                foreach (var ob in Observers) ob.Observe(obs);
+            }
+            var c = new OptimObservation(Name, epoch, _step, "centre", new Dictionary<string, double>
+            {
+                ["distance"] = 0, ["norm"] = Math.Sqrt(ModuleOps.SquaredNorm(_centre) / n), ["coupling"] = g,
+                ["mean_replica_distance"] = Enumerable.Range(0, _o.Replicas).Average(a => Math.Sqrt(ModuleOps.SquaredDistance(_rp[a], _centre) / n)),
+            });
+            foreach (var ob in Observers) ob.Observe(c);
+        }
+        Array.Clear(_lossSum); Array.Clear(_errSum); Array.Clear(_seen);
+        _epoch = epoch;
+        _batch = 0;
+        for (int a = 0; a < _perm.Length; a++) { _perm[a]?.Dispose(); _perm[a] = null; }
+    }
+
+    public void Save(string path)
+    {
+        using var f = File.Create(path);
+        using var w = new BinaryWriter(f);
+        w.Write("rsgd-v1"); w.Write(_o.Replicas); w.Write(_g0); w.Write(_epoch); w.Write(_step);
+        for (int a = 0; a < _o.Replicas; a++) { ModuleOps.SaveModule(_replicas[a], w); _opts[a].Save(w); }
+    }
+
+    public void Load(string path)
+    {
+        using var f = File.OpenRead(path);
+        using var r = new BinaryReader(f);
+        if (r.ReadString() != "rsgd-v1") throw new InvalidDataException($"{path}: not a replicated-SGD state (rsgd-v1).");
+        int y = r.ReadInt32();
+        if (y != _o.Replicas) throw new InvalidDataException($"{path}: saved with {y} replicas, the run has {_o.Replicas}.");
+        _g0 = r.ReadDouble(); _epoch = r.ReadInt32(); _step = r.ReadInt64();
+        for (int a = 0; a < _o.Replicas; a++) { ModuleOps.LoadModule(_replicas[a], r); _opts[a].Load(r); }
+        _batch = 0;
+        UpdateCentreOfMass();
+    }
+
+    public void Dispose()
+    {
+        foreach (var o in _opts) o.Dispose();
+        foreach (var m in _replicas) m.Dispose();
+        foreach (var p in _perm) p?.Dispose();
+    }
+}

@@ -1,0 +1,126 @@
+using FlatMinima.Torch.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FlatMinima.Torch.Optim;
+
+/// <summary>What happens to BatchNorm running statistics in SAM's second (perturbed) forward pass.</summary>
+public enum SamBatchNormPolicy
+{
+    /// <summary>Only the first pass (at w) updates the running statistics; the second pass uses batch statistics
+    /// but its effect on the buffers is undone exactly (default; the common SAM implementations).</summary>
+    FirstPass,
+    /// <summary>Both passes update the running statistics (naive: two momentum updates per step, the second at w + e).</summary>
+    BothPasses,
+}
+
+/// <summary>Options of <see cref="Sam"/>.</summary>
+public sealed record SamOptions
+{
+    /// <summary>ρ, the radius of the perturbation (default 0.05; adaptive SAM typically uses 0.5–2).</summary>
+    public double Rho { get; init; } = 0.05;
+    /// <summary>Adaptive SAM (Kwon et al. 2021): e = ρ T²g/‖Tg‖ with T = |w| + η_asam, so ‖T⁻¹e‖ = ρ.</summary>
+    public bool Adaptive { get; init; }
+    /// <summary>η_asam, the offset of the adaptive scale T = |w| + η (default 0.01).</summary>
+    public double AdaptiveEta { get; init; } = 0.01;
+    public double Lr { get; init; } = 0.05;
+    public double Momentum { get; init; } = 0.9;
+    public bool Nesterov { get; init; }
+    public double WeightDecay { get; init; }
+    public SamBatchNormPolicy BatchNorm { get; init; } = SamBatchNormPolicy.FirstPass;
+    /// <summary>Added to the gradient norm in the denominator (default 1e-12).</summary>
+    public double Epsilon { get; init; } = 1e-12;
+
+    public SamOptions Validate()
+    {
+        Check.Positive(Rho, "rho");
+        Check.NonNegative(AdaptiveEta, "asam_eta");
+        Check.Positive(Lr, "lr");
+        Check.Interval(Momentum, 0, 1, "momentum");
+        if (Nesterov && Momentum == 0) throw new ArgumentException("nesterov needs momentum > 0.", "nesterov");
+        Check.NonNegative(WeightDecay, "weight_decay");
+        Check.NonNegative(Epsilon, "epsilon");
+        return this;
+    }
+}
+
+/// <summary>
+/// Sharpness-aware minimisation (Foret et al. 2021) and adaptive SAM (Kwon et al. 2021). Per batch: g = ∇L(w);
+/// e = ρ g/‖g‖ (SAM) or ρ T²g/‖Tg‖ with T = |w| + η (ASAM), the norm over all parameters; g_SAM = ∇L(w + e); w is
+/// restored and the base SGD (momentum, weight decay) steps with g_SAM. Two gradient evaluations per step. The BatchNorm
+/// buffers of the second pass follow <see cref="SamOptions.BatchNorm"/>.
+/// </summary>
+public sealed class Sam : ITrainingAlgorithm
+{
+    private readonly SamOptions _o;
+    private readonly List<Tensor> _w;
+    private readonly MomentumSgd _base;
+    private readonly nn.Module<Tensor, Tensor> _model;
+    /// <summary>Called with the perturbation e (one tensor per parameter) of every step, for tests and hooks.</summary>
+    public Action<IReadOnlyList<Tensor>>? OnPerturbation { get; set; }
+
+    public Sam(nn.Module<Tensor, Tensor> model, SamOptions options)
+    {
+        _o = options.Validate();
+        _model = model;
+        _w = ModuleOps.Params(model);
+        _base = new MomentumSgd(_w, _o.Momentum, _o.WeightDecay, _o.Nesterov);
+    }
+
+    public string Name => _o.Adaptive ? "asam" : "sam";
+    public double LearningRate => _o.Lr;
+    public SamOptions Options => _o;
+
+    public IReadOnlyDictionary<string, object?> Describe() => new Dictionary<string, object?>
+    {
+        ["rho"] = _o.Rho, ["adaptive"] = _o.Adaptive, ["asam_eta"] = _o.AdaptiveEta, ["lr"] = _o.Lr, ["momentum"] = _o.Momentum,
+        ["nesterov"] = _o.Nesterov, ["weight_decay"] = _o.WeightDecay, ["bn_policy"] = _o.BatchNorm == SamBatchNormPolicy.FirstPass ? "first" : "both",
+    };
+
+    public StepResult Step(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn)
+    {
+        var (loss, logits) = ModuleOps.ForwardBackward(model, x, y, lossFn);
+        double lossValue = loss.item<float>();
+        long errors = ModuleOps.Errors(logits, y);
+        var e = new List<Tensor>(_w.Count);
+        using (no_grad())
+        {
+            var g = _w.Select(p => p.grad ?? zeros_like(p)).ToList();
+            List<Tensor> tg = _o.Adaptive ? g.Select((gi, i) => gi * (_w[i].abs() + _o.AdaptiveEta)).ToList() : g;
+            double norm = Math.Sqrt(ModuleOps.SquaredNorm(tg));
+            double scale = _o.Rho / (norm + _o.Epsilon);
+            for (int i = 0; i < _w.Count; i++)
+            {
+                var ei = _o.Adaptive ? tg[i] * (_w[i].abs() + _o.AdaptiveEta) * scale : g[i] * scale;
+                e.Add(ei);
+                _w[i].add_(ei);
+            }
+        }
+        OnPerturbation?.Invoke(e);
+        var snapshot = _o.BatchNorm == SamBatchNormPolicy.FirstPass ? ModuleOps.SnapshotBuffers(model) : null;
+        ModuleOps.ForwardBackward(model, x, y, lossFn);
+        if (snapshot is not null) { ModuleOps.RestoreBuffers(model, snapshot); foreach (var s in snapshot) s.Dispose(); }
+        using (no_grad())
+            for (int i = 0; i < _w.Count; i++) _w[i].sub_(e[i]);
+        _base.StepWithGrad(_o.Lr);
+        return new StepResult(lossValue, errors, y.shape[0]);
+    }
+
+    public void Save(string path)
+    {
+        using var f = File.Create(path);
+        using var w = new BinaryWriter(f);
+        w.Write("sam-v1");
+        _base.Save(w);
+    }
+
+    public void Load(string path)
+    {
+        using var f = File.OpenRead(path);
+        using var r = new BinaryReader(f);
+        if (r.ReadString() != "sam-v1") throw new InvalidDataException($"{path}: not a SAM state (sam-v1).");
+        _base.Load(r);
+    }
+
+    public void Dispose() => _base.Dispose();
+}

@@ -1,0 +1,67 @@
+using FlatMinima.Torch.Optim;
+using static TorchSharp.torch;
+
+namespace FlatMinima.Torch.Tests.Optim;
+
+public class ReplicatedSgdTests
+{
+    // Loss ½a‖w^a‖² for every replica, coupling 2g(w^a − w̄), no momentum: the centre of mass moves by (1 − ηa) per
+    // step and every replica's deviation from it by (1 − η(a + 2g)).
+    [Theory]
+    [InlineData(0.0, 0.5)]
+    [InlineData(1.0, 2.0)]
+    public void ReplicasContractToTheCentreAtTheCouplingRate(double a, double g)
+    {
+        TestRuntime.Init();
+        double eta = 0.05;
+        float[][] inits = [[1f, 2f, -1f], [0f, -3f, 2f], [4f, 1f, 1f]];
+        using var centre = new QuadModel([0f, 0f, 0f]);
+        using var opt = new ReplicatedSgd(centre, i => new QuadModel(inits[i]), null, new ReplicatedSgdOptions
+        {
+            Replicas = 3, Lr = eta, Momentum = 0, Nesterov = false, WeightDecay = 0, G0 = g, Gmax = 1, Epochs = 1,
+        });
+        var (x, y) = Quad.Batch();
+        var loss = Quad.Loss(a, [0f, 0f, 0f]);
+        var mean0 = Enumerable.Range(0, 3).Select(i => inits.Average(r => (double)r[i])).ToArray();
+        // The centre model is the centre of mass from the start.
+        Assert.Equal(mean0, Quad.Values(centre.W).Select(v => (double)v).ToArray(), new Tol(1e-6));
+        double Dist(int r) => Math.Sqrt(Quad.Values(((QuadModel)opt.Replicas[r]).W).Select((v, i) => Math.Pow(v - Quad.Values(centre.W)[i], 2)).Sum());
+        var d0 = Enumerable.Range(0, 3).Select(Dist).ToArray();
+        const int k = 10;
+        for (int s = 0; s < k; s++) { using var sc = NewDisposeScope(); opt.Step(centre, x, y, loss); }
+        double rate = Math.Pow(1 - eta * (a + 2 * g), k);
+        for (int r = 0; r < 3; r++) Assert.Equal(rate, Dist(r) / d0[r], 5);
+        var cm = Quad.Values(centre.W);
+        for (int i = 0; i < 3; i++) Assert.Equal(mean0[i] * Math.Pow(1 - eta * a, k), cm[i], 4);
+    }
+
+    [Fact]
+    public void CouplingSchedulesReachGmaxTimesG0()
+    {
+        double g0 = 0.02, gmax = 100; int E = 10;
+        foreach (var s in new[] { CouplingSchedule.Exponential, CouplingSchedule.Linear, CouplingSchedule.Cosine })
+        {
+            var c = new Coupling(s, gmax, E);
+            Assert.Equal(g0, c.At(g0, 0), 12);
+            Assert.Equal(g0 * gmax, c.At(g0, E), 9);
+        }
+        Assert.Equal(g0 * 10, new Coupling(CouplingSchedule.Exponential, gmax, E).At(g0, 5), 9);      // 100^{1/2}
+        Assert.Equal(g0 + g0 * 99 / 2, new Coupling(CouplingSchedule.Linear, gmax, E).At(g0, 5), 9);
+        Assert.Equal(g0 + (g0 * 100 - g0) / 2, new Coupling(CouplingSchedule.Cosine, gmax, E).At(g0, 5), 9);
+    }
+
+    [Fact]
+    public void InvalidOptionsAreRejectedByName()
+    {
+        Assert.Contains("replicas", Assert.ThrowsAny<ArgumentException>(() => new ReplicatedSgdOptions { Replicas = 0 }.Validate()).Message);
+        Assert.Contains("gmax", Assert.ThrowsAny<ArgumentException>(() => new ReplicatedSgdOptions { Gmax = 0.1 }.Validate()).Message);
+        Assert.Contains("coupling_every", Assert.ThrowsAny<ArgumentException>(() => new ReplicatedSgdOptions { CouplingEvery = 0 }.Validate()).Message);
+        Assert.Contains("nesterov", Assert.ThrowsAny<ArgumentException>(() => new ReplicatedSgdOptions { Momentum = 0, Nesterov = true }.Validate()).Message);
+    }
+}
+
+internal sealed class Tol(double tol) : IEqualityComparer<double>
+{
+    public bool Equals(double a, double b) => Math.Abs(a - b) <= tol;
+    public int GetHashCode(double v) => 0;
+}
