@@ -22,6 +22,7 @@ public static class Cli
         new CurveCommand(),
         new ThresholdCommand(),
         new CheckCommand(),
+        new ReplicatedCommand(),
         new LocalEnergyCommand(),
         new LocalEntropyCommand(),
         new MaxFlatCommand(),

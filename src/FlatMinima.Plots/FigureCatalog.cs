@@ -17,5 +17,9 @@ public static class FigureCatalog
         new LocalEntropyFigure(),
         new MaxFlatnessFigure(cosine: true),
         new MaxFlatnessFigure(cosine: false),
+        new ReplicatedDistanceFigure(),
+        new NormFigure(0.5),
+        new NormFigure(0.25),
+        new ThermalReplicatedFigure(),
     ];
 }

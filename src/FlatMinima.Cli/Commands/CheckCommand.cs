@@ -9,11 +9,11 @@ public sealed class CheckCommand : ICommand
     public string Name => "check";
     public string Summary => "replica theory vs finite-N ERM simulation: each observable with s.e., z-score, verdict";
     public string Usage =>
-        "usage: flatminima check --loss square|logistic|hinge --alpha A --delta D --lambda L [--rho R]\n" +
+        "usage: flatminima check --loss square|logistic|hinge --alpha A --delta D (--lambda L | --penalty sphere --norm Q) [--rho R]\n" +
         "                        [--n N] [--seeds S] [--seed K] [--threads T] [--allowance C] [--json]\n\n" +
         "  --loss NAME      square, logistic or hinge\n" +
         CommonOptions.MixtureUsage +
-        "  --lambda L       ridge strength lambda > 0\n" +
+        ReplicaOptions.PenaltyUsage +
         "  --n N            input dimension N >= 10 (default 1000)\n" +
         "  --seeds S        datasets S >= 2 (default 8)\n" +
         "  --seed K         first seed (default 0)\n" +
@@ -43,7 +43,8 @@ public sealed class CheckCommand : ICommand
         {
             var o = new Dictionary<string, object?>
             {
-                ["loss"] = problem.Loss.Name, ["alpha"] = problem.Alpha, ["delta"] = problem.Delta, ["lambda"] = problem.Lambda,
+                ["loss"] = problem.Loss.Name, ["alpha"] = problem.Alpha, ["delta"] = problem.Delta, ["lambda"] = problem.IsRidge ? problem.Lambda : null,
+                ["penalty"] = problem.Penalty.Name, ["norm"] = problem.Penalty is FlatMinima.Penalties.SpherePenalty sp ? sp.Norm : null,
                 ["rho"] = problem.Rho, ["n"] = n, ["seeds"] = seeds, ["seed"] = seed, ["allowance_scale"] = allowance,
                 ["verdict"] = r.Verdict, ["max_abs_z"] = r.MaxAbsZ,
             };

@@ -34,8 +34,18 @@ internal static class CommonOptions
             if (a.Has("lambda")) throw new UsageException("--lambda applies to ERM estimators, not to bayes.");
             return EstimatorKind.Bayes;
         }
+        string pen = a.Choice("penalty", ["ridge", "sphere", "l1"], "ridge");
+        if (pen == "sphere")
+        {
+            if (a.Has("lambda")) throw new UsageException("--lambda does not apply to --penalty sphere; give --norm Q.");
+            double norm = a.Double("norm");
+            var o = new ErmOptions(Tolerance: a.Double("tolerance", ErmOptions.Default.Tolerance), FitBias: !a.Flag("no-bias"));
+            return EstimatorKind.Erm(EstimatorKind.Parse(name, 1, o).Loss!, new FlatMinima.Penalties.SpherePenalty(norm), o);
+        }
+        if (a.Has("norm")) throw new UsageException("--norm applies to --penalty sphere only.");
         double lambda = a.Double("lambda");
-        var options = new ErmOptions(Tolerance: a.Double("tolerance", ErmOptions.Default.Tolerance));
+        var options = new ErmOptions(Tolerance: a.Double("tolerance", ErmOptions.Default.Tolerance), FitBias: !a.Flag("no-bias"));
+        if (pen == "l1") return EstimatorKind.Erm(EstimatorKind.Parse(name, 1, options).Loss!, new FlatMinima.Penalties.L1Penalty(lambda), options);
         return EstimatorKind.Parse(name, lambda, options);
     }
 

@@ -1,5 +1,6 @@
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Losses;
+using FlatMinima.Penalties;
 using FlatMinima.Replica;
 
 namespace FlatMinima.Cli.Commands;
@@ -10,10 +11,11 @@ public sealed class ErmCommand : ICommand
     public string Name => "erm";
     public string Summary => "replica fixed point of ERM (N -> infinity): errors, training loss, m, q, V, bias";
     public string Usage =>
-        "usage: flatminima erm --loss square|logistic|hinge --alpha A --delta D --lambda L [--rho R] [--json]\n\n" +
+        "usage: flatminima erm --loss square|logistic|hinge --alpha A --delta D (--lambda L | --penalty sphere --norm Q)\n" +
+        "                      [--penalty ridge|sphere|l1] [--rho R] [--json]\n\n" +
         "  --loss NAME      square, logistic or hinge\n" +
         CommonOptions.MixtureUsage +
-        "  --lambda L       ridge strength lambda > 0 (the bias is not penalised)\n" +
+        ReplicaOptions.PenaltyUsage +
         ReplicaOptions.SolverUsage +
         "  --json           print one JSON object\n";
 
@@ -50,8 +52,33 @@ internal static class ReplicaOptions
 
     public static IMarginLoss Loss(Args a) => MarginLosses.Parse(a.Choice("loss", MarginLosses.Names));
 
-    public static ErmProblem Problem(Args a) =>
-        new(Loss(a), a.Double("alpha"), a.Double("delta"), a.Double("lambda"), a.Double("rho", 0.5));
+    public const string PenaltyUsage =
+        "  --lambda L       ridge (or L1) strength lambda > 0 (the bias is not penalised)\n" +
+        "  --penalty P      ridge (default), sphere (fixed norm |w|^2 = N Q) or l1\n" +
+        "  --norm Q         squared norm per component Q > 0, for --penalty sphere\n" +
+        "  --no-bias        fix the bias at 0 (default: learned, unpenalised)\n";
+
+    public static ErmProblem Problem(Args a)
+    {
+        var p = ProblemWithBias(a);
+        return a.Flag("no-bias") ? p with { LearnBias = false } : p;
+    }
+
+    private static ErmProblem ProblemWithBias(Args a)
+    {
+        var loss = Loss(a);
+        string pen = a.Choice("penalty", WeightPenalties.Names, "ridge");
+        double alpha = a.Double("alpha"), delta = a.Double("delta");
+        if (pen == "sphere")
+        {
+            if (a.Has("lambda")) throw new UsageException("--lambda does not apply to --penalty sphere; give --norm Q.");
+            double norm = a.Double("norm");
+            return new(loss, alpha, delta, new SpherePenalty(norm), a.Double("rho", 0.5));
+        }
+        if (a.Has("norm")) throw new UsageException("--norm applies to --penalty sphere only.");
+        double lambda = a.Double("lambda"), rho = a.Double("rho", 0.5);
+        return pen == "ridge" ? new(loss, alpha, delta, lambda, rho) : new(loss, alpha, delta, new L1Penalty(lambda), rho);
+    }
 
     public static ErmSaddlePointOptions Solver(Args a)
     {
@@ -66,7 +93,7 @@ internal static class ReplicaOptions
     }
 
     /// <summary>The snake_case result row of a fixed point.</summary>
-    public static Dictionary<string, object?> Row(ErmFixedPoint fp) => new()
+    public static Dictionary<string, object?> Row(ErmFixedPoint fp) => new Dictionary<string, object?>
     {
         ["loss"] = fp.Problem.Loss.Name,
         ["alpha"] = fp.Problem.Alpha, ["delta"] = fp.Problem.Delta, ["lambda"] = fp.Problem.Lambda, ["rho"] = fp.Problem.Rho,
@@ -74,5 +101,15 @@ internal static class ReplicaOptions
         ["m"] = fp.M, ["q"] = fp.Q, ["v"] = fp.V, ["bias"] = fp.Bias,
         ["m_hat"] = fp.MHat, ["q_hat"] = fp.QHat, ["v_hat"] = fp.VHat,
         ["iterations"] = fp.Iterations, ["converged"] = fp.Converged,
-    };
+    }.WithPenalty(fp);
+
+    private static Dictionary<string, object?> WithPenalty(this Dictionary<string, object?> row, ErmFixedPoint fp)
+    {
+        if (!fp.Problem.LearnBias) row["learn_bias"] = false;
+        if (fp.Problem.IsRidge) return row;
+        row["penalty"] = fp.Problem.Penalty.Name;
+        if (fp.Problem.Penalty is SpherePenalty sp) { row["norm"] = sp.Norm; row["lambda"] = null; }
+        row["multiplier"] = fp.Multiplier;
+        return row;
+    }
 }

@@ -17,6 +17,9 @@ public sealed class SimulateCommand : ICommand
         "  --estimator E    bayes (SPEC E2) or ERM with the square, logistic or hinge loss\n" +
         CommonOptions.MixtureUsage +
         "  --lambda L       ridge strength lambda >= 0 (required for ERM; > 0 for hinge)\n" +
+        "  --penalty P      ridge (default), sphere (ERM at fixed norm |w|^2 = N Q) or l1 (square or smooth losses)\n" +
+        "  --norm Q         squared norm per component Q > 0, for --penalty sphere\n" +
+        "  --no-bias        fix the ERM bias at 0 (square and smooth losses)\n" +
         "  --tolerance T    ERM optimality tolerance (default 1e-10; see ErmOptions)\n" +
         CommonOptions.SimulationUsage +
         "  --out DIR        run directory: manifest.json, summary.json, per_seed.csv (written atomically)\n" +
@@ -36,10 +39,13 @@ public sealed class SimulateCommand : ICommand
         {
             ["estimator"] = estimator.Name,
             ["alpha"] = spec.Alpha, ["delta"] = spec.Delta, ["rho"] = spec.Rho,
-            ["lambda"] = estimator.Loss is null ? null : estimator.Lambda,
+            ["lambda"] = estimator.Loss is null || estimator.Penalty is FlatMinima.Penalties.SpherePenalty ? null : estimator.Lambda,
             ["n"] = spec.N, ["p"] = spec.P, ["seeds"] = seeds, ["seed"] = spec.Seed,
             ["exact_labels"] = spec.ExactLabelCounts,
         };
+        if (estimator.Penalty is FlatMinima.Penalties.SpherePenalty sphere) inputs["norm"] = sphere.Norm;
+        if (estimator.Penalty is not null) inputs["penalty"] = estimator.Penalty.Name;
+        if (!estimator.Options.FitBias) inputs["learn_bias"] = false;
         var run = outDir is null ? null : new RunDirectory(outDir, "simulate", ctx, inputs);
         var clock = Stopwatch.StartNew();
         MonteCarloResult r;

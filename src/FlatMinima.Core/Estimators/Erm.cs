@@ -31,7 +31,8 @@ public static class Erm
         options ??= ErmOptions.Default;
         return loss switch
         {
-            SquareLoss => FitSquare(x, y, p, n, lambda),
+            SquareLoss => FitSquare(x, y, p, n, lambda, options.FitBias),
+            HingeLoss when !options.FitBias => throw new ArgumentException("the hinge solver always learns the bias; FitBias = false is not supported for hinge.", "loss"),
             HingeLoss => FitHinge(x, y, p, n, lambda, options),
             _ when !loss.IsSmooth => throw new ArgumentException(
                 $"loss '{loss.Name}' is not smooth; the finite-N solver handles non-smooth losses only for hinge.", "loss"),
@@ -39,16 +40,16 @@ public static class Erm
         };
     }
 
-    private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double lambda)
+    private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double lambda, bool fitBias = true)
     {
         // ½(y − h)² with h = a·w + b, a = x/√N. Eliminating b = ȳ − ā·w leaves the centred ridge problem
-        // (AcᵀAc + λI) w = Acᵀ(y − ȳ), Ac = A − 1āᵀ.
+        // (AcᵀAc + λI) w = Acᵀ(y − ȳ), Ac = A − 1āᵀ. Without bias: no centring (ȳ = 0, ā = 0).
         double scale = 1 / Math.Sqrt(n);
-        double yMean = y.Average();
+        double yMean = fitBias ? y.Average() : 0;
         var aMean = new double[n];
-        Kernels.MatTVec(x, p, n, Enumerable.Repeat(scale / p, p).ToArray(), aMean);
+        if (fitBias) Kernels.MatTVec(x, p, n, Enumerable.Repeat(scale / p, p).ToArray(), aMean);
         bool primal = p > n;
-        if (lambda == 0 && (p - 1) < n)
+        if (lambda == 0 && (p - (fitBias ? 1 : 0)) < n)
             throw new ArgumentOutOfRangeException("lambda", lambda,
                 $"lambda must be > 0 for the square loss when P - 1 < N (here P = {p}, N = {n}): the minimiser is not unique.");
         double[] w;
@@ -112,10 +113,12 @@ public static class Erm
         var obj = new MarginObjective(x, y, p, n, loss, lambda, options.Threads);
         // Work with the per-sample objective f/P so the tolerance means the same for every P (scikit-learn's choice).
         double invP = 1.0 / p;
+        bool fitBias = options.FitBias;
         double Eval(double[] theta, double[] g)
         {
             double f = obj.Evaluate(theta, g);
             for (int i = 0; i < g.Length; i++) g[i] *= invP;
+            if (!fitBias) g[n] = 0; // b stays at its start, 0
             return f * invP;
         }
         Action<double[], double>? watch = null;

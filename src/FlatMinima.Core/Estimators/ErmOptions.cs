@@ -13,7 +13,9 @@ namespace FlatMinima.Estimators;
 /// <param name="Memory">L-BFGS memory (default 12 pairs).</param>
 /// <param name="Threads">Threads used inside one solve (default 1: the Monte Carlo runner parallelises over seeds).
 /// Results are bit-identical for any value: rows are split into a fixed number of blocks summed in a fixed order.</param>
-public sealed record ErmOptions(double Tolerance = 1e-10, int MaxIterations = 10_000, int Memory = 12, int Threads = 1)
+/// <param name="FitBias">Whether the bias is learned (default true); false fixes b = 0 (square and smooth losses; the
+/// hinge SMO solver always learns it).</param>
+public sealed record ErmOptions(double Tolerance = 1e-10, int MaxIterations = 10_000, int Memory = 12, int Threads = 1, bool FitBias = true)
 {
     public double Tolerance { get; init; } = Guard.Positive(Tolerance, "tolerance");
     public int MaxIterations { get; init; } = Guard.AtLeast(MaxIterations, 1, "max-iterations");

@@ -2,6 +2,7 @@ using FlatMinima.Estimators;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
+using FlatMinima.Penalties;
 
 namespace FlatMinima.Experiments;
 
@@ -21,6 +22,9 @@ public sealed record EstimatorKind
     public double Lambda { get; }
     /// <summary>Solver options for ERM.</summary>
     public ErmOptions Options { get; }
+    /// <summary>The weight penalty; null means ridge with <see cref="Lambda"/>. <see cref="SpherePenalty"/> fits
+    /// with <see cref="SphericalErm"/>.</summary>
+    public IWeightPenalty? Penalty { get; private init; }
 
     private EstimatorKind(string name, IMarginLoss? loss, double lambda, ErmOptions options)
     {
@@ -32,7 +36,22 @@ public sealed record EstimatorKind
 
     /// <summary>ERM with <paramref name="loss"/> and ridge λ ≥ 0.</summary>
     public static EstimatorKind Erm(IMarginLoss loss, double lambda, ErmOptions? options = null) =>
-        new(loss.Name, loss, Guard.NonNegative(lambda, "lambda"), options ?? ErmOptions.Default);
+        options is { FitBias: false } && !loss.IsSmooth
+            ? throw new ArgumentException($"fixing the bias at 0 needs a smooth loss (got '{loss.Name}').", "no-bias")
+            : new(loss.Name, loss, Guard.NonNegative(lambda, "lambda"), options ?? ErmOptions.Default);
+
+    /// <summary>ERM with <paramref name="loss"/> and any shipped penalty: ridge (as <see cref="Erm(IMarginLoss, double, ErmOptions?)"/>)
+    /// or the sphere ‖w‖² = NQ.</summary>
+    /// <exception cref="ArgumentException">A penalty without a finite-N solver (L1, or a user's penalty).</exception>
+    public static EstimatorKind Erm(IMarginLoss loss, IWeightPenalty penalty, ErmOptions? options = null) => penalty switch
+    {
+        SpherePenalty or L1Penalty when !loss.IsSmooth => throw new ArgumentException(
+            $"penalty '{penalty.Name}' needs a smooth loss at finite N (got '{loss.Name}'); use square, logistic or a smooth user loss.", "penalty"),
+        RidgePenalty r => Erm(loss, r.Lambda, options),
+        SpherePenalty => new(loss.Name, loss, 0, options ?? ErmOptions.Default) { Penalty = penalty },
+        L1Penalty l1 => new(loss.Name, loss, l1.Lambda, options ?? ErmOptions.Default) { Penalty = penalty },
+        _ => throw new ArgumentException($"no finite-N solver for the penalty '{penalty.Name}'; simulations support ridge, sphere and l1.", "penalty"),
+    };
 
     /// <summary>Parses "bayes" or a loss name.</summary>
     /// <exception cref="ArgumentException">Unknown estimator; the message lists the valid names.</exception>
@@ -49,7 +68,11 @@ public sealed record EstimatorKind
     public LinearClassifier Fit(MixtureSample sample)
     {
         if (Loss is null) return BayesOptimal.Fit(sample);
-        var sol = Estimators.Erm.Fit(sample, Loss, Lambda, Options);
+        var sol = Penalty is SpherePenalty sp
+            ? SphericalErm.Fit(sample, Loss, sp.Norm, Options)
+            : Penalty is L1Penalty
+            ? LassoErm.Fit(sample, Loss, Lambda, Options)
+            : Estimators.Erm.Fit(sample, Loss, Lambda, Options);
         if (!sol.Converged)
             throw new InvalidOperationException(
                 $"{Name} ERM did not reach its tolerance on seed {sample.Spec.Seed}: residual {sol.Residual:G3} after {sol.Iterations} iterations.");

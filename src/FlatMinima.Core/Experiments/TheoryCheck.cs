@@ -53,7 +53,7 @@ public static class TheoryCheck
         Guard.NonNegative(allowanceScale, "allowance");
         var theory = ErmSaddlePoint.Solve(problem);
         var spec = new MixtureSpec(problem.Alpha, problem.Delta, problem.Rho, n, seed);
-        var sim = MonteCarlo.Run(spec, seeds, EstimatorKind.Erm(problem.Loss, problem.Lambda), maxParallelism, onSeedDone);
+        var sim = MonteCarlo.Run(spec, seeds, EstimatorKind.Erm(problem.Loss, problem.Penalty, problem.LearnBias ? null : new Estimators.ErmOptions(FitBias: false)), maxParallelism, onSeedDone);
         double[] th = [theory.TestError, theory.TrainError, theory.TrainLoss, theory.M, theory.Q, theory.Bias];
         var rows = new List<CheckRow>();
         for (int i = 0; i < Observables.Names.Count; i++)

@@ -1,6 +1,7 @@
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
+using FlatMinima.Penalties;
 
 namespace FlatMinima.Replica;
 
@@ -16,8 +17,11 @@ public sealed record ErmProblem
     public double Alpha { get; }
     /// <summary>Δ &gt; 0.</summary>
     public double Delta { get; }
-    /// <summary>Ridge λ &gt; 0 (λ = 0 has no fixed point below the separability threshold, SPEC §4.1).</summary>
+    /// <summary>Ridge λ &gt; 0 (λ = 0 has no fixed point below the separability threshold, SPEC §4.1); the L1 strength
+    /// for <see cref="L1Penalty"/>; 0 for the sphere.</summary>
     public double Lambda { get; }
+    /// <summary>The weight penalty (default <see cref="RidgePenalty"/> with <see cref="Lambda"/>).</summary>
+    public IWeightPenalty Penalty { get; }
     /// <summary>ρ ∈ (0, 1), fraction of the +1 cluster. Default ½.</summary>
     public double Rho { get; }
 
@@ -28,17 +32,45 @@ public sealed record ErmProblem
         Delta = Guard.Positive(delta, "delta");
         Lambda = Guard.Positive(lambda, "lambda");
         Rho = Guard.OpenInterval(rho, 0, 1, "rho");
+        Penalty = new RidgePenalty(lambda);
     }
+
+    /// <summary>ERM with any weight penalty or constraint (ridge, sphere ‖w‖² = NQ, L1, or a user's
+    /// <see cref="IWeightPenalty"/>).</summary>
+    public ErmProblem(IMarginLoss loss, double alpha, double delta, IWeightPenalty penalty, double rho = 0.5)
+    {
+        Loss = loss ?? throw new ArgumentNullException(nameof(loss));
+        Alpha = Guard.Positive(alpha, "alpha");
+        Delta = Guard.Positive(delta, "delta");
+        Rho = Guard.OpenInterval(rho, 0, 1, "rho");
+        Penalty = penalty ?? throw new ArgumentNullException(nameof(penalty));
+        Lambda = penalty switch { RidgePenalty r => r.Lambda, L1Penalty l => l.Lambda, _ => 0 };
+    }
+
+    /// <summary>True for the ridge penalty (the SPEC §4.1 problem).</summary>
+    public bool IsRidge => Penalty is RidgePenalty;
 
     /// <summary>True when ρ = ½, where the bias vanishes by symmetry.</summary>
     public bool Balanced => Rho == 0.5;
+    /// <summary>Whether the bias is learned (default true). False: b = 0 and the bias condition is dropped (ERM
+    /// without bias, docs/norms.md §2).</summary>
+    public bool LearnBias { get; init; } = true;
+    /// <summary>True when b = 0 at the fixed point: balanced, or the bias is not learned.</summary>
+    public bool BiasFixedAtZero => Balanced || !LearnBias;
 
     /// <summary>The same problem with another α.</summary>
-    public ErmProblem WithAlpha(double alpha) => new(Loss, alpha, Delta, Lambda, Rho);
-    /// <summary>The same problem with another λ.</summary>
-    public ErmProblem WithLambda(double lambda) => new(Loss, Alpha, Delta, lambda, Rho);
+    public ErmProblem WithAlpha(double alpha) => new(Loss, alpha, Delta, Penalty, Rho) { LearnBias = LearnBias };
+    /// <summary>The same problem with another λ (ridge, or L1 for an L1 problem).</summary>
+    /// <exception cref="InvalidOperationException">For a fixed-norm problem (use <see cref="WithNorm"/>).</exception>
+    public ErmProblem WithLambda(double lambda) => Penalty is SpherePenalty
+        ? throw new InvalidOperationException("a fixed-norm problem has no lambda; sweep the norm (WithNorm, SweepVariable.Norm).")
+        : (Penalty is L1Penalty ? new ErmProblem(Loss, Alpha, Delta, new L1Penalty(lambda), Rho) : new ErmProblem(Loss, Alpha, Delta, lambda, Rho)) with { LearnBias = LearnBias };
+    /// <summary>The same loss and data with the spherical constraint ‖w‖² = N Q.</summary>
+    public ErmProblem WithNorm(double norm) => new(Loss, Alpha, Delta, new SpherePenalty(norm), Rho) { LearnBias = LearnBias };
 
-    public override string ToString() => $"{Loss.Name} alpha={Alpha:G6} delta={Delta:G6} lambda={Lambda:G6} rho={Rho:G6}";
+    public override string ToString() => (IsRidge
+        ? $"{Loss.Name} alpha={Alpha:G6} delta={Delta:G6} lambda={Lambda:G6} rho={Rho:G6}"
+        : $"{Loss.Name} alpha={Alpha:G6} delta={Delta:G6} {Penalty} rho={Rho:G6}") + (LearnBias ? "" : " no-bias");
 }
 
 /// <summary>Order parameters (m, q, V) and bias b: the state of the ERM fixed-point iteration.</summary>
@@ -114,7 +146,14 @@ public sealed record ErmFixedPoint
     /// <summary>Cosine m/√q between w and the centroid.</summary>
     public double Cosine => Q > 0 ? M / Math.Sqrt(Q) : 0;
     /// <summary>Minimal training energy per N, (1/N) min [Σ_μ ℓ + (λ/2)‖w‖²] = α E[ℓ(u*)] + λq/2.</summary>
-    public double Energy => Problem.Alpha * TrainLoss + 0.5 * Problem.Lambda * Q;
+    public double Energy => Problem.Alpha * TrainLoss + Problem.Penalty switch
+    {
+        L1Penalty l => l.ValueAt(MHat, QHat, VHat),
+        var p => p.Value(new WeightSide(M, Q, V, Multiplier)),
+    };
+    /// <summary>The effective ridge of the weight side: λ for ridge, the Lagrange multiplier λ̃ = 1/V − V̂ of the
+    /// sphere, the threshold for L1.</summary>
+    public double Multiplier => Problem.Penalty is SpherePenalty ? 1 / V - VHat : Problem.Lambda;
     /// <summary>The asymptotic law of the training margins u* (SPEC §4.1, §3.4 LE3).</summary>
     public TrainingMarginLaw MarginLaw => new(Problem, M, Q, V, Bias);
 }
@@ -165,7 +204,7 @@ public sealed class ErmSaddlePoint
         if (!(init.Q > 0 && init.V > 0) || !double.IsFinite(init.M) || !double.IsFinite(init.Q) || !double.IsFinite(init.V) || !double.IsFinite(init.Bias))
             throw new ArgumentOutOfRangeException(nameof(initial), init, "initial state needs finite m, b and q > 0, V > 0.");
         var fp = Iterate(init);
-        if (fp.Converged || !Options.Continuation || Problem.Lambda >= 1) return fp;
+        if (fp.Converged || !Options.Continuation || !Problem.IsRidge || Problem.Lambda >= 1) return fp;
         // Continuation in λ: small ridges (max-margin regime, V ∝ 1/λ, near α_c) are far from any fixed initial point;
         // solve at λ = 1 and walk down by factors of √10, warm-starting each step from the last.
         int total = fp.Iterations;
@@ -185,7 +224,7 @@ public sealed class ErmSaddlePoint
 
     private ErmFixedPoint Iterate(ErmState init)
     {
-        if (Problem.Balanced) init = init with { Bias = 0 };
+        if (Problem.BiasFixedAtZero) init = init with { Bias = 0 };
         var sol = SaddlePointSolver.Iterate(Update, [init.M, init.Q, init.V, init.Bias], Options.SolverOrDefault, x => x[1] > 0 && x[2] > 0);
         return Build(new ErmState(sol.State[0], sol.State[1], sol.State[2], sol.State[3]), sol);
     }
@@ -201,7 +240,7 @@ public sealed class ErmSaddlePoint
     {
         double m = x[0], q = x[1], v = x[2], b = x[3];
         ErmHats h;
-        if (Problem.Balanced) h = Hats(m, q, v, 0);
+        if (Problem.BiasFixedAtZero) h = Hats(m, q, v, 0);
         else if (Options.ExactBias) { b = SolveBias(m, q, v, b); h = Hats(m, q, v, b); }
         else
         {
@@ -215,8 +254,13 @@ public sealed class ErmSaddlePoint
             if (fp < 0 && double.IsFinite(next) && Math.Abs(next - b) <= 0.5) { h = HatsOf(pm, nm, c); b = next; }
             else { b = SolveBias(m, q, v, b); h = Hats(m, q, v, b); }
         }
-        double vNew = 1 / (Problem.Lambda + h.VHat);
-        return [h.MHat * vNew, (h.MHat * h.MHat + h.QHat) * vNew * vNew, vNew, b];
+        if (Problem.Penalty is RidgePenalty)
+        {
+            double vNew = 1 / (Problem.Lambda + h.VHat);
+            return [h.MHat * vNew, (h.MHat * h.MHat + h.QHat) * vNew * vNew, vNew, b];
+        }
+        var ws = Problem.Penalty.Update(h.MHat, h.QHat, h.VHat);
+        return [ws.M, ws.Q, ws.V, b];
     }
 
     private (ClusterMoments Plus, ClusterMoments Minus) ClusterMoments(double m, double q, double v, double bias)
@@ -258,7 +302,7 @@ public sealed class ErmSaddlePoint
     /// </summary>
     public double SolveBias(double m, double q, double v, double start = 0)
     {
-        if (Problem.Balanced) return 0;
+        if (Problem.BiasFixedAtZero) return 0;
         double lo = double.NegativeInfinity, hi = double.PositiveInfinity, b = double.IsFinite(start) ? start : 0, step = 1;
         for (int it = 0; it < 300; it++)
         {

@@ -28,7 +28,7 @@ public static class FreeEnergy
     {
         var p = sp.Problem;
         double interaction = m * mHat - 0.5 * q * vHat + 0.5 * qHat * v;
-        double prior = -(mHat * mHat + qHat) / (2 * (p.Lambda + vHat));
+        double prior = p.IsRidge ? -(mHat * mHat + qHat) / (2 * (p.Lambda + vHat)) : p.Penalty.Prior(mHat, qHat, vHat);
         double s = Math.Sqrt(p.Delta * q), c = p.Delta * v;
         double channel = p.Alpha * (p.Rho * sp.Channel.Moreau(m + bias, s, c) + (1 - p.Rho) * sp.Channel.Moreau(m - bias, s, c));
         return new FreeEnergyTerms(interaction, prior, channel);

@@ -10,6 +10,8 @@ public enum SweepVariable
     Alpha,
     /// <summary>Ridge λ at fixed α.</summary>
     Lambda,
+    /// <summary>The fixed norm Q = ‖w‖²/N at fixed α (the problem becomes fixed-norm ERM, docs/norms.md).</summary>
+    Norm,
 }
 
 /// <summary>The optimal ridge at given (loss, α, Δ, ρ) and its distance to Bayes-optimal.</summary>
@@ -65,7 +67,12 @@ public static class LearningCurve
         double xPrev = double.NaN, xBefore = double.NaN;
         for (int i = 0; i < values.Count; i++)
         {
-            var p = over == SweepVariable.Alpha ? problem.WithAlpha(values[i]) : problem.WithLambda(values[i]);
+            var p = over switch
+            {
+                SweepVariable.Alpha => problem.WithAlpha(values[i]),
+                SweepVariable.Norm => problem.WithNorm(values[i]),
+                _ => problem.WithLambda(values[i]),
+            };
             var sp = new ErmSaddlePoint(p, options);
             ErmState? start = warmStart ? Predict(previous, beforePrevious, xPrev, xBefore, values[i]) : null;
             var fp = sp.TrySolve(start);
