@@ -56,20 +56,10 @@ public static class Erm
         string method;
         if (primal)
         {
-            // Feature-major centred copy: row j holds (a^μ_j − ā_j) over μ.
-            var xt = Kernels.Transpose(x, p, n);
-            for (int j = 0; j < n; j++)
-            {
-                var row = xt.AsSpan(j * p, p);
-                double mj = aMean[j];
-                for (int mu = 0; mu < p; mu++) row[mu] = row[mu] * scale - mj;
-            }
-            var gram = Kernels.RowGram(xt, n, p);
+            var sys = new CentredSquareSystem(x, y, p, n, fitBias);
+            var gram = sys.Gram;
             for (int j = 0; j < n; j++) gram[j * n + j] += lambda;
-            var rhs = new double[n];
-            var yc = y.Select(v => v - yMean).ToArray();
-            Kernels.MatVec(xt, n, p, yc, rhs);
-            w = SolveSpd(gram, n, rhs, "the centred Gram matrix");
+            w = SolveSpd(gram, n, sys.Rhs, "the centred Gram matrix");
             method = "cholesky-primal";
         }
         else

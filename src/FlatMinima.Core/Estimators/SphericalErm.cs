@@ -39,21 +39,9 @@ public static class SphericalErm
 
     private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double norm, bool fitBias)
     {
-        double scale = 1 / Math.Sqrt(n);
-        double yMean = fitBias ? y.Average() : 0;
-        var aMean = new double[n];
-        if (fitBias) Kernels.MatTVec(x, p, n, Enumerable.Repeat(scale / p, p).ToArray(), aMean);
-        var xt = Kernels.Transpose(x, p, n);
-        for (int j = 0; j < n; j++)
-        {
-            var row = xt.AsSpan(j * p, p);
-            double mj = aMean[j];
-            for (int mu = 0; mu < p; mu++) row[mu] = row[mu] * scale - mj;
-        }
-        var gram = Kernels.RowGram(xt, n, p);
-        var rhs = new double[n];
-        var yc = y.Select(v => v - yMean).ToArray();
-        Kernels.MatVec(xt, n, p, yc, rhs);
+        var sys = new CentredSquareSystem(x, y, p, n, fitBias);
+        var gram = sys.Gram;
+        var rhs = sys.Rhs;
         var evd = Matrix<double>.Build.Dense(n, n, gram).Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
         var s = evd.EigenValues.Select(z => z.Real).ToArray();
         var u = evd.EigenVectors;
@@ -77,7 +65,7 @@ public static class SphericalErm
         // exact projection onto the sphere (removes the bisection's last-bit error)
         double r = Math.Sqrt(target / Kernels.Norm2(w));
         for (int j = 0; j < n; j++) w[j] *= r;
-        double b = yMean - Kernels.Dot(aMean, w);
+        double b = sys.Bias(w);
         double relErr = Math.Abs(Norm2(muStar) - target) / target;
         bool ok = relErr < 1e-6; // fails only in the trust-region "hard case" (c orthogonal to the bottom eigenspace)
         var obj = new MarginObjective(x, y, p, n, SquareLoss.Instance, 0, 1);
