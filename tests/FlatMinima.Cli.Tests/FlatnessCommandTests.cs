@@ -4,17 +4,11 @@ namespace FlatMinima.Cli.Tests;
 
 public class FlatnessCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] argv)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = FlatMinima.Cli.Cli.Run(argv, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void LocalEnergyTheoryJsonIsAlignedWithSigmaAndMatchesSpec()
     {
-        var (code, stdout, _) = Run("local-energy", "--estimator", "bayes", "--alpha", "2", "--delta", "1", "--sigma", "0,0.1,0.3,1", "--theory", "--json");
+        var (code, stdout, _) = Run.Cli("local-energy", "--estimator", "bayes", "--alpha", "2", "--delta", "1", "--sigma", "0,0.1,0.3,1", "--theory", "--json");
         Assert.Equal(0, code);
         var j = JsonNode.Parse(stdout)!;
         var le = j["local_energy"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
@@ -29,7 +23,7 @@ public class FlatnessCommandTests
     public void LocalEnergySimulationWritesCsv()
     {
         string path = Path.Combine(Path.GetTempPath(), $"le-{Guid.NewGuid():N}.csv");
-        var (code, stdout, _) = Run("local-energy", "--estimator", "square", "--lambda", "1", "--alpha", "2", "--delta", "1",
+        var (code, stdout, _) = Run.Cli("local-energy", "--estimator", "square", "--lambda", "1", "--alpha", "2", "--delta", "1",
             "--sigma", "0,0.5", "--n", "200", "--seeds", "2", "--json", "--out", path);
         Assert.Equal(0, code);
         var j = JsonNode.Parse(stdout)!;
@@ -43,7 +37,7 @@ public class FlatnessCommandTests
     [Fact]
     public void MaxFlatJsonHasCosineAndTestError()
     {
-        var (code, stdout, _) = Run("maxflat", "--alpha", "2", "--delta", "1", "--sigma", "10", "--n", "200", "--steps", "300", "--json");
+        var (code, stdout, _) = Run.Cli("maxflat", "--alpha", "2", "--delta", "1", "--sigma", "10", "--n", "200", "--steps", "300", "--json");
         Assert.Equal(0, code);
         var j = JsonNode.Parse(stdout)!;
         Assert.True(j["cosine_bo"]![0]!.GetValue<double>() > 0.98);
@@ -53,7 +47,7 @@ public class FlatnessCommandTests
     [Fact]
     public void LocalEntropyTheoryRuns()
     {
-        var (code, stdout, _) = Run("local-entropy", "--alpha", "2", "--delta", "1", "--overlap", "0.5,0.9", "--theory", "--json");
+        var (code, stdout, _) = Run.Cli("local-entropy", "--alpha", "2", "--delta", "1", "--overlap", "0.5,0.9", "--theory", "--json");
         Assert.Equal(0, code);
         Assert.Equal(2, JsonNode.Parse(stdout)!["rows"]!.AsArray().Count);
     }
@@ -66,7 +60,7 @@ public class FlatnessCommandTests
     [InlineData("local-entropy", "--alpha", "2", "--delta", "1", "--overlap", "1.5", "--theory")]
     public void BadInputExitsWithTwoAndOneLine(params string[] argv)
     {
-        var (code, _, err) = Run(argv);
+        var (code, _, err) = Run.Cli(argv);
         Assert.Equal(2, code);
         Assert.Single(err.Trim().Split('\n'));
     }

@@ -5,18 +5,12 @@ namespace FlatMinima.Cli.Tests;
 /// <summary><c>--penalty</c>/<c>--norm</c> on erm, check and simulate, and <c>flatminima replicated</c>.</summary>
 public class NormsCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] argv)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = FlatMinima.Cli.Cli.Run(argv, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void ErmOnTheSphereAtASpecNormReproducesTheRidgeRow()
     {
         // SPEC §6.3, square, ρ = ¼, λ = 1: q = 0.18744, m = 0.30524, ε_g = 0.18409; the sphere at that q has λ̃ = 1
-        var (code, stdout, _) = Run("erm", "--loss", "square", "--alpha", "2", "--delta", "1", "--rho", "0.25", "--penalty", "sphere", "--norm", "0.18744", "--json");
+        var (code, stdout, _) = Run.Cli("erm", "--loss", "square", "--alpha", "2", "--delta", "1", "--rho", "0.25", "--penalty", "sphere", "--norm", "0.18744", "--json");
         Assert.Equal(0, code);
         var j = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal("sphere", j.GetProperty("penalty").GetString());
@@ -32,7 +26,7 @@ public class NormsCommandTests
     [InlineData("--penalty", "cube", "--lambda", "1")]
     public void BadPenaltyInputExitsTwoWithOneLine(params string[] extra)
     {
-        var (code, _, err) = Run(["erm", "--loss", "square", "--alpha", "2", "--delta", "1", .. extra]);
+        var (code, _, err) = Run.Cli(["erm", "--loss", "square", "--alpha", "2", "--delta", "1", .. extra]);
         Assert.Equal(2, code);
         Assert.Single(err.Trim().Split('\n'));
         Assert.Matches("penalty|norm|lambda", err);
@@ -41,7 +35,7 @@ public class NormsCommandTests
     [Fact]
     public void ReplicatedTheoryJsonHasTheDocumentedKeys()
     {
-        var (code, stdout, _) = Run("replicated", "--loss", "square", "--alpha", "2", "--delta", "1", "--rho", "0.25", "--y", "3",
+        var (code, stdout, _) = Run.Cli("replicated", "--loss", "square", "--alpha", "2", "--delta", "1", "--rho", "0.25", "--y", "3",
             "--gamma", "100000", "--norm", "0.18744", "--json");
         Assert.Equal(0, code);
         var j = JsonDocument.Parse(stdout).RootElement;
@@ -60,7 +54,7 @@ public class NormsCommandTests
     [InlineData("--y", "3", "--gamma", "-1")]
     public void ReplicatedBadInputExitsTwo(params string[] extra)
     {
-        var (code, _, err) = Run(["replicated", "--loss", "square", "--alpha", "2", "--delta", "1", .. extra]);
+        var (code, _, err) = Run.Cli(["replicated", "--loss", "square", "--alpha", "2", "--delta", "1", .. extra]);
         Assert.Equal(2, code);
         Assert.Single(err.Trim().Split('\n'));
     }
@@ -68,7 +62,7 @@ public class NormsCommandTests
     [Fact]
     public void ReplicatedSimulationReportsTheoryBesideIt()
     {
-        var (code, stdout, _) = Run("replicated", "--loss", "square", "--alpha", "2", "--delta", "1", "--rho", "0.25", "--y", "2",
+        var (code, stdout, _) = Run.Cli("replicated", "--loss", "square", "--alpha", "2", "--delta", "1", "--rho", "0.25", "--y", "2",
             "--gamma", "2", "--norm", "0.05", "--n", "120", "--seeds", "3", "--json");
         Assert.Equal(0, code);
         var j = JsonDocument.Parse(stdout).RootElement;

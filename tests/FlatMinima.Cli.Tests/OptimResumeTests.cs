@@ -2,7 +2,7 @@ namespace FlatMinima.Cli.Tests;
 
 public class OptimResumeTests
 {
-    private static int Run(params string[] argv) => FlatMinima.Cli.Cli.Run(argv, new StringWriter(), new StringWriter());
+    private static int Run(params string[] argv) => FlatMinima.Cli.Tests.Run.Cli(argv).Code;
 
     // Training 2 epochs and resuming to 4 gives the same metrics as 4 epochs straight (to 1e-6), for every optimiser whose state
     // lives in its checkpoint (eSGD with ε = 0: its noise stream restarts from (seed, outer step) on resume). Schedules

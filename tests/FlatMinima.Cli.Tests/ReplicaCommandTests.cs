@@ -4,17 +4,11 @@ namespace FlatMinima.Cli.Tests;
 
 public class ReplicaCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] argv)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = FlatMinima.Cli.Cli.Run(argv, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void ErmJsonHasTheDocumentedKeysAndSpecValues()
     {
-        var (code, stdout, _) = Run("erm", "--loss", "logistic", "--alpha", "2", "--delta", "1", "--lambda", "0.1", "--json");
+        var (code, stdout, _) = Run.Cli("erm", "--loss", "logistic", "--alpha", "2", "--delta", "1", "--lambda", "0.1", "--json");
         Assert.Equal(0, code);
         var j = JsonDocument.Parse(stdout).RootElement;
         foreach (var k in new[] { "test_error", "train_error", "train_loss", "m", "q", "v", "bias", "iterations", "converged" })
@@ -27,7 +21,7 @@ public class ReplicaCommandTests
     [Fact]
     public void ThresholdJson()
     {
-        var (code, stdout, _) = Run("threshold", "--delta", "1", "--rho", "0.25", "--bias", "--json");
+        var (code, stdout, _) = Run.Cli("threshold", "--delta", "1", "--rho", "0.25", "--bias", "--json");
         Assert.Equal(0, code);
         Assert.Equal(4.40144, JsonDocument.Parse(stdout).RootElement.GetProperty("alpha_c").GetDouble(), 1e-4);
     }
@@ -36,7 +30,7 @@ public class ReplicaCommandTests
     public void CurveWritesCsvAndJson()
     {
         string file = Path.Combine(Path.GetTempPath(), $"fm-curve-{Guid.NewGuid():N}.csv");
-        var (code, stdout, _) = Run("curve", "--loss", "hinge", "--over", "lambda", "--from", "0.01", "--to", "100", "--points", "5",
+        var (code, stdout, _) = Run.Cli("curve", "--loss", "hinge", "--over", "lambda", "--from", "0.01", "--to", "100", "--points", "5",
                                     "--log", "--alpha", "2", "--delta", "1", "--out", file, "--json");
         Assert.Equal(0, code);
         var pts = JsonDocument.Parse(stdout).RootElement.GetProperty("points");
@@ -52,7 +46,7 @@ public class ReplicaCommandTests
     [Fact]
     public void CheckReportsZScoresAndVerdict()
     {
-        var (code, stdout, _) = Run("check", "--loss", "square", "--alpha", "2", "--delta", "1", "--lambda", "1",
+        var (code, stdout, _) = Run.Cli("check", "--loss", "square", "--alpha", "2", "--delta", "1", "--lambda", "1",
                                     "--n", "200", "--seeds", "4", "--json");
         Assert.Equal(0, code);
         var j = JsonDocument.Parse(stdout).RootElement;
@@ -75,7 +69,7 @@ public class ReplicaCommandTests
     public void BadInputExitsWithTwoAndNamesTheParameter(params string[] argvAndName)
     {
         var argv = argvAndName[..^1];
-        var (code, _, stderr) = Run(argv);
+        var (code, _, stderr) = Run.Cli(argv);
         Assert.Equal(2, code);
         Assert.Contains(argvAndName[^1], stderr);
         Assert.Single(stderr.Trim().Split('\n'));

@@ -12,12 +12,6 @@ public class SweepTests
     }
     """;
 
-    private static (int Rc, string Out, string Err) Run(params string[] argv)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int rc = FlatMinima.Cli.Cli.Run(argv, o, e);
-        return (rc, o.ToString(), e.ToString());
-    }
 
     private static string Temp() { var d = Path.Combine(Path.GetTempPath(), "sweep-test-" + Guid.NewGuid()); Directory.CreateDirectory(d); return d; }
 
@@ -33,8 +27,8 @@ public class SweepTests
         File.WriteAllText(grid, Grid);
         // 1. The whole grid in one process: 2 optimisers × 2 weight decays × 2 seeds = 8 runs.
         string a = Path.Combine(dir, "a");
-        var r = Run("sweep", "--grid", grid, "--out", a, "--json");
-        Assert.True(r.Rc == 0, r.Err);
+        var r = Run.Cli("sweep", "--grid", grid, "--out", a, "--json");
+        Assert.True(r.Code == 0, r.Err);
         var table = File.ReadAllLines(Path.Combine(a, "sweep.csv"));
         Assert.Equal(9, table.Length);
         Assert.StartsWith("id,optimizer,seed,weight-decay,epochs,train_loss,train_error,test_loss,test_error,epsilon_bo,le_delta_pct_sigma0.05,le_delta_pct_sigma0.1,hessian_top,hessian_trace", table[0]);
@@ -53,24 +47,24 @@ public class SweepTests
         Assert.Contains("\"spearman\"", File.ReadAllText(Path.Combine(a, "correlation.json")));
         Assert.Equal(9, File.ReadAllLines(Path.Combine(a, "correlation.csv")).Length); // 4 measures × 2 methods + header
         // 2. Running again skips every finished run.
-        var again = Run("sweep", "--grid", grid, "--out", a);
-        Assert.Equal(0, again.Rc);
+        var again = Run.Cli("sweep", "--grid", grid, "--out", a);
+        Assert.Equal(0, again.Code);
         Assert.Equal(8, again.Err.Split('\n').Count(l => l.Contains("done, skipped")));
 
         // 3. Emit a Slurm array, run its tasks as Slurm would (in a scrambled order, two at once as one range), collect.
         string b = Path.Combine(dir, "b");
-        var em = Run("sweep", "--grid", grid, "--out", b, "--emit-slurm", "--slurm-partition", "gpu", "--slurm-max-parallel", "3");
-        Assert.True(em.Rc == 0, em.Err);
+        var em = Run.Cli("sweep", "--grid", grid, "--out", b, "--emit-slurm", "--slurm-partition", "gpu", "--slurm-max-parallel", "3");
+        Assert.True(em.Code == 0, em.Err);
         string script = File.ReadAllText(Path.Combine(b, "sweep.slurm"));
         Assert.Contains("#SBATCH --array=0-7%3", script);
         Assert.Contains("#SBATCH --partition=gpu", script);
         Assert.Contains("--task \"$SLURM_ARRAY_TASK_ID\"", script);
         Assert.Equal(9, File.ReadAllLines(Path.Combine(b, "jobs.tsv")).Length);
         foreach (var t in new[] { "5", "0", "7", "2-3", "1", "6", "4" })
-            Assert.Equal(0, Run("sweep", "--grid", Path.Combine(b, "grid.json"), "--out", b, "--task", t).Rc);
+            Assert.Equal(0, Run.Cli("sweep", "--grid", Path.Combine(b, "grid.json"), "--out", b, "--task", t).Code);
         // Collect before all tasks exist reports what is missing; after, the table equals the single-process one.
-        var col = Run("sweep", "--collect", "--out", b);
-        Assert.True(col.Rc == 0, col.Err);
+        var col = Run.Cli("sweep", "--collect", "--out", b);
+        Assert.True(col.Code == 0, col.Err);
         var sa = Strip(File.ReadAllText(Path.Combine(a, "sweep.csv"))); var sb = Strip(File.ReadAllText(Path.Combine(b, "sweep.csv")));
         // The job array re-trains every run in other processes. Entropy-SGD's evaluation loss can differ in the 7th
         // digit between two trainings (CPU reduction order in libtorch), so numbers are compared to 1e-6 relative;
@@ -98,9 +92,9 @@ public class SweepTests
         string dir = Temp();
         string grid = Path.Combine(dir, "grid.json");
         File.WriteAllText(grid, Grid);
-        Assert.Equal(0, Run("sweep", "--grid", grid, "--out", dir + "/c", "--task", "0").Rc);
-        var col = Run("sweep", "--collect", "--out", dir + "/c", "--json");
-        Assert.Equal(0, col.Rc);
+        Assert.Equal(0, Run.Cli("sweep", "--grid", grid, "--out", dir + "/c", "--task", "0").Code);
+        var col = Run.Cli("sweep", "--collect", "--out", dir + "/c", "--json");
+        Assert.Equal(0, col.Code);
         Assert.Contains("7 of 8 runs have no result yet", col.Err);
         Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, "c", "sweep.csv")).Length);
         Directory.Delete(dir, true);
@@ -114,8 +108,8 @@ public class SweepTests
         string dir = Temp();
         string grid = Path.Combine(dir, "grid.json");
         File.WriteAllText(grid, Grid);
-        var r = Run("sweep", "--grid", grid, "--out", dir + "/d", opt, value);
-        Assert.Equal(2, r.Rc);
+        var r = Run.Cli("sweep", "--grid", grid, "--out", dir + "/d", opt, value);
+        Assert.Equal(2, r.Code);
         Assert.Contains(message, r.Err);
         Directory.Delete(dir, true);
     }
@@ -130,8 +124,8 @@ public class SweepTests
     public void BadOptimizerOptionsExitWithTwoNamingTheParameter(string opt, string name, string value, string message)
     {
         string dir = Temp();
-        var r = Run("train", "--out", dir, "--optimizer", opt, "--epochs", "4", "--n", "10", name, value);
-        Assert.Equal(2, r.Rc);
+        var r = Run.Cli("train", "--out", dir, "--optimizer", opt, "--epochs", "4", "--n", "10", name, value);
+        Assert.Equal(2, r.Code);
         Assert.Contains(message, r.Err);
         Assert.Single(r.Err.Trim().Split('\n'), l => l.StartsWith("flatminima train:"));
         Directory.Delete(dir, true);

@@ -4,12 +4,6 @@ namespace FlatMinima.Cli.Tests;
 
 public class TorchCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] argv)
-    {
-        var o = new StringWriter(); var e = new StringWriter();
-        int code = FlatMinima.Cli.Cli.Run(argv, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void TrainOnGmWritesRunDirectoryAndComparesWithBayesFloor_ThenResumeAndFlatness()
@@ -17,7 +11,7 @@ public class TorchCommandTests
         string dir = Path.Combine(Path.GetTempPath(), "fm-cli-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var (code, stdout, err) = Run("train", "--out", dir, "--epochs", "2", "--n", "20", "--alpha", "3", "--test-size", "500", "--width", "8", "--json");
+            var (code, stdout, err) = Run.Cli("train", "--out", dir, "--epochs", "2", "--n", "20", "--alpha", "3", "--test-size", "500", "--width", "8", "--json");
             Assert.True(code == 0, err);
             using var doc = JsonDocument.Parse(stdout);
             var r = doc.RootElement;
@@ -32,11 +26,11 @@ public class TorchCommandTests
             Assert.Equal("completed", man.RootElement.GetProperty("status").GetString());
             Assert.Equal(3, File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Length);
 
-            (code, _, err) = Run("train", "--resume", dir, "--epochs", "3");
+            (code, _, err) = Run.Cli("train", "--resume", dir, "--epochs", "3");
             Assert.True(code == 0, err);
             Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Length);
 
-            (code, stdout, err) = Run("flatness", "--run", dir, "--draws", "3", "--sigma", "0,0.1", "--top-k", "1", "--trace-samples", "2", "--sharpness-steps", "2", "--samples", "50", "--json");
+            (code, stdout, err) = Run.Cli("flatness", "--run", dir, "--draws", "3", "--sigma", "0,0.1", "--top-k", "1", "--trace-samples", "2", "--sharpness-steps", "2", "--samples", "50", "--json");
             Assert.True(code == 0, err);
             using var fl = JsonDocument.Parse(stdout);
             Assert.Equal(2, fl.RootElement.GetProperty("local_energy").GetArrayLength());
@@ -48,9 +42,9 @@ public class TorchCommandTests
     [Fact]
     public void BadTorchOptionsExitWithTwo()
     {
-        Assert.Equal(2, Run("train", "--out", "/tmp/x", "--model", "vgg").Code);
-        Assert.Equal(2, Run("train", "--out", "/tmp/x", "--optimizer", "lbfgs").Code);
-        Assert.Equal(2, Run("flatness", "--run", "/nonexistent-run").Code);
-        Assert.Equal(2, Run("bench", "--precision", "fp8").Code);
+        Assert.Equal(2, Run.Cli("train", "--out", "/tmp/x", "--model", "vgg").Code);
+        Assert.Equal(2, Run.Cli("train", "--out", "/tmp/x", "--optimizer", "lbfgs").Code);
+        Assert.Equal(2, Run.Cli("flatness", "--run", "/nonexistent-run").Code);
+        Assert.Equal(2, Run.Cli("bench", "--precision", "fp8").Code);
     }
 }

@@ -19,11 +19,13 @@ internal sealed class CentredSquareSystem
     public double[] Rhs { get; }
 
     public CentredSquareSystem(double[] x, double[] y, int p, int n, bool fitBias)
+        : this(x, y, p, n, Means(x, y, p, n, fitBias)) { }
+
+    /// <summary>Builds the system from means already computed (see <see cref="Means"/>).</summary>
+    public CentredSquareSystem(double[] x, double[] y, int p, int n, (double YMean, double[] AMean) means)
     {
         double scale = 1 / Math.Sqrt(n);
-        YMean = fitBias ? y.Average() : 0;
-        AMean = new double[n];
-        if (fitBias) Kernels.MatTVec(x, p, n, Enumerable.Repeat(scale / p, p).ToArray(), AMean);
+        (YMean, AMean) = means;
         // Feature-major centred copy: row j holds (a^μ_j − ā_j) over μ.
         var xt = Kernels.Transpose(x, p, n);
         for (int j = 0; j < n; j++)
@@ -36,6 +38,16 @@ internal sealed class CentredSquareSystem
         Rhs = new double[n];
         double ym = YMean;
         Kernels.MatVec(xt, n, p, y.Select(v => v - ym).ToArray(), Rhs);
+    }
+
+    /// <summary>ȳ and ā = (1/P) Σ_μ x^μ/√N; zeros without a bias (no centring).</summary>
+    public static (double YMean, double[] AMean) Means(double[] x, double[] y, int p, int n, bool fitBias)
+    {
+        var aMean = new double[n];
+        if (!fitBias) return (0, aMean);
+        double scale = 1 / Math.Sqrt(n);   // same arithmetic as before the refactor: results stay bit-identical
+        Kernels.MatTVec(x, p, n, Enumerable.Repeat(scale / p, p).ToArray(), aMean);
+        return (y.Average(), aMean);
     }
 
     /// <summary>The bias b = ȳ − ā·w of given weights.</summary>

@@ -45,9 +45,7 @@ public static class Erm
         // ½(y − h)² with h = a·w + b, a = x/√N. Eliminating b = ȳ − ā·w leaves the centred ridge problem
         // (AcᵀAc + λI) w = Acᵀ(y − ȳ), Ac = A − 1āᵀ. Without bias: no centring (ȳ = 0, ā = 0).
         double scale = 1 / Math.Sqrt(n);
-        double yMean = fitBias ? y.Average() : 0;
-        var aMean = new double[n];
-        if (fitBias) Kernels.MatTVec(x, p, n, Enumerable.Repeat(scale / p, p).ToArray(), aMean);
+        var (yMean, aMean) = CentredSquareSystem.Means(x, y, p, n, fitBias);
         bool primal = p > n;
         if (lambda == 0 && (p - (fitBias ? 1 : 0)) < n)
             throw new ArgumentOutOfRangeException("lambda", lambda,
@@ -56,7 +54,7 @@ public static class Erm
         string method;
         if (primal)
         {
-            var sys = new CentredSquareSystem(x, y, p, n, fitBias);
+            var sys = new CentredSquareSystem(x, y, p, n, (yMean, aMean));
             var gram = sys.Gram;
             for (int j = 0; j < n; j++) gram[j * n + j] += lambda;
             w = SolveSpd(gram, n, sys.Rhs, "the centred Gram matrix");
