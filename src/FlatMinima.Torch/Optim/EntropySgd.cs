@@ -103,13 +103,16 @@ public sealed record EntropySgdOptions
 /// after which the model holds w again. One epoch is therefore one pass over the data = ⌈batches/L⌉ outer steps: the
 /// number of gradient evaluations equals SGD's (the budget-matched convention). An outer step still open at the end
 /// of an epoch is completed with the samples it has, so the model holds the anchor whenever it is evaluated or saved.
+/// The model's parameters are re-homed into one flat tensor (<see cref="FlatParameters"/>) and w, μ are flat tensors
+/// of the same layout, so an inner step is a fixed handful of kernels whatever the number of parameter tensors.
 /// </summary>
 public sealed class EntropySgd : ITrainingAlgorithm
 {
     private readonly EntropySgdOptions _o;
-    private readonly List<Tensor> _w;      // model parameters (the walker w' inside the inner loop)
-    private readonly List<Tensor> _anchor; // w
-    private readonly List<Tensor> _mu;     // μ
+    private readonly FlatParameters _flat;  // the model's parameters, flat: the walker w' inside the inner loop
+    private readonly Tensor _w;              // = _flat.Data
+    private readonly Tensor _anchor;         // w (flat)
+    private readonly Tensor _mu;             // μ (flat)
     private readonly MomentumSgd _outer, _inner;
     private Generator? _gen;
     private readonly Device _device;
@@ -123,15 +126,16 @@ public sealed class EntropySgd : ITrainingAlgorithm
     public EntropySgd(nn.Module<Tensor, Tensor> model, EntropySgdOptions options)
     {
         _o = options.Validate();
-        _w = ModuleOps.Params(model);
-        _device = _w[0].device;
+        _flat = new FlatParameters(ModuleOps.Params(model));
+        _w = _flat.Data;
+        _device = _w.device;
         using (no_grad())
         {
-            _anchor = _w.Select(p => p.detach().clone()).ToList();
-            _mu = _w.Select(p => p.detach().clone()).ToList();
+            _anchor = _w.detach().clone();
+            _mu = _w.detach().clone();
         }
-        _outer = new MomentumSgd(_anchor, _o.Momentum, _o.WeightDecay, _o.Nesterov);
-        _inner = new MomentumSgd(_w, _o.InnerMomentum, _o.InnerWeightDecay ?? _o.WeightDecay, false); // used when inner momentum > 0
+        _outer = new MomentumSgd([_anchor], _o.Momentum, _o.WeightDecay, _o.Nesterov);
+        _inner = new MomentumSgd([_w], _o.InnerMomentum, _o.InnerWeightDecay ?? _o.WeightDecay, false); // used when inner momentum > 0
         if (_o.Gamma0 is double g0) _gamma0 = g0;
         _gen = NewGenerator(0);
     }
@@ -154,10 +158,12 @@ public sealed class EntropySgd : ITrainingAlgorithm
     public long OuterSteps => _t;
     /// <summary>Inner steps taken in the current outer step.</summary>
     public int InnerStep => _ell;
-    /// <summary>The anchor w (read-only view for tests and hooks).</summary>
-    public IReadOnlyList<Tensor> Anchor => _anchor;
-    /// <summary>The running mean μ.</summary>
-    public IReadOnlyList<Tensor> Mean => _mu;
+    /// <summary>The anchor w, flat in the layout of <see cref="Flat"/> (read-only, for tests and hooks).</summary>
+    public Tensor Anchor => _anchor;
+    /// <summary>The running mean μ, flat.</summary>
+    public Tensor Mean => _mu;
+    /// <summary>The model's parameters as one flat tensor (the walker w' inside the inner loop).</summary>
+    public FlatParameters Flat => _flat;
     /// <summary>Called just before every outer step (anchor w and mean μ still those of the finished inner loop) — for tests and hooks.</summary>
     public Action<EntropySgd>? BeforeOuterStep { get; set; }
 
@@ -172,14 +178,14 @@ public sealed class EntropySgd : ITrainingAlgorithm
 
     public StepResult Step(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn)
     {
-        var (loss, logits) = ModuleOps.ForwardBackward(model, x, y, lossFn);
-        double lossValue = loss.item<float>();
-        long errors = ModuleOps.Errors(logits, y);
+        var (loss, logits) = _flat.ForwardBackward(model, x, y, lossFn);
+        // One device synchronisation per step (loss and error count read back together), as for plain SGD.
+        var (lossValue, errors) = BatchReadback.LossAndErrors(loss, logits, y);
         using (no_grad())
         {
             if (double.IsNaN(_gamma0) && _ell >= 1)
             {
-                double d2 = ModuleOps.SquaredDistance(_w, _anchor);
+                double d2 = ModuleOps.SquaredDistance([_w], [_anchor]);
                 _gamma0 = d2 > 0 ? Math.Max(lossValue, 1e-12) / (0.5 * d2) : _o.Gamma0Fallback;
             }
             double gamma = double.IsNaN(_gamma0) ? 0 : Gamma;
@@ -188,29 +194,17 @@ public sealed class EntropySgd : ITrainingAlgorithm
             if (_o.InnerMomentum == 0)
             {
                 // Fused form of w' ← w' − η'[g + γ(w' − w) + wd'·w']: w'·(1 − η'(γ + wd')) − η'g + η'γ·w (no temporaries).
-                for (int i = 0; i < _w.Count; i++)
-                {
-                    var g = _w[i].grad;
-                    if (gamma + wdi != 0) _w[i].mul_(1 - eta * (gamma + wdi));
-                    if (g is not null) _w[i].add_(g, alpha: -eta);
-                    if (gamma != 0) _w[i].add_(_anchor[i], alpha: eta * gamma);
-                }
+                if (gamma + wdi != 0) _w.mul_(1 - eta * (gamma + wdi));
+                _w.add_(_flat.Grad, alpha: -eta);
+                if (gamma != 0) _w.add_(_anchor, alpha: eta * gamma);
             }
             else
             {
-                var grads = new List<Tensor?>(_w.Count);
-                for (int i = 0; i < _w.Count; i++)
-                {
-                    var g = _w[i].grad ?? zeros_like(_w[i]);
-                    grads.Add(gamma != 0 ? g.add(_w[i] - _anchor[i], alpha: gamma) : g);
-                }
-                _inner.Step(grads, eta);
+                var g = gamma != 0 ? _flat.Grad.add(_w - _anchor, alpha: gamma) : _flat.Grad;
+                _inner.Step([g], eta);
             }
-            for (int i = 0; i < _w.Count; i++)
-            {
-                if (std > 0) _w[i].add_(randn(_w[i].shape, dtype: _w[i].dtype, device: _device, generator: _gen), alpha: std);
-                _mu[i].lerp_(_w[i], _o.EmaWeight);
-            }
+            if (std > 0) _w.add_(randn(_w.shape, dtype: _w.dtype, device: _device, generator: _gen), alpha: std);
+            _mu.lerp_(_w, _o.EmaWeight);
         }
         _ell++;
         if (_ell == _o.InnerSteps) OuterStep();
@@ -226,16 +220,12 @@ public sealed class EntropySgd : ITrainingAlgorithm
         using (no_grad())
         {
             using var scope = NewDisposeScope();
-            var d = _anchor.Select((a, i) => (Tensor?)(a - _mu[i])).ToList();
-            var dist2 = d.Select(t => t!.pow(2).sum()).Aggregate((p, q) => p + q);
+            var d = _anchor - _mu;
             _lastDist2?.Dispose();
-            _lastDist2 = dist2.detach().DetachFromDisposeScope();
-            _outer.Step(d, _o.GScale ? _o.Lr * gamma : _o.Lr);
-            for (int i = 0; i < _w.Count; i++)
-            {
-                _w[i].copy_(_anchor[i]);
-                _mu[i].copy_(_anchor[i]);
-            }
+            _lastDist2 = d.dot(d).detach().DetachFromDisposeScope();
+            _outer.Step([d], _o.GScale ? _o.Lr * gamma : _o.Lr);
+            _w.copy_(_anchor);
+            _mu.copy_(_anchor);
         }
         _inner.Reset();
         _t++;
@@ -247,11 +237,11 @@ public sealed class EntropySgd : ITrainingAlgorithm
         OuterStep();
         _epoch = epoch;
         if (Observers.Count == 0) return;
-        long n = ModuleOps.Count(_w);
+        long n = _flat.Count;
         double dist = _lastDist2 is null ? double.NaN : Math.Sqrt(_lastDist2.to_type(ScalarType.Float64).item<double>() / n);
         var obs = new OptimObservation(Name, epoch, _t, "anchor", new Dictionary<string, double>
         {
-            ["distance"] = dist, ["gamma"] = Gamma, ["norm"] = Math.Sqrt(ModuleOps.SquaredNorm(_anchor) / n), ["outer_steps"] = _t,
+            ["distance"] = dist, ["gamma"] = Gamma, ["norm"] = Math.Sqrt(ModuleOps.SquaredNorm([_anchor]) / n), ["outer_steps"] = _t,
         });
         foreach (var ob in Observers) ob.Observe(obs);
     }
@@ -260,7 +250,7 @@ public sealed class EntropySgd : ITrainingAlgorithm
     {
         using var f = File.Create(path);
         using var w = new BinaryWriter(f);
-        w.Write("esgd-v1"); w.Write(_t); w.Write(_gamma0); w.Write(_epoch);
+        w.Write("esgd-v2"); w.Write(_t); w.Write(_gamma0); w.Write(_epoch);
         _outer.Save(w);
     }
 
@@ -268,11 +258,11 @@ public sealed class EntropySgd : ITrainingAlgorithm
     {
         using var f = File.OpenRead(path);
         using var r = new BinaryReader(f);
-        if (r.ReadString() != "esgd-v1") throw new InvalidDataException($"{path}: not an Entropy-SGD state (esgd-v1).");
+        if (r.ReadString() is var v && v != "esgd-v2") throw new InvalidDataException($"{path}: not an Entropy-SGD state of this version (esgd-v2, found '{v}').");
         _t = r.ReadInt64(); _gamma0 = r.ReadDouble(); _epoch = r.ReadInt32();
         _outer.Load(r);
         using (no_grad())
-            for (int i = 0; i < _w.Count; i++) { _anchor[i].copy_(_w[i]); _mu[i].copy_(_w[i]); }
+            { _anchor.copy_(_w); _mu.copy_(_w); }
         _ell = 0;
         _gen?.Dispose();
         _gen = NewGenerator(_t);
@@ -281,6 +271,6 @@ public sealed class EntropySgd : ITrainingAlgorithm
     public void Dispose()
     {
         _outer.Dispose(); _inner.Dispose(); _gen?.Dispose(); _lastDist2?.Dispose();
-        foreach (var t in _anchor.Concat(_mu)) t.Dispose();
+        _anchor.Dispose(); _mu.Dispose(); _flat.Dispose();
     }
 }

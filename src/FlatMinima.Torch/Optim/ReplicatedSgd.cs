@@ -103,15 +103,18 @@ public sealed record ReplicatedSgdOptions
 /// ℒ = (1/y)Σ_a L_a + (g/y)Σ_a‖w^a − c‖² with learning rate y·η, which is exactly this per-replica update, so η here
 /// is the per-replica learning rate and γ = 2g in the (γ/2)‖·‖² convention of the paper. The trainer's model is the
 /// centre — the final estimator — with its BatchNorm float buffers set to the replicas' mean (integer counters to
-/// the ceiling of the mean) at the end of every epoch.
+/// the ceiling of the mean) at the end of every epoch. The centre's and every replica's parameters are re-homed into
+/// flat tensors (<see cref="FlatParameters"/>), so the coupling, the momentum step and the centre of mass are a few
+/// kernels per replica, and the losses and error counts of all replicas are read back in one transfer per step.
 /// </summary>
 public sealed class ReplicatedSgd : ITrainingAlgorithm
 {
     private readonly ReplicatedSgdOptions _o;
     private readonly nn.Module<Tensor, Tensor> _centreModel;
-    private readonly List<Tensor> _centre;
+    private readonly FlatParameters _centreFlat;
+    private readonly Tensor _c;                       // the centre's parameters, flat
     private readonly List<nn.Module<Tensor, Tensor>> _replicas = [];
-    private readonly List<List<Tensor>> _rp = [];
+    private readonly List<FlatParameters> _rp = [];   // the replicas' parameters, flat, same layout
     private readonly List<MomentumSgd> _opts = [];
     private readonly TensorDataSet? _data;
     private readonly Device _device;
@@ -131,8 +134,10 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
     {
         _o = options.Validate();
         _centreModel = centre;
-        _centre = ModuleOps.Params(centre);
-        _device = _centre[0].device;
+        var centreParams = ModuleOps.Params(centre);
+        _centreFlat = new FlatParameters(centreParams);
+        _c = _centreFlat.Data;
+        _device = _c.device;
         _data = train;
         _coupling = new Coupling(_o.Schedule, _o.Gmax, _o.Epochs);
         if (_o.G0 is double g) _g0 = g;
@@ -140,10 +145,12 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
         {
             var m = factory(a);
             var ps = ModuleOps.Params(m);
-            if (ps.Count != _centre.Count) throw new ArgumentException("replica factory built a model with a different parameter list.");
+            if (ps.Count != centreParams.Count || ps.Zip(centreParams).Any(t => !t.First.shape.SequenceEqual(t.Second.shape)))
+                throw new ArgumentException("replica factory built a model with a different parameter list.");
+            var flat = new FlatParameters(ps);
             _replicas.Add(m);
-            _rp.Add(ps);
-            _opts.Add(new MomentumSgd(ps, _o.Momentum, _o.WeightDecay, _o.Nesterov));
+            _rp.Add(flat);
+            _opts.Add(new MomentumSgd([flat.Data], _o.Momentum, _o.WeightDecay, _o.Nesterov));
         }
         _perm = new Tensor?[_o.Replicas];
         _lossSum = new double[_o.Replicas]; _errSum = new long[_o.Replicas]; _seen = new long[_o.Replicas];
@@ -169,12 +176,9 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
     {
         if (_o.Centre == CentreKind.Explicit && !force) return;
         using var _ = no_grad();
-        for (int i = 0; i < _centre.Count; i++)
-        {
-            _centre[i].copy_(_rp[0][i]);
-            for (int a = 1; a < _rp.Count; a++) _centre[i].add_(_rp[a][i]);
-            _centre[i].div_(_rp.Count);
-        }
+        _c.copy_(_rp[0].Data);
+        for (int a = 1; a < _rp.Count; a++) _c.add_(_rp[a].Data);
+        _c.div_(_rp.Count);
     }
 
     private (Tensor X, Tensor Y) OwnBatch(int a, Tensor x, Tensor y)
@@ -193,25 +197,25 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
 
     public StepResult Step(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn)
     {
-        double loss0 = 0; long err0 = 0, n0 = y.shape[0];
+        long n0 = y.shape[0];
         var lossT = new Tensor[_o.Replicas];
+        var errT = new Tensor[_o.Replicas];
+        var count = new long[_o.Replicas];
         bool couple = _step % _o.CouplingEvery == 0;
         for (int a = 0; a < _o.Replicas; a++)
         {
             var (xa, ya) = OwnBatch(a, x, y);
             var m = _replicas[a];
             m.train();
-            var (loss, logits) = ModuleOps.ForwardBackward(m, xa, ya, lossFn);
+            var (loss, logits) = _rp[a].ForwardBackward(m, xa, ya, lossFn);
             lossT[a] = loss.detach();
-            long errs = ModuleOps.Errors(logits, ya);
-            _errSum[a] += errs;
-            _seen[a] += ya.shape[0];
-            if (a == 0) err0 = errs;
+            using (no_grad()) errT[a] = logits.argmax(1).ne(ya).sum();
+            count[a] = ya.shape[0];
         }
         if (double.IsNaN(_g0))
         {
             double meanLoss = lossT.Average(t => (double)t.item<float>());
-            double d2 = Enumerable.Range(0, _o.Replicas).Average(a => ModuleOps.SquaredDistance(_rp[a], _centre));
+            double d2 = _rp.Average(r => ModuleOps.SquaredDistance([r.Data], [_c]));
             _g0 = d2 > 0 ? meanLoss / d2 : _o.G0Fallback;
         }
         double g = G;
@@ -219,36 +223,36 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
         {
             for (int a = 0; a < _o.Replicas; a++)
             {
-                using var scope = NewDisposeScope();
-                var grads = new List<Tensor?>(_centre.Count);
-                for (int i = 0; i < _centre.Count; i++)
-                {
-                    // ∇L_a + 2g(w^a − c), accumulated in place into the fresh gradient (two kernels, no temporaries).
-                    var gr = _rp[a][i].grad ?? zeros_like(_rp[a][i]);
-                    if (couple && g != 0) gr.add_(_rp[a][i], alpha: 2 * g).add_(_centre[i], alpha: -2 * g);
-                    grads.Add(gr);
-                }
-                _opts[a].Step(grads, _o.Lr);
+                // ∇L_a + 2g(w^a − c), accumulated in place into the fresh gradient (two kernels, no temporaries).
+                var gr = _rp[a].Grad;
+                if (couple && g != 0) gr.add_(_rp[a].Data, alpha: 2 * g).add_(_c, alpha: -2 * g);
+                _opts[a].Step([gr], _o.Lr);
             }
             if (_o.Centre == CentreKind.Explicit && couple && g != 0)
             {
                 // c ← c − η·2g·Σ_a (c − w^a)  (gradient of the unnormalised coupling (g)Σ_a‖w^a − c‖², per-replica lr η)
-                for (int i = 0; i < _centre.Count; i++)
-                {
-                    using var scope = NewDisposeScope();
-                    var s = zeros_like(_centre[i]);
-                    for (int a = 0; a < _o.Replicas; a++) s.add_(_centre[i] - _rp[a][i]);
-                    _centre[i].add_(s, alpha: -_o.Lr * 2 * g);
-                }
+                using var scope = NewDisposeScope();
+                var s = _c * _o.Replicas;
+                for (int a = 0; a < _o.Replicas; a++) s.sub_(_rp[a].Data);
+                _c.add_(s, alpha: -_o.Lr * 2 * g);
             }
         }
         UpdateCentreOfMass();
-        var lossVals = lossT.Select(t => (double)t.item<float>()).ToArray();
-        for (int a = 0; a < _o.Replicas; a++) _lossSum[a] += lossVals[a] * (a == 0 ? n0 : _o.BatchSize);
+        // One transfer for every replica's loss and error count (one device synchronisation per step).
+        double[] back;
+        using (no_grad())
+            back = cat([stack(lossT).to_type(ScalarType.Float64), stack(errT).to_type(ScalarType.Float64)]).cpu().data<double>().ToArray();
+        var lossVals = back.Take(_o.Replicas).ToArray();
+        for (int a = 0; a < _o.Replicas; a++)
+        {
+            _lossSum[a] += lossVals[a] * count[a];
+            _errSum[a] += (long)back[_o.Replicas + a];
+            _seen[a] += count[a];
+        }
         // metrics.csv reports replica 0 (the trainer's batch); a non-finite loss of any replica stops the run.
-        loss0 = lossVals.All(double.IsFinite) ? lossVals[0] : double.NaN;
+        double loss0 = lossVals.All(double.IsFinite) ? lossVals[0] : double.NaN;
         _batch++; _step++;
-        return new StepResult(loss0, err0, n0);
+        return new StepResult(loss0, (long)back[_o.Replicas], n0);
     }
 
     /// <summary>Sets the centre's BatchNorm buffers to the replicas' mean (floats) and ceiling of the mean (integers).</summary>
@@ -278,7 +282,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
     public void OnEpochEnd(int epoch)
     {
         AverageBuffers();
-        long n = ModuleOps.Count(_centre);
+        long n = _centreFlat.Count;
         if (Observers.Count > 0)
         {
             double g = G;
@@ -288,16 +292,16 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
                 {
                     ["train_loss"] = _seen[a] > 0 ? _lossSum[a] / _seen[a] : double.NaN,
                     ["train_error"] = _seen[a] > 0 ? (double)_errSum[a] / _seen[a] : double.NaN,
-                    ["distance"] = Math.Sqrt(ModuleOps.SquaredDistance(_rp[a], _centre) / n),
-                    ["norm"] = Math.Sqrt(ModuleOps.SquaredNorm(_rp[a]) / n),
+                    ["distance"] = Math.Sqrt(ModuleOps.SquaredDistance([_rp[a].Data], [_c]) / n),
+                    ["norm"] = Math.Sqrt(ModuleOps.SquaredNorm([_rp[a].Data]) / n),
                     ["coupling"] = g,
                 });
                 foreach (var ob in Observers) ob.Observe(obs);
             }
             var c = new OptimObservation(Name, epoch, _step, "centre", new Dictionary<string, double>
             {
-                ["distance"] = 0, ["norm"] = Math.Sqrt(ModuleOps.SquaredNorm(_centre) / n), ["coupling"] = g,
-                ["mean_replica_distance"] = Enumerable.Range(0, _o.Replicas).Average(a => Math.Sqrt(ModuleOps.SquaredDistance(_rp[a], _centre) / n)),
+                ["distance"] = 0, ["norm"] = Math.Sqrt(ModuleOps.SquaredNorm([_c]) / n), ["coupling"] = g,
+                ["mean_replica_distance"] = Enumerable.Range(0, _o.Replicas).Average(a => Math.Sqrt(ModuleOps.SquaredDistance([_rp[a].Data], [_c]) / n)),
             });
             foreach (var ob in Observers) ob.Observe(c);
         }
@@ -311,7 +315,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
     {
         using var f = File.Create(path);
         using var w = new BinaryWriter(f);
-        w.Write("rsgd-v1"); w.Write(_o.Replicas); w.Write(_g0); w.Write(_epoch); w.Write(_step);
+        w.Write("rsgd-v2"); w.Write(_o.Replicas); w.Write(_g0); w.Write(_epoch); w.Write(_step);
         for (int a = 0; a < _o.Replicas; a++) { ModuleOps.SaveModule(_replicas[a], w); _opts[a].Save(w); }
     }
 
@@ -319,7 +323,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
     {
         using var f = File.OpenRead(path);
         using var r = new BinaryReader(f);
-        if (r.ReadString() != "rsgd-v1") throw new InvalidDataException($"{path}: not a replicated-SGD state (rsgd-v1).");
+        if (r.ReadString() is var v && v != "rsgd-v2") throw new InvalidDataException($"{path}: not a replicated-SGD state of this version (rsgd-v2, found '{v}').");
         int y = r.ReadInt32();
         if (y != _o.Replicas) throw new InvalidDataException($"{path}: saved with {y} replicas, the run has {_o.Replicas}.");
         _g0 = r.ReadDouble(); _epoch = r.ReadInt32(); _step = r.ReadInt64();
@@ -331,6 +335,8 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
     public void Dispose()
     {
         foreach (var o in _opts) o.Dispose();
+        foreach (var f in _rp) f.Dispose();
+        _centreFlat.Dispose();
         foreach (var m in _replicas) m.Dispose();
         foreach (var p in _perm) p?.Dispose();
     }

@@ -48,12 +48,15 @@ public sealed record SamOptions
 /// Sharpness-aware minimisation (Foret et al. 2021) and adaptive SAM (Kwon et al. 2021). Per batch: g = ∇L(w);
 /// e = ρ g/‖g‖ (SAM) or ρ T²g/‖Tg‖ with T = |w| + η (ASAM), the norm over all parameters; g_SAM = ∇L(w + e); w is
 /// restored and the base SGD (momentum, weight decay) steps with g_SAM. Two gradient evaluations per step. The BatchNorm
-/// buffers of the second pass follow <see cref="SamOptions.BatchNorm"/>.
+/// buffers of the second pass follow <see cref="SamOptions.BatchNorm"/>. The parameters live in one flat tensor
+/// (<see cref="FlatParameters"/>) and the perturbation's scale stays on the device, so a step needs no extra
+/// synchronisation beyond reading the loss.
 /// </summary>
 public sealed class Sam : ITrainingAlgorithm
 {
     private readonly SamOptions _o;
-    private readonly List<Tensor> _w;
+    private readonly FlatParameters _flat;
+    private readonly Tensor _w;   // = _flat.Data
     private readonly MomentumSgd _base;
     private readonly nn.Module<Tensor, Tensor> _model;
     /// <summary>Called with the perturbation e (one tensor per parameter) of every step, for tests and hooks.</summary>
@@ -63,8 +66,9 @@ public sealed class Sam : ITrainingAlgorithm
     {
         _o = options.Validate();
         _model = model;
-        _w = ModuleOps.Params(model);
-        _base = new MomentumSgd(_w, _o.Momentum, _o.WeightDecay, _o.Nesterov);
+        _flat = new FlatParameters(ModuleOps.Params(model));
+        _w = _flat.Data;
+        _base = new MomentumSgd([_w], _o.Momentum, _o.WeightDecay, _o.Nesterov);
     }
 
     public string Name => _o.Adaptive ? "asam" : "sam";
@@ -79,30 +83,27 @@ public sealed class Sam : ITrainingAlgorithm
 
     public StepResult Step(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn)
     {
-        var (loss, logits) = ModuleOps.ForwardBackward(model, x, y, lossFn);
-        double lossValue = loss.item<float>();
-        long errors = ModuleOps.Errors(logits, y);
-        var e = new List<Tensor>(_w.Count);
+        var (loss, logits) = _flat.ForwardBackward(model, x, y, lossFn);
+        var (lossValue, errors) = BatchReadback.LossAndErrors(loss, logits, y);
+        Tensor e;
         using (no_grad())
         {
-            var g = _w.Select(p => p.grad ?? zeros_like(p)).ToList();
-            List<Tensor> tg = _o.Adaptive ? g.Select((gi, i) => gi * (_w[i].abs() + _o.AdaptiveEta)).ToList() : g;
-            double norm = Math.Sqrt(ModuleOps.SquaredNorm(tg));
-            double scale = _o.Rho / (norm + _o.Epsilon);
-            for (int i = 0; i < _w.Count; i++)
+            var g = _flat.Grad;
+            if (_o.Adaptive)
             {
-                var ei = _o.Adaptive ? tg[i] * (_w[i].abs() + _o.AdaptiveEta) * scale : g[i] * scale;
-                e.Add(ei);
-                _w[i].add_(ei);
+                var T = _w.abs().add_(_o.AdaptiveEta);
+                var tg = g * T;
+                e = tg.mul(T).mul_(tg.norm().add_(_o.Epsilon).reciprocal_().mul_(_o.Rho));
             }
+            else e = g.mul(g.norm().add_(_o.Epsilon).reciprocal_().mul_(_o.Rho));
+            _w.add_(e);
         }
-        OnPerturbation?.Invoke(e);
+        OnPerturbation?.Invoke(_flat.Split(e));
         var snapshot = _o.BatchNorm == SamBatchNormPolicy.FirstPass ? ModuleOps.SnapshotBuffers(model) : null;
-        ModuleOps.ForwardBackward(model, x, y, lossFn);
+        _flat.ForwardBackward(model, x, y, lossFn);
         if (snapshot is not null) { ModuleOps.RestoreBuffers(model, snapshot); foreach (var s in snapshot) s.Dispose(); }
-        using (no_grad())
-            for (int i = 0; i < _w.Count; i++) _w[i].sub_(e[i]);
-        _base.StepWithGrad(_o.Lr);
+        using (no_grad()) _w.sub_(e);
+        _base.Step([_flat.Grad], _o.Lr);
         return new StepResult(lossValue, errors, y.shape[0]);
     }
 
@@ -110,7 +111,7 @@ public sealed class Sam : ITrainingAlgorithm
     {
         using var f = File.Create(path);
         using var w = new BinaryWriter(f);
-        w.Write("sam-v1");
+        w.Write("sam-v2");
         _base.Save(w);
     }
 
@@ -118,9 +119,9 @@ public sealed class Sam : ITrainingAlgorithm
     {
         using var f = File.OpenRead(path);
         using var r = new BinaryReader(f);
-        if (r.ReadString() != "sam-v1") throw new InvalidDataException($"{path}: not a SAM state (sam-v1).");
+        if (r.ReadString() is var v && v != "sam-v2") throw new InvalidDataException($"{path}: not a SAM state of this version (sam-v2, found '{v}').");
         _base.Load(r);
     }
 
-    public void Dispose() => _base.Dispose();
+    public void Dispose() { _base.Dispose(); _flat.Dispose(); }
 }

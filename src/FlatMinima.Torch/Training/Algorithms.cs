@@ -32,6 +32,21 @@ public interface ITrainingAlgorithm : IDisposable
     void Load(string path);
 }
 
+/// <summary>Reads a batch's loss and error count back from the device.</summary>
+public static class BatchReadback
+{
+    /// <summary>The mean loss (the float32 value, widened) and the number of misclassified samples, copied to the host
+    /// in one transfer: one device synchronisation per step instead of two.</summary>
+    public static (double Loss, long Errors) LossAndErrors(Tensor loss, Tensor logits, Tensor y)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var both = stack([loss.detach().reshape(1).to_type(ScalarType.Float64), logits.argmax(1).ne(y).sum().reshape(1).to_type(ScalarType.Float64)]).cpu();
+        var v = both.data<double>();
+        return (v[0], (long)v[1]);
+    }
+}
+
 /// <summary>Builds the algorithm for a model once its parameters exist on the training device.</summary>
 public delegate ITrainingAlgorithm AlgorithmFactory(nn.Module<Tensor, Tensor> model);
 
@@ -65,6 +80,7 @@ internal sealed class TorchOptimizer(optim.Optimizer opt) : IParameterOptimizer
 /// </summary>
 public sealed class FlatSgd : IParameterOptimizer
 {
+    private readonly FlatParameters _flat;
     private readonly Tensor _p, _g;
     private Tensor? _buf;
     private readonly double _lr, _momentum, _wd;
@@ -72,27 +88,9 @@ public sealed class FlatSgd : IParameterOptimizer
 
     public FlatSgd(IEnumerable<Parameter> parameters, double lr, double momentum, double weightDecay)
     {
-        var ps = parameters.ToList();
-        if (ps.Count == 0) throw new ArgumentException("no parameters to optimise.");
         _lr = lr; _momentum = momentum; _wd = weightDecay;
-        long total = ps.Sum(p => p.numel());
-        _p = empty(total, dtype: ps[0].dtype, device: ps[0].device);
-        _g = zeros(total, dtype: ps[0].dtype, device: ps[0].device);
-        using var _ = no_grad();
-        long off = 0;
-        foreach (var p in ps)
-        {
-            long n = p.numel();
-            // Keep each parameter's strides (e.g. channels-last convolution weights): any dense layout fits in n slots.
-            long[] shape = p.shape, strides = p.stride();
-            long span = 1 + shape.Zip(strides).Sum(t => (t.First - 1) * t.Second);
-            if (span != n) throw new ArgumentException($"parameter of shape [{string.Join(", ", shape)}] is not dense; FlatSgd needs dense parameters.");
-            var view = _p.as_strided(shape, strides, off);
-            view.copy_(p);
-            p.set_(view);
-            p.grad = _g.as_strided(shape, strides, off);
-            off += n;
-        }
+        _flat = new FlatParameters(parameters.Cast<Tensor>());
+        _p = _flat.Data; _g = _flat.Grad;
     }
 
     public void ZeroGrad() => _g.zero_();
@@ -126,7 +124,7 @@ public sealed class FlatSgd : IParameterOptimizer
         _buf.Load(r);
     }
 
-    public void Dispose() { _buf?.Dispose(); }
+    public void Dispose() { _buf?.Dispose(); _flat.Dispose(); }
 }
 
 /// <summary>Plain minibatch optimisation with an <see cref="IParameterOptimizer"/> (SGD with momentum, flat SGD, or Adam).</summary>
@@ -175,8 +173,8 @@ public sealed class OptimizerAlgorithm : ITrainingAlgorithm
         loss.backward();
         _opt.Step();
         if (!ReadLoss) return new StepResult(0, 0, y.shape[0]);
-        long errors = logits.argmax(1).ne(y).sum().item<long>();
-        return new StepResult(loss.item<float>(), errors, y.shape[0]);
+        var (lossValue, errors) = BatchReadback.LossAndErrors(loss, logits, y);
+        return new StepResult(lossValue, errors, y.shape[0]);
     }
 
     public void Save(string path) => _opt.Save(path);

@@ -47,7 +47,7 @@ public class EntropySgdTests
         Assert.True(Math.Abs(varEmp / varTheory - 1) < 0.03, $"variance {varEmp} vs theory {varTheory}");
         // The running mean μ is centred on its expectation, which follows the deterministic recursions
         // E[w'] ← E[w'] − η'(a(E[w'] − c) + γ(E[w'] − w)), E[μ] ← (1 − α)E[μ] + αE[w'] from w' = μ = w0.
-        var mu = Quad.Values(opt.Mean[0]);
+        var mu = Quad.Values(opt.Mean);
         var expMu = new double[d];
         for (int i = 0; i < d; i++)
         {
