@@ -46,6 +46,22 @@ public class SweepTests
         }
         Assert.Contains("\"spearman\"", File.ReadAllText(Path.Combine(a, "correlation.json")));
         Assert.Equal(9, File.ReadAllLines(Path.Combine(a, "correlation.csv")).Length); // 4 measures × 2 methods + header
+        // --exclude esgd: correlations over the 4 SGD runs only, written beside (not over) the full ones; the value is
+        // Spearman's ρ (Pearson correlation of mid-ranks) recomputed here from sweep.csv.
+        var ex = Run.Cli("sweep", "--collect", "--out", a, "--exclude", "esgd", "--json");
+        Assert.True(ex.Code == 0, ex.Err);
+        Assert.Equal(9, File.ReadAllLines(Path.Combine(a, "correlation.csv")).Length);
+        var exLines = File.ReadAllLines(Path.Combine(a, "correlation.without-esgd.csv"));
+        var sgdRows = table.Skip(1).Select(l => l.Split(',')).Where(f => f[1] == "sgd").ToList();
+        double[] le = sgdRows.Select(f => double.Parse(f[11], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        double[] err = sgdRows.Select(f => double.Parse(f[8], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var rho = exLines.Single(l => l.StartsWith("local_energy_sigma0.1,spearman,")).Split(',');
+        Assert.Equal("4", rho[5]);
+        Assert.Equal(SpearmanByHand(le, err), double.Parse(rho[2], System.Globalization.CultureInfo.InvariantCulture), 12);
+        Assert.Contains("\"runs_in_correlation\": 4", ex.Out);
+        var bad = Run.Cli("sweep", "--collect", "--out", a, "--exclude", "adam");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("--exclude: 'adam' is not an optimizer of this grid (one of sgd, esgd)", bad.Err);
         // 2. Running again skips every finished run.
         var again = Run.Cli("sweep", "--grid", grid, "--out", a);
         Assert.Equal(0, again.Code);
@@ -84,6 +100,15 @@ public class SweepTests
         }
         Assert.Equal(File.ReadAllText(Path.Combine(a, "correlation.csv")), File.ReadAllText(Path.Combine(b, "correlation.csv")));
         Directory.Delete(dir, true);
+    }
+
+    private static double SpearmanByHand(double[] x, double[] y)
+    {
+        static double[] Ranks(double[] v) => v.Select(a => v.Count(b => b < a) + (v.Count(b => b == a) + 1) / 2.0).ToArray();
+        double[] rx = Ranks(x), ry = Ranks(y);
+        double mx = rx.Average(), my = ry.Average();
+        double sxy = rx.Zip(ry).Sum(t => (t.First - mx) * (t.Second - my));
+        return sxy / Math.Sqrt(rx.Sum(a => (a - mx) * (a - mx)) * ry.Sum(b => (b - my) * (b - my)));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class Sweep : ICommand
         "usage: flatminima sweep --grid GRID.json --out DIR [--task I|I-J|I,J,..] [--shard K/M] [--device cpu|cuda|auto] [--json]\n" +
         "       flatminima sweep --grid GRID.json --out DIR --emit-slurm [--slurm-partition P] [--slurm-time HH:MM:SS]\n" +
         "                        [--slurm-gpus G] [--slurm-max-parallel K] [--slurm-cpus C] [--flatminima PATH]\n" +
-        "       flatminima sweep --collect --out DIR [--json]\n" +
+        "       flatminima sweep --collect --out DIR [--exclude NAME[,NAME...]] [--json]\n" +
         "       flatminima sweep --grid GRID.json --list\n\n" +
         "GRID.json: {\"train\": {train options, e.g. \"data\": \"gmm\", \"epochs\": 10},\n" +
         "            \"optimizers\": {\"sgd\": {\"lr\": 0.05}, \"esgd\": {\"lr\": 0.1, \"inner-steps\": 5}, ...},\n" +
@@ -34,6 +34,8 @@ public sealed class Sweep : ICommand
         "--emit-slurm writes DIR/sweep.slurm (a job array, one task per run), DIR/jobs.tsv and DIR/grid.json; submit with\n" +
         "`sbatch DIR/sweep.slurm`, then merge with `flatminima sweep --collect --out DIR`. Paths in the grid (--data-dir)\n" +
         "are relative to the working directory of each task: prefer absolute paths for Slurm.\n" +
+        "--collect --exclude esgd,sam computes the correlations without those optimisers' runs (names as in the grid,\n" +
+        "with @tags) into DIR/correlation.without-esgd+sam.{csv,json}; sweep.csv always lists every run.\n" +
         "--shard K/M runs every M-th grid point: one process per GPU or machine (processes sharing one GPU time-slice it).\n";
 
     /// <summary>One grid point.</summary>
@@ -161,6 +163,7 @@ public sealed class Sweep : ICommand
         string? outDir = a.OptionalString("out");
         string? taskSpec = a.OptionalString("task"), shard = a.OptionalString("shard");
         string? device = a.OptionalString("device");
+        string? excludeSpec = a.OptionalString("exclude");
         string partition = a.String("slurm-partition", ""), time = a.String("slurm-time", "04:00:00"), exe = a.String("flatminima", "flatminima");
         int gpus = a.Int("slurm-gpus", 1), maxPar = a.Int("slurm-max-parallel", 0), cpus = a.Int("slurm-cpus", 4);
         a.EnsureAllUsed();
@@ -168,8 +171,10 @@ public sealed class Sweep : ICommand
         if (collect)
         {
             if (outDir is null) throw new UsageException("--collect needs --out DIR (the sweep directory).");
-            return Collect(outDir, ctx, json);
+            var exclude = excludeSpec?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList() ?? [];
+            return Collect(outDir, ctx, json, exclude);
         }
+        if (excludeSpec is not null) throw new UsageException("--exclude applies to --collect only.");
         if (gridPath is null) throw new UsageException("--grid GRID.json is required (or --collect --out DIR).");
         var grid = ParseGrid(gridPath);
         var jobs = grid.Jobs();
@@ -316,11 +321,17 @@ public sealed class Sweep : ICommand
     }
 
     /// <summary>Merges every runs/*/result.json of <paramref name="outDir"/> into sweep.csv and the correlations.</summary>
-    internal static int Collect(string outDir, CommandContext ctx, bool json)
+    /// <param name="exclude">Optimiser names (with @tags) whose runs stay out of the correlations (not of sweep.csv).</param>
+    internal static int Collect(string outDir, CommandContext ctx, bool json, IReadOnlyList<string>? exclude = null)
     {
         string gridCopy = Path.Combine(outDir, "grid.json");
         if (!File.Exists(gridCopy)) throw new UsageException($"{outDir} is not a sweep directory (no grid.json).");
         var grid = ParseGrid(gridCopy);
+        exclude ??= [];
+        var names = grid.Optimizers.Select(o => o.Name).ToList();
+        foreach (var e in exclude)
+            if (!names.Contains(e)) throw new UsageException($"--exclude: '{e}' is not an optimizer of this grid (one of {string.Join(", ", names)}).");
+        if (exclude.Count > 0 && exclude.Count == names.Count) throw new UsageException("--exclude: leaves no optimizer to correlate.");
         var jobs = grid.Jobs();
         var rows = new List<JsonNode>();
         var missing = new List<string>();
@@ -340,6 +351,7 @@ public sealed class Sweep : ICommand
         var sb = new StringBuilder(string.Join(',', header)).Append('\n');
         var flat = new Dictionary<string, List<double?>>();
         var testErr = new List<double>();
+        var inCorrelation = new List<bool>();
         foreach (var r in rows)
         {
             var cells = new List<string> { r["id"]!.GetValue<string>(), r["optimizer"]!.GetValue<string>(), r["seed"]!.ToJsonString() };
@@ -357,6 +369,7 @@ public sealed class Sweep : ICommand
             (flat.TryGetValue("hessian_top", out var h) ? h : flat["hessian_top"] = []).Add(D(r["hessian_top"]));
             (flat.TryGetValue("hessian_trace", out var t) ? t : flat["hessian_trace"] = []).Add(D(r["hessian_trace"]));
             testErr.Add(D(r["test_error"]) ?? double.NaN);
+            inCorrelation.Add(!exclude.Contains(r["optimizer"]!.GetValue<string>()));
             sb.Append(string.Join(',', cells)).Append('\n');
         }
         AtomicFile.WriteAllText(Path.Combine(outDir, "sweep.csv"), sb.ToString());
@@ -364,7 +377,7 @@ public sealed class Sweep : ICommand
         var csv = new StringBuilder("measure,method,value,lower95,upper95,n\n");
         foreach (var (measure, values) in flat)
         {
-            var pairs = values.Zip(testErr).Where(p => p.First is double v && double.IsFinite(v) && double.IsFinite(p.Second)).Select(p => (X: p.First!.Value, Y: p.Second)).ToList();
+            var pairs = values.Zip(testErr).Where((p, i) => inCorrelation[i] && p.First is double v && double.IsFinite(v) && double.IsFinite(p.Second)).Select(p => (X: p.First!.Value, Y: p.Second)).ToList();
             if (pairs.Count < 2) continue;
             foreach (var res in new[] { RankCorrelation.Spearman(pairs.Select(p => p.X).ToList(), pairs.Select(p => p.Y).ToList()), RankCorrelation.Kendall(pairs.Select(p => p.X).ToList(), pairs.Select(p => p.Y).ToList()) })
             {
@@ -372,14 +385,16 @@ public sealed class Sweep : ICommand
                 csv.Append($"{measure},{res.Method},{F(res.Value)},{F(res.Lower)},{F(res.Upper)},{res.N}\n");
             }
         }
-        AtomicFile.WriteAllText(Path.Combine(outDir, "correlation.csv"), csv.ToString());
+        string stem = exclude.Count == 0 ? "correlation" : $"correlation.without-{string.Join('+', exclude)}";
+        AtomicFile.WriteAllText(Path.Combine(outDir, stem + ".csv"), csv.ToString());
         var summary = new Dictionary<string, object?>
         {
             ["out"] = Path.GetFullPath(outDir), ["runs"] = jobs.Count, ["completed"] = rows.Count, ["missing"] = missing,
-            ["table"] = Path.GetFullPath(Path.Combine(outDir, "sweep.csv")), ["correlation"] = corr,
+            ["table"] = Path.GetFullPath(Path.Combine(outDir, "sweep.csv")), ["excluded"] = exclude.ToList(),
+            ["runs_in_correlation"] = inCorrelation.Count(b => b), ["correlation"] = corr,
             ["versions"] = Versions.Describe(), ["collected_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
         };
-        AtomicFile.WriteAllText(Path.Combine(outDir, "correlation.json"), Output.Json(summary));
+        AtomicFile.WriteAllText(Path.Combine(outDir, stem + ".json"), Output.Json(summary));
         if (missing.Count > 0) ctx.Err.WriteLine($"sweep: {missing.Count} of {jobs.Count} runs have no result yet: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : "")}");
         if (json) Output.WriteJson(ctx.Out, summary);
         else

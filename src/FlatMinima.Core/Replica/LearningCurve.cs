@@ -56,6 +56,10 @@ public static class LearningCurve
     /// parameters taken from <paramref name="problem"/>. Non-converged points are returned with
     /// <see cref="ErmFixedPoint.Converged"/> false (never NaN); the caller decides.
     /// </summary>
+    /// <param name="problem">Loss, penalty and the fixed parameters of the mixture.</param>
+    /// <param name="over">The swept parameter (α, λ, Δ or ρ).</param>
+    /// <param name="values">Its values, in sweep order.</param>
+    /// <param name="options">Solver options (defaults when null).</param>
     /// <param name="warmStart">Start each point from its neighbours' fixed points, linearly extrapolated (default true).</param>
     /// <param name="onPoint">Called after each point (index, fixed point), e.g. for progress.</param>
     public static IReadOnlyList<ErmFixedPoint> Sweep(ErmProblem problem, SweepVariable over, IReadOnlyList<double> values,

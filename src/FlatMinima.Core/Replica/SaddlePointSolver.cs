@@ -97,6 +97,7 @@ public static class SaddlePointSolver
     /// <param name="update">F; must return a new array of the same length (it may throw for bad states).</param>
     /// <param name="initial">Starting point (not modified).</param>
     /// <param name="options">Defaults: <see cref="SaddlePointOptions.Default"/>.</param>
+    /// <param name="admissible">Optional test of a state (e.g. V > 0); an inadmissible extrapolation is not accepted.</param>
     public static SaddlePointSolution Iterate(Func<double[], double[]> update, double[] initial, SaddlePointOptions? options = null,
                                               Func<double[], bool>? admissible = null)
     {

@@ -130,6 +130,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
     /// <param name="centre">The trainer's model: becomes the centre.</param>
     /// <param name="factory">Creates replica a (independent initialisation) on the training device.</param>
     /// <param name="train">Training set for the replicas' own minibatches (null: every replica uses the trainer's batch).</param>
+    /// <param name="options">Hyperparameters (validated here).</param>
     public ReplicatedSgd(nn.Module<Tensor, Tensor> centre, ModelFactory factory, TensorDataSet? train, ReplicatedSgdOptions options)
     {
         _o = options.Validate();

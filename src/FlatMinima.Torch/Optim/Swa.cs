@@ -144,6 +144,7 @@ public sealed class Swa : ITrainingAlgorithm
     /// <param name="estimator">The trainer's model: holds the average (or the live copy before averaging).</param>
     /// <param name="live">A second instance of the architecture on the same device (overwritten by the estimator's weights).</param>
     /// <param name="bnData">Training data for the BatchNorm update (needed by <see cref="SwaBufferPolicy.Recompute"/>).</param>
+    /// <param name="options">Hyperparameters (validated here).</param>
     public Swa(nn.Module<Tensor, Tensor> estimator, nn.Module<Tensor, Tensor> live, TensorDataSet? bnData, SwaOptions options)
     {
         _o = options.Validate();
