@@ -47,4 +47,28 @@ public class TorchCommandTests
         Assert.Equal(2, Run.Cli("flatness", "--run", "/nonexistent-run").Code);
         Assert.Equal(2, Run.Cli("bench", "--precision", "fp8").Code);
     }
+
+    // The overhead benchmark on a tiny MLP: every algorithm is timed, SGD is the unit, and the ratio is the step time
+    // over (gradients per step × SGD step time) as documented.
+    [Fact]
+    public void OptimBenchReportsEveryAlgorithmAgainstSgd()
+    {
+        var (code, stdout, err) = Run.Cli("optim-bench", "--device", "cpu", "--model", "mlp", "--input", "6", "--classes", "2", "--batch-size", "4",
+            "--steps", "3", "--warmup", "1", "--rounds", "2", "--replicas", "2", "--inner-steps", "2", "--json");
+        Assert.True(code == 0, err);
+        var res = JsonDocument.Parse(stdout).RootElement.GetProperty("results").EnumerateArray().ToList();
+        var names = res.Select(r => r.GetProperty("algorithm").GetString()!).ToList();
+        Assert.Equal(["sgd", "sgd-flat (same update, one flat buffer)", "esgd (L=2, per inner step)", "esgd (L=2, per inner step, noise 0)", "rsgd (y=2)", "sam", "swa"], names);
+        Assert.Equal([1.0, 1, 1, 1, 2, 2, 1], res.Select(r => r.GetProperty("gradients_per_step").GetDouble()).ToList());
+        double sgd = res[0].GetProperty("seconds_per_step").GetDouble();
+        Assert.Equal(1.0, res[0].GetProperty("ratio").GetDouble(), 12);
+        foreach (var r in res)
+        {
+            double s = r.GetProperty("seconds_per_step").GetDouble(), k = r.GetProperty("gradients_per_step").GetDouble();
+            Assert.True(s > 0, r.ToString());
+            Assert.Equal(s / (k * sgd), r.GetProperty("ratio").GetDouble(), 9);
+            Assert.Equal(2, r.GetProperty("round_seconds").GetArrayLength());
+        }
+        Assert.Equal(2, Run.Cli("optim-bench", "--replicas", "0").Code);
+    }
 }
