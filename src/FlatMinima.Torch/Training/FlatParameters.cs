@@ -43,10 +43,10 @@ public sealed class FlatParameters : IDisposable
             var view = Data.as_strided(shape, strides, off);
             view.copy_(p);
             p.set_(view);
-            p.grad = Grad.as_strided(shape, strides, off);
             off += n;
         }
         Parameters = ps;
+        AttachGradViews();
     }
 
     /// <summary>Views of a tensor laid out like <see cref="Data"/>, one per parameter, with the parameters' shapes and
@@ -60,8 +60,25 @@ public sealed class FlatParameters : IDisposable
         return views;
     }
 
-    /// <summary>Zeroes every gradient (one kernel).</summary>
-    public void ZeroGrad() => Grad.zero_();
+    /// <summary>Zeroes every gradient (one kernel). If something has dropped the gradient views in between (e.g.
+    /// <c>module.zero_grad()</c> with set-to-none semantics), they are re-attached first, so backward writes into
+    /// <see cref="Grad"/> again instead of into fresh tensors the optimiser never sees.</summary>
+    public void ZeroGrad()
+    {
+        using (var g0 = Parameters[0].grad)
+            if (g0 is null) AttachGradViews();
+        Grad.zero_();
+    }
+
+    private void AttachGradViews()
+    {
+        long off = 0;
+        foreach (var p in Parameters)
+        {
+            p.grad = Grad.as_strided(p.shape, p.stride(), off);
+            off += p.numel();
+        }
+    }
 
     /// <summary>Forward, loss and backward on one batch with the gradients zeroed first; gradients land in <see cref="Grad"/>.</summary>
     public (Tensor Loss, Tensor Logits) ForwardBackward(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn)

@@ -126,3 +126,37 @@ public class FlatLayoutTests
         AssertClose(cFinal, Values(centre), 2e-5);
     }
 }
+
+public class FlatParametersTests
+{
+    // Whatever module.zero_grad() does (zero in place or drop the gradients), the next flat forward-backward must land
+    // the gradients in the flat buffer, equal to those of an unflattened copy.
+    [Fact]
+    public void GradientsLandInTheFlatBufferEvenAfterModuleZeroGrad()
+    {
+        TestRuntime.Init();
+        manual_seed(5);
+        using var model = Models.ModelZoo.Create("mlp", [6], 3, width: 5, depth: 2);
+        manual_seed(5);
+        using var reference = Models.ModelZoo.Create("mlp", [6], 3, width: 5, depth: 2);
+        using var flat = new FlatParameters(ModuleOps.Params(model));
+        manual_seed(9);
+        var x = randn(7, 6); var y = randint(0, 3, [7]);
+        reference.zero_grad();
+        Trainer.CrossEntropy(reference.forward(x), y).backward();
+        var expected = ModuleOps.Params(reference).SelectMany(p => p.grad!.data<float>().ToArray()).ToArray();
+        for (int round = 0; round < 2; round++)
+        {
+            model.zero_grad();
+            flat.ForwardBackward(model, x, y, Trainer.CrossEntropy);
+            var got = flat.Grad.data<float>().ToArray();
+            Assert.Equal(expected.Length, got.Length);
+            for (int i = 0; i < got.Length; i++) Assert.Equal(expected[i], got[i], 5);
+            // The parameters' own views agree with the flat buffer, tensor by tensor.
+            var views = flat.Split(flat.Grad);
+            var ps = ModuleOps.Params(model);
+            for (int k = 0; k < ps.Count; k++) Assert.Equal(ps[k].grad!.data<float>().ToArray(), views[k].data<float>().ToArray());
+        }
+        Assert.Contains("not dense", Assert.Throws<ArgumentException>(() => new FlatParameters([randn(4, 4).t().contiguous().as_strided([2, 2], [4, 1])])).Message);
+    }
+}
