@@ -59,6 +59,11 @@ public class SweepTests
         Assert.Equal("4", rho[5]);
         Assert.Equal(SpearmanByHand(le, err), double.Parse(rho[2], System.Globalization.CultureInfo.InvariantCulture), 12);
         Assert.Contains("\"runs_in_correlation\": 4", ex.Out);
+        // The generalisation-gap correlations: the same measures against test − train error.
+        double[] gapErr = sgdRows.Select(f => double.Parse(f[8], System.Globalization.CultureInfo.InvariantCulture) - double.Parse(f[6], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var rhoGap = File.ReadAllLines(Path.Combine(a, "correlation_gap.without-esgd.csv")).Single(l => l.StartsWith("local_energy_sigma0.1,spearman,")).Split(',');
+        Assert.Equal(SpearmanByHand(le, gapErr), double.Parse(rhoGap[2], System.Globalization.CultureInfo.InvariantCulture), 12);
+        Assert.Equal(9, File.ReadAllLines(Path.Combine(a, "correlation_gap.csv")).Length);
         var bad = Run.Cli("sweep", "--collect", "--out", a, "--exclude", "adam");
         Assert.Equal(2, bad.Code);
         Assert.Contains("--exclude: 'adam' is not an optimizer of this grid (one of sgd, esgd)", bad.Err);

@@ -30,12 +30,13 @@ public sealed class Sweep : ICommand
         "            \"probes\": {\"sigma\": [0.01, 0.02, 0.05], \"draws\": 20, \"le_samples\": 5000,\n" +
         "                       \"hessian_samples\": 1000, \"top_k\": 1, \"max_iter\": 50, \"trace_samples\": 10}}\n" +
         "Runs go to DIR/runs/ID (a train run directory plus result.json). A finished run is skipped, an interrupted one\n" +
-        "resumed from its checkpoint. Writes DIR/sweep.csv (one row per run), DIR/correlation.csv and .json.\n" +
+        "resumed from its checkpoint. Writes DIR/sweep.csv (one row per run), DIR/correlation.csv and .json (flatness vs\n" +
+        "test error) and DIR/correlation_gap.csv (flatness vs the generalisation gap, test − train error).\n" +
         "--emit-slurm writes DIR/sweep.slurm (a job array, one task per run), DIR/jobs.tsv and DIR/grid.json; submit with\n" +
         "`sbatch DIR/sweep.slurm`, then merge with `flatminima sweep --collect --out DIR`. Paths in the grid (--data-dir)\n" +
         "are relative to the working directory of each task: prefer absolute paths for Slurm.\n" +
         "--collect --exclude esgd,sam computes the correlations without those optimisers' runs (names as in the grid,\n" +
-        "with @tags) into DIR/correlation.without-esgd+sam.{csv,json}; sweep.csv always lists every run.\n" +
+        "with @tags) into DIR/correlation[_gap].without-esgd+sam.csv (and .json); sweep.csv always lists every run.\n" +
         "--shard K/M runs every M-th grid point: one process per GPU or machine (processes sharing one GPU time-slice it).\n";
 
     /// <summary>One grid point.</summary>
@@ -351,6 +352,7 @@ public sealed class Sweep : ICommand
         var sb = new StringBuilder(string.Join(',', header)).Append('\n');
         var flat = new Dictionary<string, List<double?>>();
         var testErr = new List<double>();
+        var gap = new List<double>();
         var inCorrelation = new List<bool>();
         foreach (var r in rows)
         {
@@ -369,29 +371,40 @@ public sealed class Sweep : ICommand
             (flat.TryGetValue("hessian_top", out var h) ? h : flat["hessian_top"] = []).Add(D(r["hessian_top"]));
             (flat.TryGetValue("hessian_trace", out var t) ? t : flat["hessian_trace"] = []).Add(D(r["hessian_trace"]));
             testErr.Add(D(r["test_error"]) ?? double.NaN);
+            gap.Add((D(r["test_error"]) ?? double.NaN) - (D(r["train_error"]) ?? double.NaN));
             inCorrelation.Add(!exclude.Contains(r["optimizer"]!.GetValue<string>()));
             sb.Append(string.Join(',', cells)).Append('\n');
         }
         AtomicFile.WriteAllText(Path.Combine(outDir, "sweep.csv"), sb.ToString());
-        var corr = new List<Dictionary<string, object?>>();
-        var csv = new StringBuilder("measure,method,value,lower95,upper95,n\n");
-        foreach (var (measure, values) in flat)
+        // Flatness against the test error (the papers' comparison) and against the generalisation gap test − train
+        // error (what flatness is meant to predict; it differs when the runs reach different training errors).
+        List<Dictionary<string, object?>> Correlate(List<double> target, StringBuilder csv)
         {
-            var pairs = values.Zip(testErr).Where((p, i) => inCorrelation[i] && p.First is double v && double.IsFinite(v) && double.IsFinite(p.Second)).Select(p => (X: p.First!.Value, Y: p.Second)).ToList();
-            if (pairs.Count < 2) continue;
-            foreach (var res in new[] { RankCorrelation.Spearman(pairs.Select(p => p.X).ToList(), pairs.Select(p => p.Y).ToList()), RankCorrelation.Kendall(pairs.Select(p => p.X).ToList(), pairs.Select(p => p.Y).ToList()) })
+            var list = new List<Dictionary<string, object?>>();
+            foreach (var (measure, values) in flat)
             {
-                corr.Add(new() { ["measure"] = measure, ["method"] = res.Method, ["value"] = res.Value, ["lower"] = res.Lower, ["upper"] = res.Upper, ["n"] = res.N, ["level"] = res.Level });
-                csv.Append($"{measure},{res.Method},{F(res.Value)},{F(res.Lower)},{F(res.Upper)},{res.N}\n");
+                var pairs = values.Zip(target).Where((p, i) => inCorrelation[i] && p.First is double v && double.IsFinite(v) && double.IsFinite(p.Second)).Select(p => (X: p.First!.Value, Y: p.Second)).ToList();
+                if (pairs.Count < 2) continue;
+                foreach (var res in new[] { RankCorrelation.Spearman(pairs.Select(p => p.X).ToList(), pairs.Select(p => p.Y).ToList()), RankCorrelation.Kendall(pairs.Select(p => p.X).ToList(), pairs.Select(p => p.Y).ToList()) })
+                {
+                    list.Add(new() { ["measure"] = measure, ["method"] = res.Method, ["value"] = res.Value, ["lower"] = res.Lower, ["upper"] = res.Upper, ["n"] = res.N, ["level"] = res.Level });
+                    csv.Append($"{measure},{res.Method},{F(res.Value)},{F(res.Lower)},{F(res.Upper)},{res.N}\n");
+                }
             }
+            return list;
         }
+        var csv = new StringBuilder("measure,method,value,lower95,upper95,n\n");
+        var csvGap = new StringBuilder("measure,method,value,lower95,upper95,n\n");
+        var corr = Correlate(testErr, csv);
+        var corrGap = Correlate(gap, csvGap);
         string stem = exclude.Count == 0 ? "correlation" : $"correlation.without-{string.Join('+', exclude)}";
         AtomicFile.WriteAllText(Path.Combine(outDir, stem + ".csv"), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(outDir, stem.Replace("correlation", "correlation_gap") + ".csv"), csvGap.ToString());
         var summary = new Dictionary<string, object?>
         {
             ["out"] = Path.GetFullPath(outDir), ["runs"] = jobs.Count, ["completed"] = rows.Count, ["missing"] = missing,
             ["table"] = Path.GetFullPath(Path.Combine(outDir, "sweep.csv")), ["excluded"] = exclude.ToList(),
-            ["runs_in_correlation"] = inCorrelation.Count(b => b), ["correlation"] = corr,
+            ["runs_in_correlation"] = inCorrelation.Count(b => b), ["correlation"] = corr, ["correlation_gap"] = corrGap,
             ["versions"] = Versions.Describe(), ["collected_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
         };
         AtomicFile.WriteAllText(Path.Combine(outDir, stem + ".json"), Output.Json(summary));
@@ -399,7 +412,8 @@ public sealed class Sweep : ICommand
         if (json) Output.WriteJson(ctx.Out, summary);
         else
         {
-            ctx.Out.Write(Output.Table(["measure", "method", "value", "95% CI", "n"], corr.Select(c => (IReadOnlyList<string>)[(string)c["measure"]!, (string)c["method"]!, Output.Num((double)c["value"]!), $"[{Output.Num((double)c["lower"]!)}, {Output.Num((double)c["upper"]!)}]", c["n"]!.ToString()!])));
+            var both = corr.Select(c => ("test error", c)).Concat(corrGap.Select(c => ("test − train error", c)));
+            ctx.Out.Write(Output.Table(["flatness measure", "against", "method", "value", "95% CI", "n"], both.Select(t => (IReadOnlyList<string>)[(string)t.c["measure"]!, t.Item1, (string)t.c["method"]!, Output.Num((double)t.c["value"]!), $"[{Output.Num((double)t.c["lower"]!)}, {Output.Num((double)t.c["upper"]!)}]", t.c["n"]!.ToString()!])));
             ctx.Out.WriteLine($"table: {Path.Combine(Path.GetFullPath(outDir), "sweep.csv")} ({rows.Count}/{jobs.Count} runs)");
         }
         return 0;
