@@ -78,8 +78,12 @@ public sealed class MomentumSgd : IDisposable
 
     public IReadOnlyList<Tensor> Parameters => _params;
 
-    /// <summary>One step w ← w − lr·d(g) with the given gradients (one per parameter; null = skip).</summary>
-    public void Step(IReadOnlyList<Tensor?> grads, double lr)
+    /// <summary>One step w ← w − lr·d(g) with the given gradients (one per parameter; null = skip). With
+    /// <paramref name="overwriteGrads"/> the gradients are scratch that the step may modify in place: weight decay is
+    /// added into them and Nesterov's g + μb is applied as two in-place updates, so the step allocates nothing. That
+    /// matters for flat parameters on a CPU, where every temporary the size of the network is a fresh mapping that
+    /// the kernel must page in.</summary>
+    public void Step(IReadOnlyList<Tensor?> grads, double lr, bool overwriteGrads = false)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -87,15 +91,14 @@ public sealed class MomentumSgd : IDisposable
         {
             var g = grads[i];
             if (g is null) continue;
-            var d = WeightDecay != 0 ? g.add(_params[i], alpha: WeightDecay) : g;
-            if (Momentum != 0)
-            {
-                var st = _state[i];
-                if (st.Buffer is null) st.Buffer = d.detach().clone().DetachFromDisposeScope();
-                else st.Buffer.mul_(Momentum).add_(d, alpha: 1 - Dampening);
-                d = Nesterov ? d.add(st.Buffer, alpha: Momentum) : st.Buffer;
-            }
-            _params[i].add_(d, alpha: -lr);
+            var d = WeightDecay == 0 ? g : overwriteGrads ? g.add_(_params[i], alpha: WeightDecay) : g.add(_params[i], alpha: WeightDecay);
+            if (Momentum == 0) { _params[i].add_(d, alpha: -lr); continue; }
+            var st = _state[i];
+            if (st.Buffer is null) st.Buffer = d.detach().clone().DetachFromDisposeScope();
+            else st.Buffer.mul_(Momentum).add_(d, alpha: 1 - Dampening);
+            if (!Nesterov) _params[i].add_(st.Buffer, alpha: -lr);
+            else if (overwriteGrads) _params[i].add_(d, alpha: -lr).add_(st.Buffer, alpha: -lr * Momentum);
+            else _params[i].add_(d.add(st.Buffer, alpha: Momentum), alpha: -lr);
         }
     }
 

@@ -113,6 +113,7 @@ public sealed class EntropySgd : ITrainingAlgorithm
     private readonly Tensor _w;              // = _flat.Data
     private readonly Tensor _anchor;         // w (flat)
     private readonly Tensor _mu;             // μ (flat)
+    private readonly Tensor _scratch;        // SGLD noise of an inner step, w − μ of an outer step (no temporaries)
     private readonly MomentumSgd _outer, _inner;
     private Generator? _gen;
     private readonly Device _device;
@@ -133,6 +134,7 @@ public sealed class EntropySgd : ITrainingAlgorithm
         {
             _anchor = _w.detach().clone();
             _mu = _w.detach().clone();
+            _scratch = zeros_like(_w);
         }
         _outer = new MomentumSgd([_anchor], _o.Momentum, _o.WeightDecay, _o.Nesterov);
         _inner = new MomentumSgd([_w], _o.InnerMomentum, _o.InnerWeightDecay ?? _o.WeightDecay, false); // used when inner momentum > 0
@@ -200,10 +202,11 @@ public sealed class EntropySgd : ITrainingAlgorithm
             }
             else
             {
-                var g = gamma != 0 ? _flat.Grad.add(_w - _anchor, alpha: gamma) : _flat.Grad;
-                _inner.Step([g], eta);
+                // g + γ(w' − w), accumulated into the gradient buffer (scratch: zeroed before the next backward).
+                if (gamma != 0) _flat.Grad.add_(_w, alpha: gamma).add_(_anchor, alpha: -gamma);
+                _inner.Step([_flat.Grad], eta, overwriteGrads: true);
             }
-            if (std > 0) _w.add_(randn(_w.shape, dtype: _w.dtype, device: _device, generator: _gen), alpha: std);
+            if (std > 0) _w.add_(_scratch.normal_(0, 1, generator: _gen), alpha: std);
             _mu.lerp_(_w, _o.EmaWeight);
         }
         _ell++;
@@ -220,10 +223,10 @@ public sealed class EntropySgd : ITrainingAlgorithm
         using (no_grad())
         {
             using var scope = NewDisposeScope();
-            var d = _anchor - _mu;
+            var d = _scratch.copy_(_anchor).sub_(_mu);
             _lastDist2?.Dispose();
             _lastDist2 = d.dot(d).detach().DetachFromDisposeScope();
-            _outer.Step([d], _o.GScale ? _o.Lr * gamma : _o.Lr);
+            _outer.Step([d], _o.GScale ? _o.Lr * gamma : _o.Lr, overwriteGrads: true);
             _w.copy_(_anchor);
             _mu.copy_(_anchor);
         }
@@ -271,6 +274,6 @@ public sealed class EntropySgd : ITrainingAlgorithm
     public void Dispose()
     {
         _outer.Dispose(); _inner.Dispose(); _gen?.Dispose(); _lastDist2?.Dispose();
-        _anchor.Dispose(); _mu.Dispose(); _flat.Dispose();
+        _anchor.Dispose(); _mu.Dispose(); _scratch.Dispose(); _flat.Dispose();
     }
 }

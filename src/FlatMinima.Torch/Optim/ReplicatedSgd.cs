@@ -151,7 +151,8 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
             var flat = new FlatParameters(ps);
             _replicas.Add(m);
             _rp.Add(flat);
-            _opts.Add(new MomentumSgd([flat.Data], _o.Momentum, _o.WeightDecay, _o.Nesterov));
+            // Weight decay is folded into the coupling term of Step (one pass over the parameters fewer).
+            _opts.Add(new MomentumSgd([flat.Data], _o.Momentum, 0, _o.Nesterov));
         }
         _perm = new Tensor?[_o.Replicas];
         _lossSum = new double[_o.Replicas]; _errSum = new long[_o.Replicas]; _seen = new long[_o.Replicas];
@@ -224,10 +225,13 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
         {
             for (int a = 0; a < _o.Replicas; a++)
             {
-                // ∇L_a + 2g(w^a − c), accumulated in place into the fresh gradient (two kernels, no temporaries).
+                // ∇L_a + 2g(w^a − c) + wd·w^a = ∇L_a + (2g + wd)w^a − 2g·c, accumulated in place into the fresh
+                // gradient (two kernels, no temporaries).
                 var gr = _rp[a].Grad;
-                if (couple && g != 0) gr.add_(_rp[a].Data, alpha: 2 * g).add_(_c, alpha: -2 * g);
-                _opts[a].Step([gr], _o.Lr);
+                double gc = couple ? 2 * g : 0;
+                if (gc + _o.WeightDecay != 0) gr.add_(_rp[a].Data, alpha: gc + _o.WeightDecay);
+                if (gc != 0) gr.add_(_c, alpha: -gc);
+                _opts[a].Step([gr], _o.Lr, overwriteGrads: true);
             }
             if (_o.Centre == CentreKind.Explicit && couple && g != 0)
             {

@@ -57,6 +57,7 @@ public sealed class Sam : ITrainingAlgorithm
     private readonly SamOptions _o;
     private readonly FlatParameters _flat;
     private readonly Tensor _w;   // = _flat.Data
+    private readonly Tensor _e;   // the perturbation, flat (kept: no temporaries the size of the network)
     private readonly MomentumSgd _base;
     private readonly nn.Module<Tensor, Tensor> _model;
     /// <summary>Called with the perturbation e (one tensor per parameter) of every step, for tests and hooks.</summary>
@@ -68,6 +69,7 @@ public sealed class Sam : ITrainingAlgorithm
         _model = model;
         _flat = new FlatParameters(ModuleOps.Params(model));
         _w = _flat.Data;
+        _e = zeros_like(_w);
         _base = new MomentumSgd([_w], _o.Momentum, _o.WeightDecay, _o.Nesterov);
     }
 
@@ -85,17 +87,18 @@ public sealed class Sam : ITrainingAlgorithm
     {
         var (loss, logits) = _flat.ForwardBackward(model, x, y, lossFn);
         var (lossValue, errors) = BatchReadback.LossAndErrors(loss, logits, y);
-        Tensor e;
+        var e = _e;
         using (no_grad())
         {
+            // The gradient buffer is scratch here: the second backward zeroes it. The scale stays on the device.
             var g = _flat.Grad;
             if (_o.Adaptive)
             {
-                var T = _w.abs().add_(_o.AdaptiveEta);
-                var tg = g * T;
-                e = tg.mul(T).mul_(tg.norm().add_(_o.Epsilon).reciprocal_().mul_(_o.Rho));
+                var T = e.copy_(_w).abs_().add_(_o.AdaptiveEta);      // e holds T
+                g.mul_(T);                                             // g holds T·g
+                e.mul_(g).mul_(g.norm().add_(_o.Epsilon).reciprocal_().mul_(_o.Rho)); // ρ T²g/‖Tg‖
             }
-            else e = g.mul(g.norm().add_(_o.Epsilon).reciprocal_().mul_(_o.Rho));
+            else e.copy_(g).mul_(g.norm().add_(_o.Epsilon).reciprocal_().mul_(_o.Rho));
             _w.add_(e);
         }
         OnPerturbation?.Invoke(_flat.Split(e));
@@ -103,7 +106,7 @@ public sealed class Sam : ITrainingAlgorithm
         _flat.ForwardBackward(model, x, y, lossFn);
         if (snapshot is not null) { ModuleOps.RestoreBuffers(model, snapshot); foreach (var s in snapshot) s.Dispose(); }
         using (no_grad()) _w.sub_(e);
-        _base.Step([_flat.Grad], _o.Lr);
+        _base.Step([_flat.Grad], _o.Lr, overwriteGrads: true);
         return new StepResult(lossValue, errors, y.shape[0]);
     }
 
@@ -123,5 +126,5 @@ public sealed class Sam : ITrainingAlgorithm
         _base.Load(r);
     }
 
-    public void Dispose() { _base.Dispose(); _flat.Dispose(); }
+    public void Dispose() { _base.Dispose(); _e.Dispose(); _flat.Dispose(); }
 }

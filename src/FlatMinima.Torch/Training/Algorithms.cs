@@ -99,7 +99,9 @@ public sealed class FlatSgd : IParameterOptimizer
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var g = _wd != 0 ? _g.add(_p, alpha: _wd) : _g;
+        // In place: the gradient buffer is zeroed before the next backward, and a temporary the size of the network
+        // would be a fresh mapping (page faults) on every CPU step.
+        var g = _wd != 0 ? _g.add_(_p, alpha: _wd) : _g;
         if (_momentum != 0)
         {
             if (_buf is null) _buf = g.clone().DetachFromDisposeScope();
