@@ -57,6 +57,32 @@ public class DeepFigureTests : IDisposable
     }
 
     [Fact]
+    public void GapFigureAppearsWithTrainingErrorsAndPlotsTestMinusTrain()
+    {
+        File.WriteAllLines(Path.Combine(_dir, "deep_sweep.csv"),
+        [
+            "dataset,id,optimizer,seed,train_error,test_error,epsilon_bo,le_delta_pct_sigma0.1",
+            "fashion-mnist,sgd_s0,sgd,0,0.08,0.10,,2",
+            "fashion-mnist,rsgd_s0,rsgd,0,0.04,0.095,,3",
+            "fashion-mnist,esgd_s0,esgd,0,0.12,0.125,,0.5",
+        ]);
+        Assert.Contains("fig7c_deep_gap_fashion_mnist", DeepNetworkFigures.For(_dir).Select(f => f.Name));
+        var r = new DeepFlatnessFigure("fashion-mnist", DeepFlatnessTarget.GeneralizationGap).Build(new FigureOptions(DataDirectory: _dir));
+        var runs = r.Data.Rows.Where(x => x.Series is "sgd" or "rsgd" or "esgd").ToList();
+        Assert.Equal([2.0, 3, 0.5], runs.Select(x => x.Values[0]));
+        Assert.Equal(new[] { 2.0, 5.5, 0.5 }, runs.Select(x => x.Values[1]).ToArray(), new DoubleTol(1e-9));
+        // Gaps (2, 5.5, 0.5) rank like the local energies (2, 3, 0.5): ρ = 1; no Bayes line for a gap.
+        Assert.Equal(1, r.Data.Rows.Single(x => x.Series == "spearman").Values[0], 1e-12);
+        Assert.DoesNotContain(r.Data.Rows, x => x.Series == "bayes-optimal");
+    }
+
+    private sealed class DoubleTol(double tol) : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= tol;
+        public int GetHashCode(double x) => 0;
+    }
+
+    [Fact]
     public void PswaCurvesAreMeansOverSeedsPerEpoch()
     {
         var r = new PswaCurvesFigure("gm").Build(new FigureOptions(DataDirectory: _dir));

@@ -21,7 +21,11 @@ public static class DeepNetworkFigures
         var figs = new List<IFigure>();
         var sweep = Table.Read(Path.Combine(dataDirectory, "deep_sweep.csv"));
         if (sweep is not null)
+        {
             foreach (var d in sweep.Rows.Select(r => r["dataset"]).Distinct()) figs.Add(new DeepFlatnessFigure(d));
+            if (sweep.Header.Contains("train_error"))
+                foreach (var d in sweep.Rows.Select(r => r["dataset"]).Distinct()) figs.Add(new DeepFlatnessFigure(d, DeepFlatnessTarget.GeneralizationGap));
+        }
         var curves = Table.Read(Path.Combine(dataDirectory, "pswa_curves.csv"));
         if (curves is not null)
             foreach (var d in curves.Rows.Select(r => r["dataset"]).Distinct()) figs.Add(new PswaCurvesFigure(d));
@@ -62,13 +66,26 @@ public static class DeepNetworkFigures
         ?? throw new FileNotFoundException($"{Path.Combine(options.DataDirectory, file)} not found: figure 7 is drawn from recorded runs (docs/optim.md).");
 }
 
-/// <summary>Figure 7a: test error against local energy across optimisers and seeds, for one dataset.</summary>
-public sealed class DeepFlatnessFigure(string dataset) : IFigure
+/// <summary>What figure 7a/7c puts against the local energy.</summary>
+public enum DeepFlatnessTarget
+{
+    /// <summary>The test error (figure 7a; the papers' comparison).</summary>
+    TestError,
+    /// <summary>The generalisation gap, test − train error (figure 7c): what flatness is meant to predict, and what the
+    /// test error reduces to only when every run fits the training set equally well.</summary>
+    GeneralizationGap,
+}
+
+/// <summary>Figure 7a (test error) or 7c (generalisation gap) against local energy across optimisers and seeds, for one dataset.</summary>
+public sealed class DeepFlatnessFigure(string dataset, DeepFlatnessTarget target = DeepFlatnessTarget.TestError) : IFigure
 {
     public string Dataset { get; } = dataset;
-    public string Name => $"fig7a_deep_flatness_{DeepNetworkFigures.Slug(Dataset)}";
+    public DeepFlatnessTarget Target { get; } = target;
+    private bool Gap => Target == DeepFlatnessTarget.GeneralizationGap;
+    public string Name => Gap ? $"fig7c_deep_gap_{DeepNetworkFigures.Slug(Dataset)}" : $"fig7a_deep_flatness_{DeepNetworkFigures.Slug(Dataset)}";
     public string Caption =>
-        $"Deep networks, {Dataset}: test error against the local energy deltaE_train(sigma) (training error increase in % under " +
+        $"Deep networks, {Dataset}: {(Gap ? "generalisation gap (test minus training error)" : "test error")} against the local energy " +
+        "deltaE_train(sigma) (training error increase in % under " +
         "multiplicative Gaussian weight noise, SPEC 3.3) of the final model, one point per run, by optimiser; sigma is the " +
         "median of the recorded scales, and the Spearman rank correlation over all runs is given (data: figures/data/deep_sweep.csv).";
 
@@ -87,11 +104,11 @@ public sealed class DeepFlatnessFigure(string dataset) : IFigure
         var model = FigureStyle.NewModel(legend: LegendPosition.RightTop);
         model.Legends[0].LegendPlacement = LegendPlacement.Outside;   // runs fill the plot area; keep the legend beside it
         var xAxis = FigureStyle.Linear(AxisPosition.Bottom, $"local energy δE_{{train}}(σ = {sigma:G3}) (%)");
-        var yAxis = FigureStyle.Linear(AxisPosition.Left, "test error (%)");
+        var yAxis = FigureStyle.Linear(AxisPosition.Left, Gap ? "test − training error (%)" : "test error (%)");
         xAxis.MinimumPadding = xAxis.MaximumPadding = yAxis.MinimumPadding = yAxis.MaximumPadding = 0.06;
         model.Axes.Add(xAxis);
         model.Axes.Add(yAxis);
-        var data = new CsvTable("local_energy_pct", "test_error_pct", "seed", "sigma");
+        var data = new CsvTable("local_energy_pct", Gap ? "gap_pct" : "test_error_pct", "seed", "sigma");
         var optimizers = rows.Select(r => r["optimizer"]).Distinct().ToList();
         var markers = new[] { MarkerType.Circle, MarkerType.Square, MarkerType.Triangle, MarkerType.Diamond, MarkerType.Cross, MarkerType.Star, MarkerType.Plus };
         var xs = new List<double>(); var ys = new List<double>();
@@ -106,6 +123,7 @@ public sealed class DeepFlatnessFigure(string dataset) : IFigure
             foreach (var r in rows.Where(r => r["optimizer"] == optimizers[o]))
             {
                 double x = DeepNetworkFigures.Num(r[col]), y = 100 * DeepNetworkFigures.Num(r["test_error"]);
+                if (Gap) y -= 100 * DeepNetworkFigures.Num(r["train_error"]);
                 s.Points.Add(new ScatterPoint(x, y));
                 xs.Add(x); ys.Add(y);
                 data.Add(optimizers[o], [x, y, DeepNetworkFigures.Num(r["seed"]), sigma]);
@@ -114,7 +132,7 @@ public sealed class DeepFlatnessFigure(string dataset) : IFigure
         }
         double rho = xs.Count > 2 ? MathNet.Numerics.Statistics.Correlation.Spearman(xs, ys) : double.NaN;
         data.Add("spearman", [rho, double.NaN, double.NaN, sigma]);
-        if (rows.Count > 0 && rows[0].TryGetValue("epsilon_bo", out var eboText) && double.IsFinite(DeepNetworkFigures.Num(eboText)))
+        if (!Gap && rows.Count > 0 && rows[0].TryGetValue("epsilon_bo", out var eboText) && double.IsFinite(DeepNetworkFigures.Num(eboText)))
         {
             double ebo = 100 * DeepNetworkFigures.Num(eboText);
             double x0 = xs.Min(), x1 = xs.Max();
