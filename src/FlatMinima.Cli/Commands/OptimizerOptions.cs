@@ -25,7 +25,7 @@ internal sealed class OptimizerOptions
         "         --ema-weight α (0.25, weight of the new sample)  --inner-momentum (0)  --inner-weight-decay (= weight decay)\n" +
         "         --gamma0 γ0 (auto)  --gamma1 γ1 (from --gmax)  --gmax G (1e4, total growth of γ over the run)  --gscale true|false (true)\n" +
         "         --gamma-max Γ (1/η': caps γ so that the explicit inner and outer steps stay stable)\n" +
-        "         note: the outer step scales --weight-decay by lr·γ (as the public codes do): wd/(lr·Γ) matches SGD's decay\n" +
+        "         note: the outer step scales --weight-decay by lr·γ (as the public codes do); with γ at Γ use a smaller one\n" +
         "  rsgd:  --replicas y (3)  --coupling g0 (auto)  --coupling-schedule exp|lin|cosine (exp)  --gmax G (1e4)\n" +
         "         --coupling-every K (1)  --centre mass|explicit (mass); lr is per replica (= the code's lr before ×y)\n" +
         "         --coupling-max G (1/(2·lr): caps g so that the coupling step 1 − 2·lr·g does not overshoot)\n" +
