@@ -198,7 +198,8 @@ internal sealed class PlainSgd(nn.Module<Tensor, Tensor> model, double lr, doubl
     {
         var (loss, logits) = ModuleOps.ForwardBackward(m, x, y, lossFn);
         _opt.StepWithGrad(lr);
-        return new StepResult(loss.item<float>(), ModuleOps.Errors(logits, y), y.shape[0]);
+        var (lossValue, errors) = BatchReadback.LossAndErrors(loss, logits, y);
+        return new StepResult(lossValue, errors, y.shape[0]);
     }
     public void Save(string path) { using var f = File.Create(path); using var w = new BinaryWriter(f); _opt.Save(w); }
     public void Load(string path) { using var f = File.OpenRead(path); using var r = new BinaryReader(f); _opt.Load(r); }

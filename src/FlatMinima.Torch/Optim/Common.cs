@@ -225,12 +225,6 @@ public static class ModuleOps
         loss.backward();
         return (loss, logits);
     }
-
-    public static long Errors(Tensor logits, Tensor y)
-    {
-        using var _ = no_grad();
-        return logits.argmax(1).ne(y).sum().item<long>();
-    }
 }
 
 /// <summary>Creates a fresh model of the same architecture on the training device. <paramref name="index"/> selects

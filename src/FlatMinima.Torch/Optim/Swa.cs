@@ -184,7 +184,8 @@ public sealed class Swa : ITrainingAlgorithm
         _live.train();
         var (loss, logits) = ModuleOps.ForwardBackward(_live, x, y, lossFn);
         _opt.StepWithGrad(LrAt(_epoch + 1));
-        return new StepResult(loss.item<float>(), ModuleOps.Errors(logits, y), y.shape[0]);
+        var (lossValue, errors) = BatchReadback.LossAndErrors(loss, logits, y);
+        return new StepResult(lossValue, errors, y.shape[0]);
     }
 
     private bool Averaging(int e) => _o.PswaStart is int ps
