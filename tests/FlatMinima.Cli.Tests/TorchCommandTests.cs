@@ -46,6 +46,13 @@ public class TorchCommandTests
         Assert.Equal(2, Run.Cli("train", "--out", "/tmp/x", "--optimizer", "lbfgs").Code);
         Assert.Equal(2, Run.Cli("flatness", "--run", "/nonexistent-run").Code);
         Assert.Equal(2, Run.Cli("bench", "--precision", "fp8").Code);
+        var swa = Run.Cli("train", "--out", "/tmp/x", "--optimizer", "swa", "--lr-schedule", "cosine");
+        Assert.Equal(2, swa.Code);
+        Assert.Contains("own schedule", swa.Err);
+        var min = Run.Cli("train", "--out", "/tmp/x", "--lr-schedule", "cosine", "--lr", "0.05", "--lr-min", "0.05");
+        Assert.Equal(2, min.Code);
+        Assert.Contains("--lr-min must lie in [0, --lr)", min.Err);
+        Assert.Equal(2, Run.Cli("train", "--out", "/tmp/x", "--lr-min", "0.01").Code);
     }
 
     // The overhead benchmark on a tiny MLP: every algorithm is timed, SGD is the unit, and the ratio is the step time

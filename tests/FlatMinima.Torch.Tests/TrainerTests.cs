@@ -51,6 +51,42 @@ public class TrainerTests
         Assert.False(Directory.Exists(Path.Combine(dirB.Path, "checkpoints", "epoch-0002")), "only the two newest checkpoints are kept");
     }
 
+    // Cosine annealing per epoch as PyTorch's CosineAnnealingLR(T_max = E) stepped per epoch: lr_e = lr_min +
+    // (lr − lr_min)(1 + cos(π(e − 1)/E))/2; the lr column of metrics.csv is the rate the optimiser used.
+    [Theory]
+    [InlineData("sgd")]
+    [InlineData("sgd-flat")]
+    [InlineData("adam")]
+    public void CosineScheduleSetsTheRatePerEpoch(string optimizer)
+    {
+        using var d = SmallGm();
+        using var dir = new TempDir();
+        const double lr = 0.04, lrMin = 0.004; const int E = 5;
+        var opts = new TrainOptions { Epochs = E, BatchSize = 8, Seed = 1, LrSchedule = new LrSchedule(LrScheduleKind.Cosine, lrMin / lr) };
+        using (var t = new Trainer(Mlp(d), OptimizerAlgorithm.Factory(optimizer, lr, 0.9), d, CPU, opts, dir.Path)) t.Run();
+        var rows = Trainer.ReadMetrics(Path.Combine(dir.Path, "metrics.csv"));
+        for (int e = 1; e <= E; e++)
+            Assert.Equal(lrMin + (lr - lrMin) * (1 + Math.Cos(Math.PI * (e - 1) / E)) / 2, rows[e - 1].Lr, 9);
+        Assert.Equal(1.0, LrSchedule.Constant.Factor(3, E));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LrSchedule(LrScheduleKind.Cosine, 1.5).Factor(1, E));
+    }
+
+    // A schedule changes the trajectory exactly as setting the rate by hand would: two epochs at lr, then lr·f.
+    [Fact]
+    public void ScaledRateEqualsARunAtThatRate()
+    {
+        using var d = SmallGm();
+        using var dirA = new TempDir();
+        using var dirB = new TempDir();
+        var opts = new TrainOptions { Epochs = 1, BatchSize = 8, Seed = 1 };
+        var a = Mlp(d);
+        using (var t = new Trainer(a, OptimizerAlgorithm.Factory("sgd-flat", 0.05, 0.9), d, CPU, opts, dirA.Path))
+            t.Run();
+        var b = Mlp(d);
+        using (var t = new Trainer(b, m => { var alg = OptimizerAlgorithm.Factory("sgd-flat", 0.1, 0.9)(m); alg.ScaleLearningRate(0.5); return alg; }, d, CPU, opts, dirB.Path)) t.Run();
+        Assert.Equal(Flat(a), Flat(b));
+    }
+
     /// <summary>Wraps an algorithm and poisons the weights with NaN at one epoch: a real NaN loss follows.</summary>
     private sealed class Poison(ITrainingAlgorithm inner, int epoch) : ITrainingAlgorithm
     {

@@ -192,12 +192,14 @@ internal sealed class PlainSgd(nn.Module<Tensor, Tensor> model, double lr, doubl
 {
     private readonly MomentumSgd _opt = new(ModuleOps.Params(model), momentum, wd, nesterov);
     public string Name => "sgd";
-    public double LearningRate => lr;
+    private double _factor = 1;
+    public double LearningRate => lr * _factor;
+    public void ScaleLearningRate(double factor) => _factor = factor;
     public IReadOnlyDictionary<string, object?> Describe() => new Dictionary<string, object?> { ["lr"] = lr, ["momentum"] = momentum, ["weight_decay"] = wd, ["nesterov"] = nesterov };
     public StepResult Step(nn.Module<Tensor, Tensor> m, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn)
     {
         var (loss, logits) = ModuleOps.ForwardBackward(m, x, y, lossFn);
-        _opt.StepWithGrad(lr);
+        _opt.StepWithGrad(LearningRate);
         var (lossValue, errors) = BatchReadback.LossAndErrors(loss, logits, y);
         return new StepResult(lossValue, errors, y.shape[0]);
     }

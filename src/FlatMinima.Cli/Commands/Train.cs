@@ -20,6 +20,8 @@ public sealed class Train : ICommand
         TorchCommon.ModelUsage + TorchCommon.DataUsage +
         OptimizerOptions.Usage +
         "  --epochs E (10)   --batch-size B (128)   --seed S (0)\n" +
+        "  --lr-schedule constant|cosine (constant)   --lr-min LR (0): cosine annealing of --lr per epoch down towards\n" +
+        "                      --lr-min (PyTorch CosineAnnealingLR, T_max = epochs); all optimizers but swa/pswa (own schedule)\n" +
         "  --precision fp32|bf16   (default fp32; bf16 = bf16 compute with fp32 master weights and BatchNorm)\n" +
         "  --le-every K        local energy (σ = --le-sigma, default 0.05; --le-draws 10) every K epochs during training\n" +
         "  --out RUN_DIR       run directory: manifest.json, metrics.csv, checkpoints/ (atomic)\n" +
@@ -45,7 +47,7 @@ public sealed class Train : ICommand
         else outDir = a.String("out");
         bool json = a.Flag("json");
         long seed = a.Long("seed", 0);
-        var opts = new TrainOptions { Epochs = a.Int("epochs", 10), BatchSize = a.Int("batch-size", 128), Seed = seed };
+        var opts = new TrainOptions { Epochs = a.Int("epochs", 10), BatchSize = a.Int("batch-size", 128), Seed = seed, LrSchedule = ParseSchedule(a) };
         string precision = a.Choice("precision", ["fp32", "bf16"], "fp32");
         int leEvery = a.Int("le-every", 0);
         double leSigma = a.Double("le-sigma", 0.05);
@@ -130,6 +132,21 @@ public sealed class Train : ICommand
     private static IEnumerable<string> Flatten(IReadOnlyDictionary<string, string?> raw)
     {
         foreach (var (k, v) in raw) { yield return "--" + k; if (v is not null) yield return v; }
+    }
+
+    private static LrSchedule ParseSchedule(Args a)
+    {
+        string kind = a.Choice("lr-schedule", ["constant", "cosine"], "constant");
+        double lr = a.Double("lr", 0.05), lrMin = a.Double("lr-min", 0);
+        if (kind == "constant")
+        {
+            if (a.Has("lr-min")) throw new UsageException("--lr-min needs --lr-schedule cosine.");
+            return LrSchedule.Constant;
+        }
+        string optimizer = a.String("optimizer", "sgd");
+        if (optimizer is "swa" or "pswa") throw new UsageException($"--lr-schedule cosine does not apply to --optimizer {optimizer}: it has its own schedule (--swa-lr, --swa-schedule).");
+        if (!(lrMin >= 0 && lrMin < lr)) throw new UsageException($"--lr-min must lie in [0, --lr) = [0, {Output.Num(lr)}) (got {Output.Num(lrMin)}).");
+        return new LrSchedule(LrScheduleKind.Cosine, lrMin / lr);
     }
 
     private sealed class CliHook(CommandContext ctx, int batches, int epochs) : ITrainingHook, IDisposable

@@ -153,7 +153,9 @@ public sealed class EntropySgd : ITrainingAlgorithm
 
     public string Name => "esgd";
     public EntropySgdOptions Options => _o;
-    public double LearningRate => _o.Lr;
+    private double _lrFactor = 1;   // the trainer's learning-rate schedule
+    public double LearningRate => _o.Lr * _lrFactor;
+    public void ScaleLearningRate(double factor) => _lrFactor = factor;
     /// <summary>The coupling γ of the current outer step (NaN before the automatic calibration).</summary>
     public double Gamma => Math.Min(_gamma0 * Math.Pow(1 + _o.EffectiveGamma1, _t), _o.EffectiveGammaMax);
     /// <summary>Outer steps taken.</summary>
@@ -226,7 +228,7 @@ public sealed class EntropySgd : ITrainingAlgorithm
             var d = _scratch.copy_(_anchor).sub_(_mu);
             _lastDist2?.Dispose();
             _lastDist2 = d.dot(d).detach().DetachFromDisposeScope();
-            _outer.Step([d], _o.GScale ? _o.Lr * gamma : _o.Lr, overwriteGrads: true);
+            _outer.Step([d], _o.GScale ? LearningRate * gamma : LearningRate, overwriteGrads: true);
             _w.copy_(_anchor);
             _mu.copy_(_anchor);
         }

@@ -160,7 +160,9 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
     }
 
     public string Name => "rsgd";
-    public double LearningRate => _o.Lr;
+    private double _lrFactor = 1;   // the trainer's learning-rate schedule
+    public double LearningRate => _o.Lr * _lrFactor;
+    public void ScaleLearningRate(double factor) => _lrFactor = factor;
     public ReplicatedSgdOptions Options => _o;
     public IReadOnlyList<nn.Module<Tensor, Tensor>> Replicas => _replicas;
     /// <summary>The coupling g of the current epoch (NaN before the automatic calibration).</summary>
@@ -231,7 +233,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
                 double gc = couple ? 2 * g : 0;
                 if (gc + _o.WeightDecay != 0) gr.add_(_rp[a].Data, alpha: gc + _o.WeightDecay);
                 if (gc != 0) gr.add_(_c, alpha: -gc);
-                _opts[a].Step([gr], _o.Lr, overwriteGrads: true);
+                _opts[a].Step([gr], LearningRate, overwriteGrads: true);
             }
             if (_o.Centre == CentreKind.Explicit && couple && g != 0)
             {
@@ -239,7 +241,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm
                 using var scope = NewDisposeScope();
                 var s = _c * _o.Replicas;
                 for (int a = 0; a < _o.Replicas; a++) s.sub_(_rp[a].Data);
-                _c.add_(s, alpha: -_o.Lr * 2 * g);
+                _c.add_(s, alpha: -LearningRate * 2 * g);
             }
         }
         UpdateCentreOfMass();

@@ -74,7 +74,9 @@ public sealed class Sam : ITrainingAlgorithm
     }
 
     public string Name => _o.Adaptive ? "asam" : "sam";
-    public double LearningRate => _o.Lr;
+    private double _lrFactor = 1;   // the trainer's learning-rate schedule
+    public double LearningRate => _o.Lr * _lrFactor;
+    public void ScaleLearningRate(double factor) => _lrFactor = factor;
     public SamOptions Options => _o;
 
     public IReadOnlyDictionary<string, object?> Describe() => new Dictionary<string, object?>
@@ -106,7 +108,7 @@ public sealed class Sam : ITrainingAlgorithm
         _flat.ForwardBackward(model, x, y, lossFn);
         if (snapshot is not null) { ModuleOps.RestoreBuffers(model, snapshot); foreach (var s in snapshot) s.Dispose(); }
         using (no_grad()) _w.sub_(e);
-        _base.Step([_flat.Grad], _o.Lr, overwriteGrads: true);
+        _base.Step([_flat.Grad], LearningRate, overwriteGrads: true);
         return new StepResult(lossValue, errors, y.shape[0]);
     }
 

@@ -24,6 +24,9 @@ public interface ITrainingAlgorithm : IDisposable
     double LearningRate { get; }
     /// <summary>One optimisation step on batch (x, y); <paramref name="lossFn"/> maps (logits, labels) to a scalar loss.</summary>
     StepResult Step(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn);
+    /// <summary>Sets the learning rate to <paramref name="factor"/> × the base rate until the next call (the trainer's
+    /// <see cref="LrSchedule"/>). Algorithms with a schedule of their own (SWA) refuse.</summary>
+    void ScaleLearningRate(double factor) => throw new NotSupportedException($"{Name} keeps its own learning-rate schedule; a trainer schedule does not apply to it.");
     /// <summary>Called after each epoch (schedules, averaging).</summary>
     void OnEpochEnd(int epoch) { }
     /// <summary>Saves the algorithm's state (e.g. momentum buffers) to <paramref name="path"/>.</summary>
@@ -53,7 +56,7 @@ public delegate ITrainingAlgorithm AlgorithmFactory(nn.Module<Tensor, Tensor> mo
 /// <summary>An optimiser over a fixed set of parameters whose gradients are already computed.</summary>
 public interface IParameterOptimizer : IDisposable
 {
-    double LearningRate { get; }
+    double LearningRate { get; set; }
     void ZeroGrad();
     void Step();
     void Save(string path);
@@ -63,7 +66,11 @@ public interface IParameterOptimizer : IDisposable
 /// <summary>A TorchSharp <c>torch.optim</c> optimiser.</summary>
 internal sealed class TorchOptimizer(optim.Optimizer opt) : IParameterOptimizer
 {
-    public double LearningRate => opt.ParamGroups.First().LearningRate;
+    public double LearningRate
+    {
+        get => opt.ParamGroups.First().LearningRate;
+        set { foreach (var g in opt.ParamGroups) g.LearningRate = value; }
+    }
     public void ZeroGrad() => opt.zero_grad();
     public void Step() => opt.step();
     public void Save(string path) => Helper.save_state_dict(path);
@@ -83,8 +90,9 @@ public sealed class FlatSgd : IParameterOptimizer
     private readonly FlatParameters _flat;
     private readonly Tensor _p, _g;
     private Tensor? _buf;
-    private readonly double _lr, _momentum, _wd;
-    public double LearningRate => _lr;
+    private readonly double _momentum, _wd;
+    private double _lr;
+    public double LearningRate { get => _lr; set => _lr = value; }
 
     public FlatSgd(IEnumerable<Parameter> parameters, double lr, double momentum, double weightDecay)
     {
@@ -139,7 +147,10 @@ public sealed class OptimizerAlgorithm : ITrainingAlgorithm
     public string Name { get; }
     public double LearningRate => _opt.LearningRate;
 
-    private OptimizerAlgorithm(string name, IParameterOptimizer opt, Dictionary<string, object?> hp) { Name = name; _opt = opt; _hp = hp; }
+    private readonly double _baseLr;
+    private OptimizerAlgorithm(string name, IParameterOptimizer opt, Dictionary<string, object?> hp) { Name = name; _opt = opt; _hp = hp; _baseLr = opt.LearningRate; }
+
+    public void ScaleLearningRate(double factor) => _opt.LearningRate = _baseLr * factor;
 
     /// <summary>The names accepted by <see cref="Factory"/>.</summary>
     public static readonly string[] Names = ["sgd", "sgd-flat", "adam"];

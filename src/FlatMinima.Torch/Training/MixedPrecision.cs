@@ -22,6 +22,7 @@ public sealed class MixedPrecisionAlgorithm : ITrainingAlgorithm
     private readonly List<Tensor> _bm, _bw;
     public string Name => _inner.Name + "+bf16";
     public double LearningRate => _inner.LearningRate;
+    public void ScaleLearningRate(double factor) => _inner.ScaleLearningRate(factor);
     /// <summary>When false, <see cref="Step"/> does not read the loss back (no device synchronisation); for benchmarks.</summary>
     public bool ReadLoss { get; set; } = true;
 

@@ -10,8 +10,39 @@ using static TorchSharp.torch;
 namespace FlatMinima.Torch.Training;
 
 /// <summary>Options of a training run (all validated by <see cref="Trainer"/>).</summary>
+/// <summary>Shape of the learning-rate schedule the trainer applies on top of an algorithm's base learning rate.</summary>
+public enum LrScheduleKind
+{
+    /// <summary>The base learning rate throughout (default).</summary>
+    Constant,
+    /// <summary>Cosine annealing per epoch (PyTorch's CosineAnnealingLR with T_max = epochs, stepped per epoch):
+    /// factor f + (1 − f)·½(1 + cos(π(e − 1)/E)) in epoch e = 1..E, f = <see cref="LrSchedule.MinFactor"/>.</summary>
+    Cosine,
+}
+
+/// <summary>
+/// A learning-rate schedule as a factor on the algorithm's base learning rate, set by the trainer at the start of each
+/// epoch. It is a function of the epoch alone, so a resumed run needs no saved state (`--resume --epochs E` re-plans it
+/// for E, like the other run-length schedules). SWA and PSWA keep their own schedule and reject it.
+/// </summary>
+public sealed record LrSchedule(LrScheduleKind Kind = LrScheduleKind.Constant, double MinFactor = 0)
+{
+    public static readonly LrSchedule Constant = new();
+
+    /// <summary>The factor in 1-based epoch <paramref name="epoch"/> of <paramref name="epochs"/>.</summary>
+    public double Factor(int epoch, int epochs)
+    {
+        if (!(MinFactor >= 0 && MinFactor <= 1)) throw new ArgumentOutOfRangeException(nameof(MinFactor), $"lr_min/lr must lie in [0, 1] (got {MinFactor}).");
+        if (Kind == LrScheduleKind.Constant) return 1;
+        double t = Math.Clamp((epoch - 1) / (double)Math.Max(1, epochs), 0, 1);
+        return MinFactor + (1 - MinFactor) * 0.5 * (1 + Math.Cos(Math.PI * t));
+    }
+}
+
 public sealed record TrainOptions
 {
+    /// <summary>Learning-rate schedule applied on top of the algorithm's base rate (default constant).</summary>
+    public LrSchedule LrSchedule { get; init; } = LrSchedule.Constant;
     public int Epochs { get; init; } = 10;
     public int BatchSize { get; init; } = 128;
     public long Seed { get; init; } = 0;
@@ -94,6 +125,7 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
+            if (options.LrSchedule.Kind != LrScheduleKind.Constant) Algorithm.ScaleLearningRate(options.LrSchedule.Factor(epoch, options.Epochs));
             Model.train();
             long[] perm = Permutation(n, options.Seed, epoch);
             using var permT = tensor(perm);

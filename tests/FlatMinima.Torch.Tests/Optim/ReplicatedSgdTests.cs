@@ -35,6 +35,30 @@ public class ReplicatedSgdTests
         for (int i = 0; i < 3; i++) Assert.Equal(mean0[i] * Math.Pow(1 - eta * a, k), cm[i], 4);
     }
 
+    // The trainer's learning-rate schedule scales the per-replica rate: with factor ½ the deviations contract by
+    // (1 − (η/2)(a + 2g)) per step.
+    [Fact]
+    public void LearningRateFactorScalesTheContraction()
+    {
+        TestRuntime.Init();
+        double eta = 0.05, a = 1, g = 2, f = 0.5;
+        float[][] inits = [[1f, 2f, -1f], [0f, -3f, 2f], [4f, 1f, 1f]];
+        using var centre = new QuadModel([0f, 0f, 0f]);
+        using var opt = new ReplicatedSgd(centre, i => new QuadModel(inits[i]), null, new ReplicatedSgdOptions
+        {
+            Replicas = 3, Lr = eta, Momentum = 0, Nesterov = false, WeightDecay = 0, G0 = g, Gmax = 1, Epochs = 1,
+        });
+        opt.ScaleLearningRate(f);
+        Assert.Equal(eta * f, opt.LearningRate, 15);
+        var (x, y) = Quad.Batch();
+        var loss = Quad.Loss(a, [0f, 0f, 0f]);
+        double Dist(int r) => Math.Sqrt(Quad.Values(((QuadModel)opt.Replicas[r]).W).Select((v, i) => Math.Pow(v - Quad.Values(centre.W)[i], 2)).Sum());
+        var d0 = Enumerable.Range(0, 3).Select(Dist).ToArray();
+        const int k = 10;
+        for (int s = 0; s < k; s++) { using var sc = NewDisposeScope(); opt.Step(centre, x, y, loss); }
+        for (int r = 0; r < 3; r++) Assert.Equal(Math.Pow(1 - f * eta * (a + 2 * g), k), Dist(r) / d0[r], 5);
+    }
+
     [Fact]
     public void CouplingSchedulesReachGmaxTimesG0()
     {

@@ -191,6 +191,16 @@ public class SwaTests
         Assert.Equal(0.01, SwaSchedule.At(12, lr, swaLr, S), 12);
     }
 
+    // SWA has its own schedule: a trainer schedule on top is refused, not silently combined.
+    [Fact]
+    public void SwaRefusesATrainerLearningRateSchedule()
+    {
+        TestRuntime.Init();
+        using var model = Net(1);
+        using var swa = new Swa(model, Net(2), null, new SwaOptions { Lr = 0.1, SwaStart = 3, Buffers = SwaBufferPolicy.CopyLive });
+        Assert.Contains("own learning-rate schedule", Assert.Throws<NotSupportedException>(() => ((ITrainingAlgorithm)swa).ScaleLearningRate(0.5)).Message);
+    }
+
     [Fact]
     public void InvalidOptionsAreRejectedByName()
     {
