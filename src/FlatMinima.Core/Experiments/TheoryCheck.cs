@@ -23,6 +23,10 @@ public sealed record TheoryCheckResult(ErmFixedPoint Theory, MonteCarloResult Si
     public string Verdict => Agree ? "agree" : "disagree";
     /// <summary>Largest |z| over the observables with a defined z (0 if none).</summary>
     public double MaxAbsZ => Rows.Where(r => double.IsFinite(r.Z)).Select(r => Math.Abs(r.Z)).DefaultIfEmpty(0).Max();
+
+    /// <summary>One line: every observable as "name: th T sim S ± se z Z" (for logs and failure messages).</summary>
+    public string Describe() => string.Join("; ", Rows.Select(x =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{x.Observable}: th {x.Theory:G5} sim {x.Simulation:G5} ± {x.StdError:G2} z {x.Z:F2}")));
 }
 
 /// <summary>

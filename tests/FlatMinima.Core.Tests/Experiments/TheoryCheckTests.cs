@@ -26,7 +26,8 @@ public class TheoryCheckTests
     public void TheoryAndSimulationAgree(string loss, double alpha, double delta, double lambda, double rho)
     {
         var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), alpha, delta, lambda, rho), n: 1000, seeds: 6, seed: 100);
-        Assert.True(r.Agree, string.Join("; ", r.Rows.Select(x => $"{x.Observable}: th {x.Theory:G5} sim {x.Simulation:G5} ± {x.StdError:G2} z {x.Z:F2}")));
+        Assert.True(r.Agree, r.Describe());
+        Assert.All(r.Rows, row => Assert.Contains(row.Observable + ": th ", r.Describe()));
         Assert.Equal(Observables.Names, r.Rows.Select(x => x.Observable));
         Assert.Equal("agree", r.Verdict);
     }

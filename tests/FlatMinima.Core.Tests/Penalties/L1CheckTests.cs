@@ -25,7 +25,7 @@ public class L1CheckTests
     public void L1TheoryAndSimulationAgree(string loss, double rho, double lambda)
     {
         var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), 2, 1, new L1Penalty(lambda), rho), n: 400, seeds: 6, seed: 800);
-        Assert.True(r.Agree, string.Join("; ", r.Rows.Select(x => $"{x.Observable}: th {x.Theory:G5} sim {x.Simulation:G5} ± {x.StdError:G2} z {x.Z:F2}")));
+        Assert.True(r.Agree, r.Describe());
     }
 
     [Fact]

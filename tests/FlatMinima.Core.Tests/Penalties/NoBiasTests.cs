@@ -28,7 +28,7 @@ public class NoBiasTests
         var problem = new ErmProblem(MarginLosses.Parse(loss), 2, 1, pen, rho) { LearnBias = false };
         var r = TheoryCheck.Erm(problem, n: 500, seeds: 6, seed: 700);
         Assert.Equal(0, r.Theory.Bias);
-        Assert.True(r.Agree, string.Join("; ", r.Rows.Select(x => $"{x.Observable}: th {x.Theory:G5} sim {x.Simulation:G5} ± {x.StdError:G2} z {x.Z:F2}")));
+        Assert.True(r.Agree, r.Describe());
         Assert.All(r.Simulation.PerSeed, o => Assert.Equal(0, o.Bias));
     }
 

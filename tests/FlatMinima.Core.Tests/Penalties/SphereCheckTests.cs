@@ -29,7 +29,7 @@ public class SphereCheckTests
     public void SphereTheoryAndSimulationAgree(string loss, double rho, double norm)
     {
         var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), 2, 1, new SpherePenalty(norm), rho), n: 500, seeds: 6, seed: 300);
-        Assert.True(r.Agree, string.Join("; ", r.Rows.Select(x => $"{x.Observable}: th {x.Theory:G5} sim {x.Simulation:G5} ± {x.StdError:G2} z {x.Z:F2}")));
+        Assert.True(r.Agree, r.Describe());
         // the constraint holds exactly at finite N
         Assert.Equal(norm, r.Simulation.Q.Mean, 1e-9);
     }

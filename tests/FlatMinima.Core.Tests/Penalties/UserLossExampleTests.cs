@@ -42,7 +42,7 @@ public class UserLossExampleTests
     {
         IWeightPenalty pen = double.IsNaN(norm) ? new RidgePenalty(lambda) : new SpherePenalty(norm);
         var r = TheoryCheck.Erm(new ErmProblem(new ExponentialLoss(), 2, 1, pen, rho), n: 400, seeds: 6, seed: 500);
-        Assert.True(r.Agree, string.Join("; ", r.Rows.Select(x => $"{x.Observable}: th {x.Theory:G5} sim {x.Simulation:G5} ± {x.StdError:G2} z {x.Z:F2}")));
+        Assert.True(r.Agree, r.Describe());
     }
 
     [Fact]
