@@ -68,7 +68,7 @@ public class TrainerTests
         for (int e = 1; e <= E; e++)
             Assert.Equal(lrMin + (lr - lrMin) * (1 + Math.Cos(Math.PI * (e - 1) / E)) / 2, rows[e - 1].Lr, 9);
         Assert.Equal(1.0, LrSchedule.Constant.Factor(3, E));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new LrSchedule(LrScheduleKind.Cosine, 1.5).Factor(1, E));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LrSchedule(LrScheduleKind.Cosine, 1.5));
     }
 
     // A schedule changes the trajectory exactly as setting the rate by hand would: two epochs at lr, then lr·f.

@@ -322,6 +322,9 @@ public sealed class Sweep : ICommand
     }
 
     /// <summary>Merges every runs/*/result.json of <paramref name="outDir"/> into sweep.csv and the correlations.</summary>
+    /// <param name="outDir">The sweep directory (holds grid.json and runs/).</param>
+    /// <param name="ctx">Output streams.</param>
+    /// <param name="json">Print the summary as JSON instead of a table.</param>
     /// <param name="exclude">Optimiser names (with @tags) whose runs stay out of the correlations (not of sweep.csv).</param>
     internal static int Collect(string outDir, CommandContext ctx, bool json, IReadOnlyList<string>? exclude = null)
     {

@@ -148,7 +148,6 @@ public static class ModuleOps
 
     public static List<NormBase> BatchNorms(nn.Module m) => m.modules().OfType<NormBase>().ToList();
 
-    public static long Count(IEnumerable<Tensor> ps) => ps.Sum(p => p.numel());
 
     /// <summary>dst ← src, parameter by parameter (and buffers when <paramref name="buffers"/>).</summary>
     public static void Copy(nn.Module src, nn.Module dst, bool buffers = true)

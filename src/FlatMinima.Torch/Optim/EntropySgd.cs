@@ -162,12 +162,10 @@ public sealed class EntropySgd : ITrainingAlgorithm
     public long OuterSteps => _t;
     /// <summary>Inner steps taken in the current outer step.</summary>
     public int InnerStep => _ell;
-    /// <summary>The anchor w, flat in the layout of <see cref="Flat"/> (read-only, for tests and hooks).</summary>
+    /// <summary>The anchor w, flat in the layout of the model's <see cref="FlatParameters"/> (read-only, for tests and hooks).</summary>
     public Tensor Anchor => _anchor;
     /// <summary>The running mean μ, flat.</summary>
     public Tensor Mean => _mu;
-    /// <summary>The model's parameters as one flat tensor (the walker w' inside the inner loop).</summary>
-    public FlatParameters Flat => _flat;
     /// <summary>Called just before every outer step (anchor w and mean μ still those of the finished inner loop) — for tests and hooks.</summary>
     public Action<EntropySgd>? BeforeOuterStep { get; set; }
 

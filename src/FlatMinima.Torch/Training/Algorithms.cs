@@ -44,7 +44,7 @@ public static class BatchReadback
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var both = stack([loss.detach().reshape(1).to_type(ScalarType.Float64), logits.argmax(1).ne(y).sum().reshape(1).to_type(ScalarType.Float64)]).cpu();
+        var both = cat([loss.detach().reshape(1).to_type(ScalarType.Float64), logits.argmax(1).ne(y).sum().reshape(1).to_type(ScalarType.Float64)]).cpu();
         var v = both.data<double>();
         return (v[0], (long)v[1]);
     }

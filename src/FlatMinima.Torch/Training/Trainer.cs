@@ -29,10 +29,13 @@ public sealed record LrSchedule(LrScheduleKind Kind = LrScheduleKind.Constant, d
 {
     public static readonly LrSchedule Constant = new();
 
+    /// <summary>lr_min/lr, validated once at construction.</summary>
+    public double MinFactor { get; init; } = MinFactor is >= 0 and <= 1 ? MinFactor
+        : throw new ArgumentOutOfRangeException(nameof(MinFactor), $"lr_min/lr must lie in [0, 1] (got {MinFactor}).");
+
     /// <summary>The factor in 1-based epoch <paramref name="epoch"/> of <paramref name="epochs"/>.</summary>
     public double Factor(int epoch, int epochs)
     {
-        if (!(MinFactor >= 0 && MinFactor <= 1)) throw new ArgumentOutOfRangeException(nameof(MinFactor), $"lr_min/lr must lie in [0, 1] (got {MinFactor}).");
         if (Kind == LrScheduleKind.Constant) return 1;
         double t = Math.Clamp((epoch - 1) / (double)Math.Max(1, epochs), 0, 1);
         return MinFactor + (1 - MinFactor) * 0.5 * (1 + Math.Cos(Math.PI * t));
