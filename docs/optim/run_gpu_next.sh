@@ -7,13 +7,7 @@
 set -u
 exec > >(tee -a $OUT/log_next.txt) 2>&1
 T0=$(date +%s)
-mkdir -p /tmp/app && tar -C /tmp/app -xJf .gpu/optim/app.tar.xz
-export FLATMINIMA_LIBTORCH=$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__)+"/lib")')
-export LD_LIBRARY_PATH=$FLATMINIMA_LIBTORCH:${LD_LIBRARY_PATH:-}
-export FLATMINIMA_NO_PROGRESS=1
-FM=/tmp/app/flatminima
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-python3 -c 'import torch;print("pytorch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version())'
+source docs/gpu/env.sh .gpu/optim/app.tar.xz
 if [ ! -f $OUT/bench_resnet18.json ] && [ ! -d .gpu/fm ]; then
   $FM optim-bench --device cuda --model lenet --batch-size 128 --steps 100 --rounds 5 --out $OUT/bench_lenet.json
   $FM optim-bench --device cuda --model resnet18 --batch-size 128 --steps 20 --warmup 5 --rounds 5 --out $OUT/bench_resnet18.json
