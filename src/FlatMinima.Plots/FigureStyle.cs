@@ -5,7 +5,7 @@ using OxyPlot.Legends;
 namespace FlatMinima.Plots;
 
 /// <summary>
-/// The house style: single-column figures (3.4 in × 2.6 in) in DejaVu Sans, which has every Greek letter the SPEC's
+/// The house style: single-column figures (3.4 in × 2.6 in) in DejaVu Sans, which has every Greek letter the theory's
 /// symbols need. OxyPlot renders <c>^{…}</c> and <c>_{…}</c> in axis titles as super- and subscripts.
 /// </summary>
 public static class FigureStyle

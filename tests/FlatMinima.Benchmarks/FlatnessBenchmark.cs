@@ -11,7 +11,7 @@ namespace FlatMinima.Benchmarks;
 /// <summary>
 /// Flatness speed: local-energy theory curves (50 σ), one evaluation of the smoothed objectives against the baseline of one
 /// P×N matrix–vector product in the same run (the ideal is ≈ 2: two streaming passes), and max-flatness runs at N = 1000,
-/// α = 2 (issue 4 targets: theory curves in milliseconds, a max-flatness run in seconds on 2 cores).
+/// α = 2 (targets: theory curves in milliseconds, a max-flatness run in seconds on 2 cores).
 /// </summary>
 internal static class FlatnessBenchmark
 {

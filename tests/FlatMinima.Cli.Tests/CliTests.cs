@@ -45,7 +45,7 @@ public class BayesCommandTests
     public void JsonHasTheClosedFormValues()
     {
         var j = Run.Json("bayes", "--alpha", "2", "--delta", "1", "--rho", "0.25", "--json");
-        Assert.Equal(0.16187, j.GetProperty("test_error").GetDouble(), 5e-6);   // SPEC §6.1
+        Assert.Equal(0.16187, j.GetProperty("test_error").GetDouble(), 5e-6);   // docs/theory.md#table-bo
         Assert.Equal(0.12702, j.GetProperty("oracle_error").GetDouble(), 5e-6);
         Assert.Equal(2.0 / 3, j.GetProperty("m").GetDouble(), 1e-12);
         Assert.Equal(2.0 / 3, j.GetProperty("q").GetDouble(), 1e-12);

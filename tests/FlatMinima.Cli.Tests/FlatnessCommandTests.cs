@@ -13,7 +13,7 @@ public class FlatnessCommandTests
         var j = JsonNode.Parse(stdout)!;
         var le = j["local_energy"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
         Assert.Equal(4, le.Length);
-        double[] spec = [0.11034, 0.11149, 0.12038, 0.19324]; // SPEC §6.2
+        double[] spec = [0.11034, 0.11149, 0.12038, 0.19324]; // docs/theory.md#table-le2
         for (int i = 0; i < 4; i++) Assert.Equal(spec[i], le[i], 6e-6);
         Assert.Equal(0.20711, j["test_error"]!.GetValue<double>(), 6e-6);
         Assert.Equal(1.0, j["cosine_bo"]!.GetValue<double>());

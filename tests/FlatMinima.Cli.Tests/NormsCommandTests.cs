@@ -9,7 +9,7 @@ public class NormsCommandTests
     [Fact]
     public void ErmOnTheSphereAtASpecNormReproducesTheRidgeRow()
     {
-        // SPEC §6.3, square, ρ = ¼, λ = 1: q = 0.18744, m = 0.30524, ε_g = 0.18409; the sphere at that q has λ̃ = 1
+        // docs/theory.md#table-erm, square, ρ = ¼, λ = 1: q = 0.18744, m = 0.30524, ε_g = 0.18409; the sphere at that q has λ̃ = 1
         var (code, stdout, _) = Run.Cli("erm", "--loss", "square", "--alpha", "2", "--delta", "1", "--rho", "0.25", "--penalty", "sphere", "--norm", "0.18744", "--json");
         Assert.Equal(0, code);
         var j = JsonDocument.Parse(stdout).RootElement;
@@ -41,7 +41,7 @@ public class NormsCommandTests
         var j = JsonDocument.Parse(stdout).RootElement;
         foreach (var k in new[] { "test_error", "train_error", "m", "q", "bias", "replica_q", "replica_center_overlap", "replica_replica_overlap", "converged" })
             Assert.True(j.TryGetProperty(k, out _), k);
-        // strong coupling: ERM at the same norm, here SPEC §6.3's square ρ = ¼, λ = 1 row
+        // strong coupling: ERM at the same norm, here docs/theory.md#table-erm's square ρ = ¼, λ = 1 row
         Assert.Equal(0.18409, j.GetProperty("test_error").GetDouble(), 3e-5);
         Assert.Equal(0.05390, j.GetProperty("train_error").GetDouble(), 1e-4);
         Assert.Equal(0.16187, j.GetProperty("bayes_optimal_error").GetDouble(), 1e-5);

@@ -13,7 +13,7 @@ public class ReplicaCommandTests
         var j = JsonDocument.Parse(stdout).RootElement;
         foreach (var k in new[] { "test_error", "train_error", "train_loss", "m", "q", "v", "bias", "iterations", "converged" })
             Assert.True(j.TryGetProperty(k, out _), k);
-        Assert.Equal(0.23221, j.GetProperty("test_error").GetDouble(), 1e-5); // SPEC §6.3
+        Assert.Equal(0.23221, j.GetProperty("test_error").GetDouble(), 1e-5); // docs/theory.md#table-erm
         Assert.Equal(3.53536, j.GetProperty("q").GetDouble(), 1e-4);
         Assert.True(j.GetProperty("converged").GetBoolean());
     }
@@ -36,7 +36,7 @@ public class ReplicaCommandTests
         var pts = JsonDocument.Parse(stdout).RootElement.GetProperty("points");
         Assert.Equal(5, pts.GetArrayLength());
         Assert.Equal(1.0, pts[2].GetProperty("lambda").GetDouble(), 1e-12);
-        Assert.Equal(0.22809, pts[2].GetProperty("test_error").GetDouble(), 1e-5); // SPEC §6.3 hinge λ = 1
+        Assert.Equal(0.22809, pts[2].GetProperty("test_error").GetDouble(), 1e-5); // docs/theory.md#table-erm hinge λ = 1
         var lines = File.ReadAllLines(file);
         File.Delete(file);
         Assert.Equal(6, lines.Length);

@@ -4,7 +4,7 @@ using FlatMinima.Replica;
 
 namespace FlatMinima.Plots.Tests;
 
-/// <summary>The CSVs of figures 7 and 8 against the library and the SPEC.</summary>
+/// <summary>The CSVs of figures 7 and 8 against the library and docs/theory.md#table-erm.</summary>
 public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
 {
     [Fact]
@@ -14,7 +14,7 @@ public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
         Assert.NotEmpty(rows);
         foreach (var (_, v, _) in rows.Take(5))
             Assert.Equal(ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new SpherePenalty(v[0]), 0.25)).TestError, v[1], 1e-12);
-        // SPEC §6.3: the best square-loss ERM at ρ = ¼ is 0.18270; a 25-point grid in Q comes within 2e-3 and never below
+        // docs/theory.md#table-erm: the best square-loss ERM at ρ = ¼ is 0.18270; a 25-point grid in Q comes within 2e-3 and never below
         double min = rows.Min(r => r.Values[1]);
         Assert.InRange(min, 0.18270 - 1e-5, 0.18270 + 2e-3);
     }
@@ -40,6 +40,6 @@ public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
             Assert.Equal(t.MeanTestError, v[1], 1e-12);
             Assert.Equal(ThermalReplicatedSaddlePoint.Distance(t, 2, 1, 0.25, v[4]), v[0], 1e-12);
         }
-        Assert.True(rows.Min(r => r.Values[1]) >= 0.18270 - 1e-5); // SPEC §6.3: ERM's best λ
+        Assert.True(rows.Min(r => r.Values[1]) >= 0.18270 - 1e-5); // docs/theory.md#table-erm: ERM's best λ
     }
 }

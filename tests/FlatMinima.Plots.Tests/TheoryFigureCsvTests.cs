@@ -64,7 +64,7 @@ public class TheoryFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigure
     public void LearningCurveFigureMarksTheSeparabilityThreshold()
     {
         var row = figs.Results["fig2_learning_curves"].Data.Rows.Single(r => r.Series == "separability threshold");
-        Assert.Equal(3.70003, row.Values[0], 1e-4);   // SPEC §6.5
+        Assert.Equal(3.70003, row.Values[0], 1e-4);   // docs/theory.md#table-threshold
     }
 }
 
@@ -79,7 +79,7 @@ public class FlatnessFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigu
         var sig = bo.Select(r => r.Values[0]).ToArray();
         var e = FlatMinima.Flatness.LocalEnergy.BayesOptimalTheory(2, 1, 0.5, sig);
         for (int k = 0; k < sig.Length; k++) Assert.Equal(e[k] - e[0], bo[k].Values[1]);
-        // SPEC §6.4: δE(1) of BO = 0.0829, of logistic λ = 0.1 = 0.1506 (4 digits).
+        // docs/theory.md#table-local-energy: δE(1) of BO = 0.0829, of logistic λ = 0.1 = 0.1506 (4 digits).
         Assert.Equal(0.0829, bo.Single(r => r.Values[0] == 1).Values[1], 1e-4);
         var lg = rows.Single(r => r.Series == "theory logistic λ=0.1" && r.Values[0] == 1);
         Assert.Equal(0.1506, lg.Values[1], 1e-4);
@@ -90,7 +90,7 @@ public class FlatnessFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigu
     {
         var rows = figs.Results["fig4b_flatness_vs_error"].Data.Rows.Where(r => r.Series.StartsWith("theory", StringComparison.Ordinal))
             .ToDictionary(r => r.Series["theory ".Length..], r => r.Values);
-        // SPEC §6.4: (ε_g, δE(1.0)).
+        // docs/theory.md#table-local-energy: (ε_g, δE(1.0)).
         var spec = new Dictionary<string, (double Eg, double De)>
         {
             ["Bayes-optimal"] = (0.20711, 0.0829), ["logistic λ=10"] = (0.20723, 0.0856), ["logistic λ=0.1"] = (0.23221, 0.1506),

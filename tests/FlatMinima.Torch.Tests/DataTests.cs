@@ -178,7 +178,7 @@ public class DataTests
     [Fact]
     public void BayesOptimalErrorMatchesBalancedClosedForm()
     {
-        // SPEC (E3'): ε_BO = ½ erfc(√(α / (2Δ(α+Δ)))).
+        // docs/theory.md#e3-balanced: ε_BO = ½ erfc(√(α / (2Δ(α+Δ)))).
         double a = 2, d = 1;
         double expected = 0.5 * MathNet.Numerics.SpecialFunctions.Erfc(Math.Sqrt(a / (2 * d * (a + d))));
         Assert.Equal(expected, GmmData.BayesOptimalError(a, d, 0.5), 12);

@@ -110,7 +110,7 @@ public class FlatnessTests
     [Fact]
     public void LocalEnergyOfLinearModelMatchesExactLE1()
     {
-        // SPEC §3.4 (LE1): with only w perturbed, E_σ = (1/P) Σ_μ H(u^μ/(σ s_μ)), s_μ² = (1/N) Σ_j w_j² (x_j^μ)².
+        // docs/theory.md#le1: with only w perturbed, E_σ = (1/P) Σ_μ H(u^μ/(σ s_μ)), s_μ² = (1/N) Σ_j w_j² (x_j^μ)².
         var spec = new MixtureSpec(4, 1, 0.5, N: 40, Seed: 11);
         var sample = MixtureSample.Sample(spec);
         var w = sample.Hebbian();

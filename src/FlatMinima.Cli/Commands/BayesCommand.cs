@@ -4,11 +4,11 @@ using FlatMinima.Numerics;
 
 namespace FlatMinima.Cli.Commands;
 
-/// <summary><c>flatminima bayes</c>: the Bayes-optimal error and overlaps in closed form (SPEC E2–E4).</summary>
+/// <summary><c>flatminima bayes</c>: the Bayes-optimal error and overlaps in closed form (docs/theory.md#e2, docs/theory.md#e3, docs/theory.md#e4).</summary>
 public sealed class BayesCommand : ICommand
 {
     public string Name => "bayes";
-    public string Summary => "Bayes-optimal error, oracle error and overlaps in closed form (SPEC E3, E4)";
+    public string Summary => "Bayes-optimal error, oracle error and overlaps in closed form (docs/theory.md#e3, docs/theory.md#e4)";
     public string Usage =>
         "usage: flatminima bayes --alpha A --delta D [--rho R] [--json]\n\n" + CommonOptions.MixtureUsage +
         "  --json           print one JSON object: test_error, oracle_error, m, q, bias\n";

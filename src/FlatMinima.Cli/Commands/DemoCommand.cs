@@ -16,7 +16,7 @@ public sealed class DemoCommand : ICommand
     public string Summary => "built-in demonstration: BO error in closed form vs simulated BO and ERM errors";
     public string Usage =>
         "usage: flatminima demo [--alpha 2] [--delta 1] [--rho 0.5] [--lambda 1] [--n 1000] [--seeds 8] [--json]\n\n" +
-        "Prints the closed-form Bayes-optimal error (SPEC E3) and the oracle error next to finite-N simulations of the\n" +
+        "Prints the closed-form Bayes-optimal error (docs/theory.md#e3) and the oracle error next to finite-N simulations of the\n" +
         "BO estimator and of ridge ERM with the square, logistic and hinge losses at the same lambda.\n";
 
     public int Run(Args a, CommandContext ctx)
@@ -51,7 +51,7 @@ public sealed class DemoCommand : ICommand
         }
         ctx.Out.WriteLine($"Gaussian mixture: alpha = {spec.Alpha:G4}, Delta = {spec.Delta:G4}, rho = {spec.Rho:G4}; " +
                           $"simulations at N = {spec.N}, {seeds} datasets each");
-        ctx.Out.WriteLine($"Bayes-optimal error (closed form, SPEC E3): {bo:F5}    oracle error (knows v): {oracle:F5}");
+        ctx.Out.WriteLine($"Bayes-optimal error (closed form, docs/theory.md#e3): {bo:F5}    oracle error (knows v): {oracle:F5}");
         ctx.Out.WriteLine();
         ctx.Out.Write(Output.Table(["estimator", "test error (sim)", "minus eps_BO", "train error", "m", "q"],
             rows.Select(t => (IReadOnlyList<string>)

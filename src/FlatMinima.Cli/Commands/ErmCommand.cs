@@ -5,7 +5,7 @@ using FlatMinima.Replica;
 
 namespace FlatMinima.Cli.Commands;
 
-/// <summary><c>flatminima erm</c>: the replica (saddle-point) prediction for ERM, SPEC §4.1.</summary>
+/// <summary><c>flatminima erm</c>: the replica (saddle-point) prediction for ERM, docs/theory.md#erm-saddle-point.</summary>
 public sealed class ErmCommand : ICommand
 {
     public string Name => "erm";

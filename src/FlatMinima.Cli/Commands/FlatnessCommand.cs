@@ -15,7 +15,7 @@ public sealed class FlatnessCommand : ICommand
     public string Usage =>
         "usage: flatminima flatness --run RUN_DIR [options]\n\n" +
         "  --probes LIST       comma list of le,hessian,trace,sharpness (default all)\n" +
-        "  --sigma LIST        σ grid of the local energy (default 0,0.01,...,0.1: SPEC §3.3 linear grid to s_max = 0.1)\n" +
+        "  --sigma LIST        σ grid of the local energy (default 0,0.01,...,0.1: the linear grid to s_max = 0.1 of docs/theory.md#le)\n" +
         "  --draws M           noise draws per σ (default 100)\n" +
         "  --samples K         training samples used by every probe (default: all for le, 1000 for the Hessian probes)\n" +
         "  --top-k K (3)  --max-iter I (100)  --tol T (1e-4)   Hessian power iteration with deflation\n" +

@@ -60,7 +60,7 @@ public sealed class LocalEnergyCommand : ICommand
                 result["test_error"] = BayesOptimal.Error(alpha, delta, rho);
                 result["cosine_bo"] = 1.0;
             }
-            else if (est == "maxflat") throw new UsageException("--theory is not available for maxflat (its large-scale limit is the bayes estimator; SPEC §3.4).");
+            else if (est == "maxflat") throw new UsageException("--theory is not available for maxflat (its large-scale limit is the bayes estimator; docs/theory.md#max-flatness).");
             else
             {
                 var fp = ErmSaddlePoint.Solve(new ErmProblem(Losses.MarginLosses.Parse(est), alpha, delta, lambda!.Value, rho));

@@ -14,7 +14,7 @@ public sealed class SimulateCommand : ICommand
     public string Usage =>
         "usage: flatminima simulate --estimator bayes|square|logistic|hinge --alpha A --delta D [--rho R]\n" +
         "                           [--lambda L] [--n N] [--seeds S] [--seed K] [--out DIR] [--json]\n\n" +
-        "  --estimator E    bayes (SPEC E2) or ERM with the square, logistic or hinge loss\n" +
+        "  --estimator E    bayes (docs/theory.md#e2) or ERM with the square, logistic or hinge loss\n" +
         CommonOptions.MixtureUsage +
         "  --lambda L       ridge strength lambda >= 0 (required for ERM; > 0 for hinge)\n" +
         "  --penalty P      ridge (default), sphere (ERM at fixed norm |w|^2 = N Q) or l1 (square or smooth losses)\n" +

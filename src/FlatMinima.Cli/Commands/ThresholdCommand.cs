@@ -3,7 +3,7 @@ using FlatMinima.Replica;
 
 namespace FlatMinima.Cli.Commands;
 
-/// <summary><c>flatminima threshold</c>: the separability threshold α_c(Δ, ρ) of SPEC §4.3.</summary>
+/// <summary><c>flatminima threshold</c>: the separability threshold α_c(Δ, ρ) of docs/theory.md#separability-threshold.</summary>
 public sealed class ThresholdCommand : ICommand
 {
     public string Name => "threshold";

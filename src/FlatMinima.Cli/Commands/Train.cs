@@ -180,10 +180,10 @@ public sealed class Train : ICommand
     }
 }
 
-/// <summary>Places a GM test error next to the theory: ε_BO (SPEC E3) and the replica ERM error.</summary>
+/// <summary>Places a GM test error next to the theory: ε_BO (docs/theory.md#e3) and the replica ERM error.</summary>
 internal static class GmReference
 {
-    /// <summary>Ridge of the linear logistic ERM reference (SPEC §4.1 normalisation: Σ ℓ + (λ/2)‖w‖²).</summary>
+    /// <summary>Ridge of the linear logistic ERM reference (normalisation of docs/theory.md#classifier: Σ ℓ + (λ/2)‖w‖²).</summary>
     public const double ErmLambda = 0.01;
 
     /// <summary>
@@ -213,7 +213,7 @@ internal static class GmReference
             ["test_error"] = testError, ["test_error_se"] = se, ["epsilon_bo"] = bo, ["gap_to_bo"] = testError - bo,
             ["z_vs_bo"] = (testError - bo) / se,
             ["epsilon_erm_replica"] = erm,
-            ["epsilon_erm_note"] = erm is null ? "replica saddle point of logistic ERM did not converge" : $"linear classifier, logistic ERM with ridge λ = {ErmLambda} (replica, SPEC §4.1)",
+            ["epsilon_erm_note"] = erm is null ? "replica saddle point of logistic ERM did not converge" : $"linear classifier, logistic ERM with ridge λ = {ErmLambda} (replica, docs/theory.md#erm-saddle-point)",
         };
     }
 }

@@ -4,20 +4,20 @@ using FlatMinima.Numerics;
 namespace FlatMinima.Estimators;
 
 /// <summary>
-/// The Bayes-optimal (BO) classifier of the mixture and its error (SPEC §2). With a Gaussian prior on v the posterior
+/// The Bayes-optimal (BO) classifier of the mixture and its error (docs/theory.md#bayes-optimal). With a Gaussian prior on v the posterior
 /// is Gaussian with mean v̂ = Σ_μ y^μ x^μ/(√N(α + Δ)), and the Bayes rule is the single linear classifier
 /// sign(x·v̂/√N + b_BO): a "pointwise" estimator.
 /// </summary>
 public static class BayesOptimal
 {
-    /// <summary>m_B = q_B = α/(α + Δ): overlap and squared norm of v̂ (Nishimori identity, SPEC §2.3).</summary>
+    /// <summary>m_B = q_B = α/(α + Δ): overlap and squared norm of v̂ (Nishimori identity, docs/theory.md#e3).</summary>
     public static double Overlap(double alpha, double delta)
     {
         Guard.Positive(alpha, "alpha"); Guard.Positive(delta, "delta");
         return alpha / (alpha + delta);
     }
 
-    /// <summary>Asymptotic BO bias b_BO = (Δ/2) ln(ρ/(1 − ρ)) for w = v̂ (SPEC E2).</summary>
+    /// <summary>Asymptotic BO bias b_BO = (Δ/2) ln(ρ/(1 − ρ)) for w = v̂ (docs/theory.md#e2).</summary>
     public static double Bias(double delta, double rho)
     {
         Guard.Positive(delta, "delta"); Guard.OpenInterval(rho, 0, 1, "rho");
@@ -25,7 +25,7 @@ public static class BayesOptimal
     }
 
     /// <summary>
-    /// BO generalisation error (SPEC E3): ρ H((m_B + b)/√(Δ m_B)) + (1 − ρ) H((m_B − b)/√(Δ m_B)); balanced:
+    /// BO generalisation error (docs/theory.md#e3): ρ H((m_B + b)/√(Δ m_B)) + (1 − ρ) H((m_B − b)/√(Δ m_B)); balanced:
     /// H(√(α/(Δ(α + Δ)))).
     /// </summary>
     public static double Error(double alpha, double delta, double rho = 0.5)
@@ -34,13 +34,13 @@ public static class BayesOptimal
         return GeneralizationError.Of(m, m, Bias(delta, rho), delta, rho);
     }
 
-    /// <summary>Oracle error (SPEC E4): the classifier w = v with the optimal bias (Δ/2) ln(ρ/(1 − ρ)).</summary>
+    /// <summary>Oracle error (docs/theory.md#e4): the classifier w = v with the optimal bias (Δ/2) ln(ρ/(1 − ρ)).</summary>
     public static double OracleError(double delta, double rho = 0.5) =>
         GeneralizationError.Of(1, 1, Bias(delta, rho), delta, rho);
 
     /// <summary>
     /// The BO classifier on a training set: w = v̂ = Σ_μ y^μ x^μ/(√N(α + Δ)) and the exact finite-N Bayes bias
-    /// ((Δ + c/N)/2) ln(ρ/(1 − ρ)), c = Δ/(Δ + α) (SPEC §2.2). α is the realised P/N. The error of this classifier is
+    /// ((Δ + c/N)/2) ln(ρ/(1 − ρ)), c = Δ/(Δ + α) (docs/theory.md#e2). α is the realised P/N. The error of this classifier is
     /// <see cref="Error"/> up to O(1/√N) fluctuations.
     /// </summary>
     public static LinearClassifier Fit(MixtureSample sample)

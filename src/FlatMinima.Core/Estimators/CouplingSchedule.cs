@@ -2,7 +2,7 @@ using FlatMinima.Numerics;
 
 namespace FlatMinima.Estimators;
 
-/// <summary>Shape of a coupling ("scoping") schedule γ_t, t = 0 … T−1 (SPEC §5.1–5.2).</summary>
+/// <summary>Shape of a coupling ("scoping") schedule γ_t, t = 0 … T−1 (docs/optim.md#coupling-schedules).</summary>
 public enum CouplingShape
 {
     /// <summary>γ_t = γ0 (γmax/γ0)^{t/(T−1)}: the per-step growth (1 + g1) of the Entropy-SGD/rSGD codes.</summary>

@@ -4,7 +4,7 @@ using FlatMinima.Numerics;
 namespace FlatMinima.Estimators;
 
 /// <summary>
-/// Options of <see cref="EntropicDescent"/> (Entropy-SGD, SPEC §5.1). Every constant of the reference codes is an
+/// Options of <see cref="EntropicDescent"/> (Entropy-SGD, docs/optim.md#entropy-sgd). Every constant of the reference codes is an
 /// option here. Defaults in brackets.
 /// </summary>
 /// <param name="Steps">Outer steps ≥ 1 [60].</param>

@@ -6,7 +6,7 @@ using MathNet.Numerics.LinearAlgebra;
 namespace FlatMinima.Estimators;
 
 /// <summary>
-/// Empirical risk minimisation with ridge penalty and an unpenalised bias (SPEC §1.2):
+/// Empirical risk minimisation with ridge penalty and an unpenalised bias (docs/theory.md#classifier):
 /// minimise Σ_μ ℓ(y^μ (w·x^μ/√N + b)) + (λ/2)‖w‖². Every solver returns the true minimiser to a stated tolerance
 /// with its optimality residual:
 /// <list type="bullet">

@@ -17,7 +17,7 @@ public enum MaxFlatnessMethod
 /// <summary>How the bias of a max-flatness estimator is set.</summary>
 public enum BiasPolicy
 {
-    /// <summary>Descended together with w (SPEC §3.4: for ρ ≠ ½ the first order drives the classifier to the majority class at large σ).</summary>
+    /// <summary>Descended together with w (docs/theory.md#max-flatness: for ρ ≠ ½ the first order drives the classifier to the majority class at large σ).</summary>
     Learned,
     /// <summary>b = 0 throughout.</summary>
     Zero,
@@ -60,7 +60,7 @@ public sealed record MaxFlatnessFit(MaxFlatnessResult Run, LinearClassifier Clas
     double CosineBo, double BoTestError, double M, double BiasNormalised, double OracleBiasTestError);
 
 /// <summary>
-/// Maximum-flatness estimators for the linear GM classifier (issue 4, SPEC §3.4 and §5.6): replicated or entropic
+/// Maximum-flatness estimators for the linear GM classifier (docs/theory.md#max-flatness): replicated or entropic
 /// descent on the noise-smoothed error-counting objective (norm independent) or on the noise-smoothed loss.
 /// </summary>
 public static class MaxFlatness

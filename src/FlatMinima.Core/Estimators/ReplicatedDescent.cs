@@ -4,7 +4,7 @@ using FlatMinima.Numerics;
 namespace FlatMinima.Estimators;
 
 /// <summary>
-/// Options of <see cref="ReplicatedDescent"/> (SPEC §5.2, robust ensemble). Defaults in brackets.
+/// Options of <see cref="ReplicatedDescent"/> (docs/optim.md#replicated-sgd, robust ensemble). Defaults in brackets.
 /// </summary>
 /// <param name="Replicas">y ≥ 1 coupled replicas [3].</param>
 /// <param name="Steps">Descent steps T ≥ 1 [600].</param>
@@ -38,7 +38,7 @@ public sealed record ReplicatedOptions(int Replicas = 3, int Steps = 600, double
 }
 
 /// <summary>
-/// Replicated gradient descent / Langevin dynamics (robust ensemble, SPEC (F2) and §5.2): y replicas each descend
+/// Replicated gradient descent / Langevin dynamics (robust ensemble, docs/theory.md#f2 and docs/optim.md#replicated-sgd): y replicas each descend
 /// L(θ^a) + (γ_t/2N)‖w^a − w̃‖² + (γ_t/2)(b^a − b̃)², with w̃ the centre of mass (or an explicit centre), and γ_t grown by
 /// a <see cref="CouplingSchedule"/> so that the replicas collapse onto a centre in a wide flat region. The centre is
 /// the estimator. For a scale-invariant objective every replica is kept on ‖w‖² = N.

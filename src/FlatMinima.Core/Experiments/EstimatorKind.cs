@@ -7,7 +7,7 @@ using FlatMinima.Penalties;
 namespace FlatMinima.Experiments;
 
 /// <summary>
-/// The estimators a simulation can fit: "bayes" (SPEC E2) or ERM with one of the shipped losses at ridge λ.
+/// The estimators a simulation can fit: "bayes" (docs/theory.md#e2) or ERM with one of the shipped losses at ridge λ.
 /// </summary>
 public sealed record EstimatorKind
 {

@@ -1,7 +1,7 @@
 namespace FlatMinima.Experiments;
 
 /// <summary>
-/// What one fitted estimator on one sample is measured by: the exact test error (SPEC E1), the training error, the
+/// What one fitted estimator on one sample is measured by: the exact test error (docs/theory.md#e1), the training error, the
 /// training loss per sample (NaN for estimators without a loss, such as Bayes-optimal), m, q and the bias.
 /// </summary>
 public sealed record Observables(double TestError, double TrainError, double TrainLoss, double M, double Q, double Bias)

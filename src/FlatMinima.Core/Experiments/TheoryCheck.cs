@@ -30,7 +30,7 @@ public sealed record TheoryCheckResult(ErmFixedPoint Theory, MonteCarloResult Si
 }
 
 /// <summary>
-/// Runs the ERM replica fixed point (SPEC §4.1) and a finite-N Monte Carlo of the exact ERM solver on the same
+/// Runs the ERM replica fixed point (docs/theory.md#erm-saddle-point) and a finite-N Monte Carlo of the exact ERM solver on the same
 /// (loss, α, Δ, ρ, λ), and compares every observable: test error, training error, training loss, m, q and bias.
 /// Agreement means |sim − theory| ≤ 3 se + a, with the stated finite-size allowance
 /// a = <c>allowanceScale</c> · max(1, |theory|)/N (default scale 2): finite-N corrections to the overlaps and

@@ -5,12 +5,12 @@ using FlatMinima.Numerics;
 namespace FlatMinima.Flatness;
 
 /// <summary>
-/// Local energy of a linear classifier under multiplicative weight noise (SPEC §3.3–3.4): the training error
+/// Local energy of a linear classifier under multiplicative weight noise (docs/theory.md#le): the training error
 /// E_σ(w, b) = E_ζ[E_train(w ⊙ (1 + σζ), b)], ζ ~ N(0, I). The local energy proper is δE(σ) = E_σ − E_0.
 /// Errors are fractions (not %).
 /// <list type="bullet">
 /// <item>Exact: (LE1), exact at every N, no Monte Carlo.</item>
-/// <item>MonteCarlo: brute force over noise draws (the deep-network protocol of SPEC §3.3).</item>
+/// <item>MonteCarlo: brute force over noise draws (the deep-network protocol of docs/theory.md#le).</item>
 /// <item>BayesOptimalTheory: (LE2), N → ∞, for the BO estimator w = v̂.</item>
 /// <item>ErmTheory: (LE3), N → ∞, from the law of training margins of a replica fixed point.</item>
 /// </list>
@@ -125,7 +125,7 @@ public static class LocalEnergy
     public static double[] BayesOptimalTheory(double alpha, double delta, double rho, IReadOnlyList<double> sigmas, double? bias = null)
         => sigmas.Select(s => BayesOptimalTheory(alpha, delta, rho, s, bias)).ToArray();
 
-    /// <summary>(LE3) for the ERM minimiser at the replica fixed point <paramref name="fixedPoint"/> (SPEC §4.1):
+    /// <summary>(LE3) for the ERM minimiser at the replica fixed point <paramref name="fixedPoint"/> (docs/theory.md#erm-saddle-point):
     /// the training-margin law u* = prox_ℓ(yω, ΔV) with the fixed point's (m, q, V, b).</summary>
     public static double[] ErmTheory(Replica.ErmFixedPoint fixedPoint, IReadOnlyList<double> sigmas)
     {

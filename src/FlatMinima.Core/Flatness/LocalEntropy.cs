@@ -53,7 +53,7 @@ public sealed record LocalEntropyResult(double Value, double StdError, IReadOnly
     double ReferenceEnergy, double Tail, double Acceptance);
 
 /// <summary>
-/// The local free entropy of SPEC (F1), F(w̃; β, γ) = ln ∫ dw exp(−βL(w) − (βγ/2)‖w − w̃‖²), around any reference (w̃, b)
+/// The local free entropy of docs/theory.md#f1, F(w̃; β, γ) = ln ∫ dw exp(−βL(w) − (βγ/2)‖w − w̃‖²), around any reference (w̃, b)
 /// (the bias is held at the reference's value), estimated by Monte Carlo sampling and thermodynamic integration in γ:
 /// ∂F/∂γ = −(β/2)⟨‖w − w̃‖²⟩_γ. Reported per weight and relative to the Gaussian, ψ(γ) = F/N − ½ ln(2π/(βγ)), which obeys
 /// ∂ψ/∂γ = 1/(2γ) − (β/2)⟨‖w − w̃‖²⟩/N and ψ(∞) = −βL(w̃)/N, so ψ(γ) = −βL(w̃)/N − ∫_γ^∞ ∂ψ/∂γ' dγ' (trapezoid in ln γ).

@@ -6,7 +6,7 @@ namespace FlatMinima.Flatness;
 /// <summary>
 /// The asymptotic law of the training margins of a linear classifier with order parameters (m, q, b) on the mixture
 /// (Δ, ρ): a sample of class y has cavity pre-activation ω = y m + b + √(Δq) ξ, ξ ~ N(0,1), and training margin
-/// u*(y, ω). This is the minimal interface that the ERM local-energy theory (SPEC LE3) needs from a replica fixed
+/// u*(y, ω). This is the minimal interface that the ERM local-energy theory (docs/theory.md#le3) needs from a replica fixed
 /// point; <see cref="ProxMarginLaw"/> builds it from (m, q, V, b) and a loss.
 /// </summary>
 public interface ITrainingMarginLaw
@@ -29,7 +29,7 @@ public interface ITrainingMarginLaw
 }
 
 /// <summary>
-/// Training-margin law of an ERM minimiser at its replica-symmetric fixed point (SPEC §4.1): u* = prox_ℓ(a, ΔV).
+/// Training-margin law of an ERM minimiser at its replica-symmetric fixed point (docs/theory.md#erm-saddle-point): u* = prox_ℓ(a, ΔV).
 /// </summary>
 public sealed class ProxMarginLaw : ITrainingMarginLaw
 {

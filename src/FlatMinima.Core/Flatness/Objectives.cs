@@ -31,7 +31,7 @@ public interface IFlatnessObjective
 }
 
 /// <summary>
-/// The norm-independent, noise-smoothed error-counting objective of SPEC §3.4 / §6.4: the exact local energy (LE1)
+/// The norm-independent, noise-smoothed error-counting objective of docs/theory.md#max-flatness and docs/theory.md#table-local-energy: the exact local energy (LE1)
 /// E_σ(w, b) = (1/P) Σ_μ H(t_μ), t_μ = u^μ/(σ s_μ), bias not perturbed, with its analytic gradient
 /// ∇_w E_σ = −(1/P) Σ_μ φ(t_μ) (1/σ)[y^μ x^μ/(√N s_μ) − u^μ (w ⊙ x^μ ⊙ x^μ)/(N s_μ³)], ∂_b E_σ = −(1/P) Σ φ(t_μ) y^μ/(σ s_μ).
 /// One evaluation reads X twice (fused kernels: margins and noise scales in one pass, both gradient terms in the other).
@@ -106,7 +106,7 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
 
     /// <summary>Noise scale σ ≥ 0 (σ = 0: plain ERM objective).</summary>
     public double Sigma { get; }
-    /// <summary>Ridge λ ≥ 0 in the SPEC convention Σ ℓ + (λ/2)‖w‖² (divided by P here).</summary>
+    /// <summary>Ridge λ ≥ 0 in the convention of docs/theory.md#classifier, Σ ℓ + (λ/2)‖w‖² (divided by P here).</summary>
     public double Lambda { get; }
     public int N => _s.N;
     /// <summary>Number of training samples P.</summary>

@@ -1,7 +1,7 @@
 namespace FlatMinima.Losses;
 
 /// <summary>
-/// A convex loss of the margin u = y (w·x/√N + b) (SPEC §1.2). This is the toolkit's extension point: the finite-N
+/// A convex loss of the margin u = y (w·x/√N + b) (docs/theory.md#classifier). This is the toolkit's extension point: the finite-N
 /// ERM solver, the replica saddle point, learning curves and theory-versus-simulation checks use only these members,
 /// so a new loss needs nothing else.
 /// <para>Only <see cref="Value"/>, <see cref="Derivative"/> and <see cref="SecondDerivative"/> are required. The
@@ -26,7 +26,7 @@ public interface IMarginLoss
     double SecondDerivative(double u);
 
     /// <summary>
-    /// Proximal margin u*(a, c) = argmin_u [ (u − a)²/(2c) + ℓ(u) ], c &gt; 0 (SPEC §4.1, with a = yω and c = ΔV).
+    /// Proximal margin u*(a, c) = argmin_u [ (u − a)²/(2c) + ℓ(u) ], c &gt; 0 (docs/theory.md#erm-saddle-point, with a = yω and c = ΔV).
     /// Default: the root of (u − a)/c + ℓ'(u) = 0, which by convexity lies between a and a − c ℓ'(a).
     /// </summary>
     double Prox(double a, double c) => ProxSolver.Newton(this, a, c);
@@ -34,7 +34,7 @@ public interface IMarginLoss
     /// <summary>∂u*/∂a = 1/(1 + c ℓ''(u*)) by implicit differentiation.</summary>
     double ProxDerivative(double a, double c) => 1.0 / (1.0 + c * SecondDerivative(Prox(a, c)));
 
-    /// <summary>Moreau envelope min_u [ (u − a)²/(2c) + ℓ(u) ], the channel term of the free energy (SPEC §4.2).</summary>
+    /// <summary>Moreau envelope min_u [ (u − a)²/(2c) + ℓ(u) ], the channel term of the free energy (docs/theory.md#erm-free-energy).</summary>
     double MoreauEnvelope(double a, double c)
     {
         double u = Prox(a, c);
@@ -50,7 +50,7 @@ public static class ProxSolver
     /// [min(a, a − cℓ'(a)), max(a, a − cℓ'(a))] (Numerical Recipes' rtsafe: a Newton step is taken only when it
     /// stays inside the bracket and at least halves the step before the last; otherwise the bracket is bisected).
     /// Converges to machine precision for any convex, differentiable ℓ, including the logistic loss at large c where
-    /// plain Newton ping-pongs between the two flat regions of ℓ' (SPEC §4.1).
+    /// plain Newton ping-pongs between the two flat regions of ℓ' (docs/theory.md#erm-saddle-point).
     /// </summary>
     public static double Newton(IMarginLoss loss, double a, double c)
     {

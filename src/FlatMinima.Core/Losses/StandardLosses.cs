@@ -39,7 +39,7 @@ public sealed class LogisticLoss : IMarginLoss
         return e / (1 + e);
     }
 
-    /// <summary>Root in [a, a + c] of (u − a)/c = σ(−u): safeguarded Newton, robust for large c (SPEC §4.1).</summary>
+    /// <summary>Root in [a, a + c] of (u − a)/c = σ(−u): safeguarded Newton, robust for large c (docs/theory.md#erm-saddle-point).</summary>
     public double Prox(double a, double c) => ProxSolver.Newton(this, a, c);
 
     public double ProxDerivative(double a, double c) => 1 / (1 + c * SecondDerivative(Prox(a, c)));

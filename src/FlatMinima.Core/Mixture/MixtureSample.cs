@@ -113,7 +113,7 @@ public sealed class MixtureSample
         return s / P;
     }
 
-    /// <summary>The Hebbian (centroid-difference) vector s = Σ_μ y^μ x^μ, the Bayes-optimal direction (SPEC §2.1).</summary>
+    /// <summary>The Hebbian (centroid-difference) vector s = Σ_μ y^μ x^μ, the Bayes-optimal direction (docs/theory.md#posterior).</summary>
     public double[] Hebbian()
     {
         var s = new double[N];
@@ -121,7 +121,7 @@ public sealed class MixtureSample
         return s;
     }
 
-    /// <summary>Exact generalisation error (SPEC E1) of the classifier (w, b) on this mixture.</summary>
+    /// <summary>Exact generalisation error (docs/theory.md#e1) of the classifier (w, b) on this mixture.</summary>
     public double TestError(ReadOnlySpan<double> w, double b)
     {
         var o = OverlapsOf(w);

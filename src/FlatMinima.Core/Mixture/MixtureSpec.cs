@@ -3,7 +3,7 @@ using FlatMinima.Numerics;
 namespace FlatMinima.Mixture;
 
 /// <summary>
-/// The two-cluster Gaussian mixture of SPEC §1.1: P = round(αN) samples x = y v/√N + √Δ z with P(y = +1) = ρ.
+/// The two-cluster Gaussian mixture of docs/theory.md#model: P = round(αN) samples x = y v/√N + √Δ z with P(y = +1) = ρ.
 /// Validates itself on construction.
 /// </summary>
 /// <param name="Alpha">Sample ratio α = P/N, &gt; 0.</param>
@@ -11,10 +11,10 @@ namespace FlatMinima.Mixture;
 /// <param name="Rho">Fraction ρ of the +1 cluster, in (0, 1). Default ½ (balanced).</param>
 /// <param name="N">Input dimension, ≥ 1. Default 1000.</param>
 /// <param name="Seed">Seed of the realisation (centroid and samples). Default 0.</param>
-/// <param name="ExactNormV">If true (default), the centroid is normalised to ‖v‖² = N exactly (SPEC §1.1, lower
+/// <param name="ExactNormV">If true (default), the centroid is normalised to ‖v‖² = N exactly (docs/theory.md#model, lower
 /// variance, same leading order); otherwise v ~ N(0, I_N).</param>
 /// <param name="ExactLabelCounts">If true, exactly round(ρP) samples carry y = +1, in random order; if false (default,
-/// SPEC §1.1) labels are i.i.d. The asymptotic theory is the same. Exact counts remove the O(1/√P) fluctuation of the
+/// docs/theory.md#model) labels are i.i.d. The asymptotic theory is the same. Exact counts remove the O(1/√P) fluctuation of the
 /// empirical label mean, which dominates the learned bias once the weights are small (ERM at large λ), where the
 /// N → ∞ theory has b = 0 for ρ = ½.</param>
 public sealed record MixtureSpec(double Alpha, double Delta, double Rho = 0.5, int N = 1000, long Seed = 0, bool ExactNormV = true,

@@ -16,7 +16,7 @@ public readonly record struct Overlaps(double M, double Q)
     public double Cosine => Q > 0 ? M / Math.Sqrt(Q) : 0;
 }
 
-/// <summary>Closed-form generalisation error of a linear classifier on the mixture (SPEC E1).</summary>
+/// <summary>Closed-form generalisation error of a linear classifier on the mixture (docs/theory.md#e1).</summary>
 public static class GeneralizationError
 {
     /// <summary>

@@ -3,7 +3,7 @@ using MathNet.Numerics;
 namespace FlatMinima.Numerics;
 
 /// <summary>
-/// The standard Gaussian functions used throughout (SPEC §0.3): the density φ, the CDF Φ and the tail
+/// The standard Gaussian functions used throughout (docs/theory.md#conventions): the density φ, the CDF Φ and the tail
 /// H(x) = P(N(0,1) &gt; x) = ½ erfc(x/√2). H is evaluated through erfc so that H(x) for large x keeps full relative
 /// precision (no 1 − Φ cancellation).
 /// </summary>

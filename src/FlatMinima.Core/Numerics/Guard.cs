@@ -2,7 +2,7 @@ namespace FlatMinima.Numerics;
 
 /// <summary>
 /// Validation at the public boundary. Every failure is an <see cref="ArgumentOutOfRangeException"/> whose message
-/// names the parameter (in the SPEC's words) and its valid range, so the CLI can print it as one line.
+/// names the parameter (in the words of docs/theory.md) and its valid range, so the CLI can print it as one line.
 /// </summary>
 public static class Guard
 {

@@ -3,7 +3,7 @@ using FlatMinima.Numerics;
 namespace FlatMinima.Penalties;
 
 /// <summary>
-/// The weight side of the zero-temperature RS saddle point (SPEC §4.1) for a separable penalty r(w) per component:
+/// The weight side of the zero-temperature RS saddle point (docs/theory.md#erm-saddle-point) for a separable penalty r(w) per component:
 /// the order parameters (m, q, V) implied by the conjugates (m̂, q̂, V̂) through the scalar problem
 /// ŵ(h) = argmin_w [ V̂ w²/2 − h w + r(w) ],  h = m̂ v + √q̂ ζ,  v, ζ ~ N(0, 1) independent,
 /// m = E[v ŵ], q = E[ŵ²], V = E[∂ŵ/∂h]. A global constraint (the sphere ‖w‖² = N Q) enters through its Lagrange
@@ -42,7 +42,7 @@ public interface IWeightPenalty
     double Value(ReadOnlySpan<double> w);
 }
 
-/// <summary>Ridge r(w) = λ w²/2, λ &gt; 0 (SPEC §4.1): V = 1/(λ + V̂), m = m̂V, q = (m̂² + q̂)V².</summary>
+/// <summary>Ridge r(w) = λ w²/2, λ &gt; 0 (docs/theory.md#erm-saddle-point): V = 1/(λ + V̂), m = m̂V, q = (m̂² + q̂)V².</summary>
 public sealed record RidgePenalty : IWeightPenalty
 {
     /// <summary>λ &gt; 0.</summary>

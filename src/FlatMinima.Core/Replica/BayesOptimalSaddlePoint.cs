@@ -7,14 +7,14 @@ namespace FlatMinima.Replica;
 /// <param name="M">m = E[w·v]/N of the posterior mean w = v̂.</param>
 /// <param name="Q">q = ‖v̂‖²/N (equal to m: Nishimori identity).</param>
 /// <param name="QHat">Conjugate q̂ = α/Δ (signal-to-noise ratio of the effective scalar channel).</param>
-/// <param name="Bias">BO bias b = (Δ/2) ln(ρ/(1 − ρ)) for this normalisation of w (SPEC E2).</param>
-/// <param name="TestError">ε_BO (SPEC E3).</param>
+/// <param name="Bias">BO bias b = (Δ/2) ln(ρ/(1 − ρ)) for this normalisation of w (docs/theory.md#e2).</param>
+/// <param name="TestError">ε_BO (docs/theory.md#e3).</param>
 /// <param name="Iterations">Iterations of state evolution (0 for the closed form).</param>
 /// <param name="Converged">Whether state evolution converged (true for the closed form).</param>
 public sealed record BayesOptimalFixedPoint(double M, double Q, double QHat, double Bias, double TestError, int Iterations, bool Converged);
 
 /// <summary>
-/// Bayes-optimal learning of the centroid (SPEC §2) as a replica saddle point, in two independent forms that must
+/// Bayes-optimal learning of the centroid (docs/theory.md#bayes-optimal) as a replica saddle point, in two independent forms that must
 /// agree: the closed form m = q = α/(α + Δ), and the Nishimori state evolution
 /// <code>
 /// q̂ = α m_y / Δ,   m = q = q̂/(1 + q̂),
@@ -25,7 +25,7 @@ public sealed record BayesOptimalFixedPoint(double M, double Q, double QHat, dou
 /// </summary>
 public static class BayesOptimalSaddlePoint
 {
-    /// <summary>Closed form (SPEC E3).</summary>
+    /// <summary>Closed form (docs/theory.md#e3).</summary>
     public static BayesOptimalFixedPoint ClosedForm(double alpha, double delta, double rho = 0.5)
     {
         Validate(alpha, delta, rho);

@@ -4,7 +4,7 @@ using FlatMinima.Numerics;
 namespace FlatMinima.Replica;
 
 /// <summary>
-/// Gaussian averages over one cluster of the channel (sample) side of the ERM saddle point (SPEC §4.1).
+/// Gaussian averages over one cluster of the channel (sample) side of the ERM saddle point (docs/theory.md#erm-saddle-point).
 /// For the cluster with label y the stretched argument of the proximal map is a = yω = m + y b + √(Δq) y ξ, which
 /// has the law N(μ, s²) with μ = m + y b and s = √(Δq). With c = ΔV and u* = prox(a, c):
 /// </summary>
@@ -44,7 +44,7 @@ public abstract class ErmChannel
         _ => new GridChannel(loss, GaussianMeasure.Trapezoid()),
     };
 
-    /// <summary>A channel that averages with a fixed rule, for any loss (e.g. the SPEC's trapezoid grid).</summary>
+    /// <summary>A channel that averages with a fixed rule, for any loss (e.g. the trapezoid grid of docs/theory.md#erm-numerics).</summary>
     public static ErmChannel WithRule(IMarginLoss loss, QuadratureRule rule) => new GridChannel(loss, rule ?? throw new ArgumentNullException(nameof(rule)));
 }
 
@@ -160,7 +160,7 @@ internal sealed class QuadratureChannel(IMarginLoss loss, ErmQuadrature q) : Erm
     private readonly bool _logistic = loss is LogisticLoss;
 
     /// <summary>
-    /// Logistic proximal margin: root of h(u) = (u − a)/c − σ(−u) in [a, a + cσ(−a)] (SPEC §4.1), by safeguarded
+    /// Logistic proximal margin: root of h(u) = (u − a)/c − σ(−u) in [a, a + cσ(−a)] (docs/theory.md#erm-saddle-point), by safeguarded
     /// Newton (rtsafe) started from <paramref name="guess"/> when it lies in the bracket (else the midpoint).
     /// </summary>
     internal static double LogisticProx(double a, double c, double guess)

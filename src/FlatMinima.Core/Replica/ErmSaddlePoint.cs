@@ -6,7 +6,7 @@ using FlatMinima.Penalties;
 namespace FlatMinima.Replica;
 
 /// <summary>
-/// An ERM problem on the two-cluster mixture in the proportional limit (SPEC §1.2, §4.1): loss ℓ, sample ratio
+/// An ERM problem on the two-cluster mixture in the proportional limit (docs/theory.md#classifier, docs/theory.md#erm-saddle-point): loss ℓ, sample ratio
 /// α = P/N, noise variance Δ, ridge λ (bias unpenalised) and cluster fraction ρ. Validated on construction.
 /// </summary>
 public sealed record ErmProblem
@@ -17,7 +17,7 @@ public sealed record ErmProblem
     public double Alpha { get; }
     /// <summary>Δ &gt; 0.</summary>
     public double Delta { get; }
-    /// <summary>Ridge λ &gt; 0 (λ = 0 has no fixed point below the separability threshold, SPEC §4.1); the L1 strength
+    /// <summary>Ridge λ &gt; 0 (λ = 0 has no fixed point below the separability threshold, docs/theory.md#erm-saddle-point); the L1 strength
     /// for <see cref="L1Penalty"/>; 0 for the sphere.</summary>
     public double Lambda { get; }
     /// <summary>The weight penalty (default <see cref="RidgePenalty"/> with <see cref="Lambda"/>).</summary>
@@ -47,7 +47,7 @@ public sealed record ErmProblem
         Lambda = penalty switch { RidgePenalty r => r.Lambda, L1Penalty l => l.Lambda, _ => 0 };
     }
 
-    /// <summary>True for the ridge penalty (the SPEC §4.1 problem).</summary>
+    /// <summary>True for the ridge penalty (the docs/theory.md#erm-saddle-point problem).</summary>
     public bool IsRidge => Penalty is RidgePenalty;
 
     /// <summary>True when ρ = ½, where the bias vanishes by symmetry.</summary>
@@ -76,11 +76,11 @@ public sealed record ErmProblem
 /// <summary>Order parameters (m, q, V) and bias b: the state of the ERM fixed-point iteration.</summary>
 public readonly record struct ErmState(double M, double Q, double V, double Bias)
 {
-    /// <summary>The SPEC's initialisation (m, q, V, b) = (0.5, 1, 1, 0).</summary>
+    /// <summary>The initialisation of docs/theory.md#erm-numerics, (m, q, V, b) = (0.5, 1, 1, 0).</summary>
     public static ErmState Default { get; } = new(0.5, 1, 1, 0);
 }
 
-/// <summary>Conjugate ("hat") order parameters m̂, q̂, V̂ (SPEC §4.1).</summary>
+/// <summary>Conjugate ("hat") order parameters m̂, q̂, V̂ (docs/theory.md#erm-saddle-point).</summary>
 public readonly record struct ErmHats(double MHat, double QHat, double VHat);
 
 /// <summary>Options of <see cref="ErmSaddlePoint"/>.</summary>
@@ -89,12 +89,12 @@ public readonly record struct ErmHats(double MHat, double QHat, double VHat);
 /// <param name="Quadrature">Quadrature of smooth-loss channels; default <see cref="ErmQuadrature.Default"/>.</param>
 /// <param name="BiasTolerance">Absolute tolerance on the bias condition E[g](b) = 0. Default 1e−14.</param>
 /// <param name="ExactBias">If true, solve the bias condition to <paramref name="BiasTolerance"/> at every iteration
-/// (SPEC §4.1). If false (default), take one safeguarded Newton step per iteration, so that b converges together
+/// (docs/theory.md#erm-saddle-point). If false (default), take one safeguarded Newton step per iteration, so that b converges together
 /// with (m, q, V) to the same fixed point at a third of the cost; the bias condition then holds to the solver
 /// tolerance.</param>
 /// <param name="Rule">If set, every channel average uses this fixed quadrature rule instead of the default
 /// (closed forms for hinge, split Gauss–Legendre for smooth losses). <c>GaussianMeasure.Trapezoid()</c> reproduces
-/// the SPEC authors' numerics exactly, including their O(h) grid error at the hinge kinks.</param>
+/// the numerics of the independent reference solver (docs/theory.md#erm-numerics) exactly, including their O(h) grid error at the hinge kinks.</param>
 /// <param name="Continuation">If true (default) and the iteration from the initial point fails at λ &lt; 1, solve
 /// again by continuation in λ from 1 down to λ (factors of √10, warm starts). Iterations of all stages are counted.</param>
 public sealed record ErmSaddlePointOptions(SaddlePointOptions? Solver = null, ErmQuadrature? Quadrature = null, double BiasTolerance = 1e-14,
@@ -106,7 +106,7 @@ public sealed record ErmSaddlePointOptions(SaddlePointOptions? Solver = null, Er
 }
 
 /// <summary>
-/// A replica-symmetric ERM fixed point (SPEC §4.1) and its observables. Results are per sample or per component.
+/// A replica-symmetric ERM fixed point (docs/theory.md#erm-saddle-point) and its observables. Results are per sample or per component.
 /// </summary>
 public sealed record ErmFixedPoint
 {
@@ -126,7 +126,7 @@ public sealed record ErmFixedPoint
     public required double QHat { get; init; }
     /// <summary>V̂.</summary>
     public required double VHat { get; init; }
-    /// <summary>Generalisation error ε_g (SPEC E1) at (m, q, b).</summary>
+    /// <summary>Generalisation error ε_g (docs/theory.md#e1) at (m, q, b).</summary>
     public required double TestError { get; init; }
     /// <summary>Training error ε_t = P(u* &lt; 0).</summary>
     public required double TrainError { get; init; }
@@ -154,12 +154,12 @@ public sealed record ErmFixedPoint
     /// <summary>The effective ridge of the weight side: λ for ridge, the Lagrange multiplier λ̃ = 1/V − V̂ of the
     /// sphere, the threshold for L1.</summary>
     public double Multiplier => Problem.Penalty is SpherePenalty ? 1 / V - VHat : Problem.Lambda;
-    /// <summary>The asymptotic law of the training margins u* (SPEC §4.1, §3.4 LE3).</summary>
+    /// <summary>The asymptotic law of the training margins u* (docs/theory.md#erm-saddle-point, docs/theory.md#le3).</summary>
     public TrainingMarginLaw MarginLaw => new(Problem, M, Q, V, Bias);
 }
 
 /// <summary>
-/// The ERM saddle point of SPEC §4.1: damped fixed-point iteration on (m, q, V, b) with the bias condition
+/// The ERM saddle point of docs/theory.md#erm-saddle-point: damped fixed-point iteration on (m, q, V, b) with the bias condition
 /// E[g](b) = 0 solved to machine precision at every iteration (b = 0 by symmetry when ρ = ½).
 /// <code>
 /// var fp = ErmSaddlePoint.Solve(new ErmProblem(LogisticLoss.Instance, alpha: 2, delta: 1, lambda: 0.1));
@@ -280,14 +280,14 @@ public sealed class ErmSaddlePoint
         return new ErmHats(a * eg, a * d * eg2, -a * d * edg);
     }
 
-    /// <summary>The conjugates (m̂, q̂, V̂) at given (m, q, V, b) — the channel side of SPEC §4.1.</summary>
+    /// <summary>The conjugates (m̂, q̂, V̂) at given (m, q, V, b) — the channel side of docs/theory.md#erm-saddle-point.</summary>
     public ErmHats Hats(double m, double q, double v, double bias)
     {
         var (p, n) = ClusterMoments(m, q, v, bias);
         return HatsOf(p, n, Problem.Delta * v);
     }
 
-    /// <summary>E_{y,ξ}[g] at bias b, and its derivative in b (≤ 0): the bias condition of SPEC §4.1.</summary>
+    /// <summary>E_{y,ξ}[g] at bias b, and its derivative in b (≤ 0): the bias condition of docs/theory.md#erm-saddle-point.</summary>
     public (double Value, double Derivative) BiasCondition(double m, double q, double v, double bias)
     {
         double rho = Problem.Rho, s = Math.Sqrt(Problem.Delta * Math.Max(q, 0)), c = Problem.Delta * v;
@@ -380,7 +380,7 @@ public sealed class TrainingMarginLaw
         }
     }
 
-    /// <summary>E[f(u*)] by the fine trapezoid grid of SPEC §4.1 (robust to discontinuous f), or
+    /// <summary>E[f(u*)] by the fine trapezoid grid of docs/theory.md#erm-saddle-point (robust to discontinuous f), or
     /// <paramref name="rule"/>.</summary>
     public double Expect(Func<double, double> f, QuadratureRule? rule = null)
     {

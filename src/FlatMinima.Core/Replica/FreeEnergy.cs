@@ -11,15 +11,15 @@ public readonly record struct FreeEnergyTerms(double Interaction, double Prior, 
 }
 
 /// <summary>
-/// The zero-temperature replica-symmetric energy of ERM (SPEC §4.2), written so that its stationary point in all
-/// seven variables (m, q, V, b, m̂, q̂, V̂) is exactly the fixed point of SPEC §4.1 and its value there is the
+/// The zero-temperature replica-symmetric energy of ERM (docs/theory.md#erm-free-energy), written so that its stationary point in all
+/// seven variables (m, q, V, b, m̂, q̂, V̂) is exactly the fixed point of docs/theory.md#erm-saddle-point and its value there is the
 /// minimal training energy per N, α E[ℓ(u*)] + λq/2:
 /// <code>
 /// e = m m̂ − ½ q V̂ + ½ q̂ V − (m̂² + q̂)/(2(λ + V̂)) + α E_{y,ξ}[ M_ℓ(yω; ΔV) ],   ω = y m + b + √(Δq) ξ.
 /// </code>
-/// SPEC §4.2 lists the same three pieces with other signs ("−m m̂ + ½(q̂V − V̂q)", "+½(m̂² + q̂)/(λ + V̂)"); those are
-/// not stationary at the §4.1 fixed point (∂/∂q̂ would give V = −1/(λ + V̂)), so the toolkit uses the form above,
-/// derived in docs/replica.md and checked numerically by the tests.
+/// The same three pieces are often quoted with other signs ("−m m̂ + ½(q̂V − V̂q)", "+½(m̂² + q̂)/(λ + V̂)"); those are
+/// not stationary at the ERM fixed point (∂/∂q̂ would give V = −1/(λ + V̂)), so the toolkit uses the form above, with
+/// the signs corrected as derived in docs/theory.md#erm-free-energy and checked numerically by the tests.
 /// </summary>
 public static class FreeEnergy
 {

@@ -43,12 +43,12 @@ public sealed class QuadratureRule
 }
 
 /// <summary>
-/// The one integrator for Gaussian expectations E_ξ[f(ξ)] = ∫Dξ f(ξ) used by the replica engine (SPEC §0.3).
+/// The one integrator for Gaussian expectations E_ξ[f(ξ)] = ∫Dξ f(ξ) used by the replica engine (docs/theory.md#conventions).
 /// <list type="bullet">
 /// <item><see cref="GaussHermite"/>: exact for polynomials of degree ≤ 2n−1, the rule for smooth integrands.</item>
 /// <item><see cref="Split"/>: composite Gauss–Legendre panels on [−L, L] whose edges include given breakpoints —
 /// for integrands with kinks (hinge) or with a structure narrower than the Gaussian (logistic at large ΔV).</item>
-/// <item><see cref="Trapezoid"/>: the uniform fine grid of SPEC §4.1 (24 001 points on [−12, 12]); slow but
+/// <item><see cref="Trapezoid"/>: the uniform fine grid of docs/theory.md#erm-saddle-point (24 001 points on [−12, 12]); slow but
 /// robust, used as a reference.</item>
 /// </list>
 /// Truncated moments of a Gaussian on an interval (<see cref="TruncatedMoments"/>) give exact closed forms for
@@ -61,7 +61,7 @@ public static class GaussianMeasure
 
     /// <summary>
     /// Gauss–Hermite rule with <paramref name="n"/> nodes for the standard Gaussian (probabilists' form).
-    /// Default 100 nodes, the SPEC's choice for smooth losses. Nodes are computed once per n and cached.
+    /// Default 100 nodes, the choice of docs/theory.md#erm-numerics for smooth losses. Nodes are computed once per n and cached.
     /// </summary>
     /// <param name="n">Number of nodes, 1 ≤ n ≤ 400.</param>
     public static QuadratureRule GaussHermite(int n = 100)
@@ -88,7 +88,7 @@ public static class GaussianMeasure
     /// <summary>
     /// Trapezoid rule on the uniform grid of <paramref name="points"/> points over [−<paramref name="halfWidth"/>,
     /// <paramref name="halfWidth"/>] with the density φ in the weights. Defaults: 24 001 points on [−12, 12]
-    /// (SPEC §4.1). Second-order accurate at kinks, exponentially accurate for smooth integrands.
+    /// (docs/theory.md#erm-saddle-point). Second-order accurate at kinks, exponentially accurate for smooth integrands.
     /// </summary>
     public static QuadratureRule Trapezoid(int points = 24001, double halfWidth = 12)
     {
@@ -166,7 +166,7 @@ public static class GaussianMeasure
     /// Nodes and weights for E_{ξ~N(0,1)}[f(ξ)] on [−L, L], with panel edges at every breakpoint and panels growing
     /// geometrically (ratio 3, first width <paramref name="firstWidth"/>) away from each breakpoint, at most ½ wide, 16 Gauss–Legendre
     /// nodes per panel. The Gaussian weight φ(ξ) is folded into the returned weights. For Gaussian expectations of integrands
-    /// that are discontinuous or very steep at known points (the 0-1 loss of a monotone margin, SPEC LE3).
+    /// that are discontinuous or very steep at known points (the 0-1 loss of a monotone margin, docs/theory.md#le3).
     /// </summary>
     public static QuadratureRule Graded(IEnumerable<double> breakpoints, double limit = 12, double firstWidth = 1e-4, int perPanel = 16)
     {

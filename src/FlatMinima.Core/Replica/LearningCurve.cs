@@ -122,7 +122,7 @@ public static class LearningCurve
     /// The λ minimising ε_g on [<paramref name="lambdaMin"/>, <paramref name="lambdaMax"/>] (defaults 1e−3, 1e4):
     /// a warm-started scan with <paramref name="pointsPerDecade"/> points per decade (default 8), then golden-section
     /// refinement in ln λ around the best grid point to relative precision 1e−6. When balanced the minimum is
-    /// at the upper bound (λ* → ∞, where ERM reaches ε_BO, SPEC §2.6).
+    /// at the upper bound (λ* → ∞, where ERM reaches ε_BO, docs/theory.md#reaching-bo).
     /// </summary>
     public static OptimalLambda Optimize(IMarginLoss loss, double alpha, double delta, double rho = 0.5,
         double lambdaMin = 1e-3, double lambdaMax = 1e4, int pointsPerDecade = 8, ErmSaddlePointOptions? options = null)

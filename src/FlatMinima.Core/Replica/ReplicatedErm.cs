@@ -55,7 +55,7 @@ public sealed record ReplicatedFixedPoint
     public required double CenterQ { get; init; }
     /// <summary>Centre bias b̃ = b_r.</summary>
     public required double CenterBias { get; init; }
-    /// <summary>Centre's generalisation error (SPEC E1).</summary>
+    /// <summary>Centre's generalisation error (docs/theory.md#e1).</summary>
     public required double TestError { get; init; }
     /// <summary>Centre's training error.</summary>
     public required double TrainError { get; init; }

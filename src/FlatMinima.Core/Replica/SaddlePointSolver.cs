@@ -3,13 +3,13 @@ using FlatMinima.Numerics;
 namespace FlatMinima.Replica;
 
 /// <summary>
-/// Options of the damped fixed-point iteration x ← (1 − d) F(x) + d x (SPEC §4.1 numerics).
+/// Options of the damped fixed-point iteration x ← (1 − d) F(x) + d x (docs/theory.md#erm-saddle-point numerics).
 /// </summary>
 /// <param name="Damping">Weight d of the old iterate, in [0, 1). Default 0: with Anderson acceleration (the default)
 /// undamped mixing converged on all 184 ERM problems of the robustness scan in docs/replica.md, damped mixing missed
-/// some. Without acceleration (<paramref name="AndersonDepth"/> = 0) use SPEC's 0.5–0.8.</param>
+/// some. Without acceleration (<paramref name="AndersonDepth"/> = 0) use 0.5–0.8 (docs/theory.md#erm-numerics).</param>
 /// <param name="Tolerance">Convergence when the residual Σ_i |F(x)_i − x_i| / max(1, |x_i|) falls below this.
-/// Default 1e−11 (SPEC §4.1); for components of order one this is the SPEC's |Δm| + |Δq| + |ΔV|.</param>
+/// Default 1e−11 (docs/theory.md#erm-saddle-point); for components of order one this is |Δm| + |Δq| + |ΔV|.</param>
 /// <param name="MaxIterations">Iteration cap, ≥ 1. Default 5000.</param>
 /// <param name="AdaptiveDamping">If true (default), the damping is raised towards 1 (by halving 1 − d, at most to
 /// <paramref name="MaxDamping"/>) whenever the residual has grown for <see cref="GrowthPatience"/> consecutive

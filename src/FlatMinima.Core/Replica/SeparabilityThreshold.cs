@@ -9,7 +9,7 @@ namespace FlatMinima.Replica;
 public readonly record struct SeparabilityResult(double AlphaC, double M, double Bias);
 
 /// <summary>
-/// Linear separability threshold of the two-cluster mixture (SPEC §4.3):
+/// Linear separability threshold of the two-cluster mixture (docs/theory.md#separability-threshold):
 /// α_c(Δ, ρ) = max_{m ∈ [0,1), b} (1 − m²) / [ρ G((m + b)/√Δ) + (1 − ρ) G((m − b)/√Δ)],
 /// G(a) = (1 + a²) H(a) − a φ(a). The inner minimum over b (the denominator is convex in b) is found by Newton
 /// with bisection; the outer maximum over m by golden-section search to 1e−12.

@@ -8,7 +8,7 @@ using OxyPlot.Series;
 namespace FlatMinima.Plots.Figures;
 
 /// <summary>
-/// Figure 1: the Bayes-optimal error ε_BO(α) (SPEC E3) for several Δ, balanced (solid) and ρ = ¼ (dashed), with the
+/// Figure 1: the Bayes-optimal error ε_BO(α) (docs/theory.md#e3) for several Δ, balanced (solid) and ρ = ¼ (dashed), with the
 /// oracle asymptotes (E4) and finite-N simulations of the BO estimator at Δ = 1.
 /// </summary>
 public sealed class BayesErrorFigure : IFigure

@@ -86,7 +86,7 @@ public sealed class DeepFlatnessFigure(string dataset, DeepFlatnessTarget target
     public string Caption =>
         $"Deep networks, {Dataset}: {(Gap ? "generalisation gap (test minus training error)" : "test error")} against the local energy " +
         "deltaE_train(sigma) (training error increase in % under " +
-        "multiplicative Gaussian weight noise, SPEC 3.3) of the final model, one point per run, by optimiser; sigma is the " +
+        "multiplicative Gaussian weight noise, docs/theory.md#le) of the final model, one point per run, by optimiser; sigma is the " +
         "median of the recorded scales, and the Spearman rank correlation over all runs is given (data: figures/data/deep_sweep.csv).";
 
     public FigureResult Build(FigureOptions options, Action<double>? progress = null)

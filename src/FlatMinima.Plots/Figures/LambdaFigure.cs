@@ -10,7 +10,7 @@ namespace FlatMinima.Plots.Figures;
 /// <summary>
 /// Figure 3: ERM test error against λ at α = 2, Δ = 1 from the replica fixed point, with finite-N simulations and the
 /// Bayes-optimal line. Balanced (ρ = ½): every loss reaches ε_BO as λ → ∞. Unbalanced (ρ = ¼): a gap to ε_BO remains at
-/// every λ, and λ → ∞ tends to the majority-class error (SPEC §2.6, §6.3).
+/// every λ, and λ → ∞ tends to the majority-class error (docs/theory.md#reaching-bo, docs/theory.md#table-erm).
 /// </summary>
 public sealed class LambdaFigure(double rho) : IFigure
 {

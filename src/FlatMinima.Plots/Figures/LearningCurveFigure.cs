@@ -8,7 +8,7 @@ using OxyPlot.Legends;
 namespace FlatMinima.Plots.Figures;
 
 /// <summary>
-/// Figure 2: ERM learning curves ε_g(α) from the replica fixed point (SPEC §4.1) for the square, logistic and hinge
+/// Figure 2: ERM learning curves ε_g(α) from the replica fixed point (docs/theory.md#erm-saddle-point) for the square, logistic and hinge
 /// losses at λ = 0.1 (solid, with finite-N simulations) and at λ = 10⁻⁴ (dashed: the λ → 0 limit, whose interpolation
 /// peaks sit at α = 1 for the square loss and at the separability threshold α_c for logistic and hinge), Δ = 1, ρ = ½.
 /// </summary>

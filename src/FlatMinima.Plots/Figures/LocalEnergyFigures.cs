@@ -11,7 +11,7 @@ using OxyPlot.Series;
 
 namespace FlatMinima.Plots.Figures;
 
-/// <summary>The estimators compared by local energy (SPEC §6.4), α = 2, Δ = 1, ρ = ½.</summary>
+/// <summary>The estimators compared by local energy (docs/theory.md#table-local-energy), α = 2, Δ = 1, ρ = ½.</summary>
 internal static class LocalEnergyEstimators
 {
     public const double Alpha = 2, Delta = 1, Rho = 0.5;
@@ -132,7 +132,7 @@ public sealed class FlatnessVersusErrorFigure : IFigure
 {
     public string Name => "fig4b_flatness_vs_error";
     public string Caption =>
-        "Test error against local energy deltaE(sigma = 1) across the estimators of SPEC 6.4 (alpha = 2, Delta = 1, " +
+        "Test error against local energy deltaE(sigma = 1) across the estimators of docs/theory.md#table-local-energy (alpha = 2, Delta = 1, " +
         "rho = 1/2): theory (filled) and finite-N simulation (open, mean ± s.e. in both coordinates, exact label counts). " +
         "Flatter estimators generalise better; the Bayes-optimal one is the flattest.";
 

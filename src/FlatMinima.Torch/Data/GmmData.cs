@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace FlatMinima.Torch.Data;
 
 /// <summary>
-/// The two-cluster Gaussian mixture of SPEC §1.1 as tensors, drawn by Core's <see cref="MixtureSample.Sample"/>
+/// The two-cluster Gaussian mixture of docs/theory.md#model as tensors, drawn by Core's <see cref="MixtureSample.Sample"/>
 /// with the same seed, so the training set is exactly Core's realisation of <c>spec</c>. The test set comes from the
 /// same distribution with the same centroid v: Core's sampler is run for P + P_test samples with the same seed (v
 /// depends on the seed and N only, and the samples are drawn in order), and the first P rows — identical to
@@ -40,7 +40,7 @@ public static class GmmData
         return new TensorDataSet("gmm", tensor(x, [count, s.N]), tensor(y, [count]), 2);
     }
 
-    /// <summary>Bayes-optimal error ε_BO(α, Δ, ρ) of SPEC (E3), from Core: the floor no classifier trained on αN
+    /// <summary>Bayes-optimal error ε_BO(α, Δ, ρ) of docs/theory.md#e3, from Core: the floor no classifier trained on αN
     /// samples can beat.</summary>
     public static double BayesOptimalError(double alpha, double delta, double rho) =>
         FlatMinima.Estimators.BayesOptimal.Error(alpha, delta, rho);

@@ -43,7 +43,7 @@ public sealed class Probes(nn.Module<Tensor, Tensor> model, Device device)
 
     private static Tensor Gaussian(long[] shape, Generator g) => randn(shape, dtype: ScalarType.Float32, generator: g);
 
-    // --------------------------------------------------------------- local energy (SPEC §3.3, §5.5)
+    // --------------------------------------------------------------- local energy (docs/theory.md#le)
 
     /// <summary>
     /// Local energy δE_train(w, σ) = E_ζ[E_train(w ⊙ (1 + σζ))] − E_train(w) with ζ ~ N(0, I) on the selected

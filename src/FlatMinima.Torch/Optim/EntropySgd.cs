@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace FlatMinima.Torch.Optim;
 
-/// <summary>How the SGLD noise of Entropy-SGD is scaled (SPEC §5.1: paper and code differ by √2).</summary>
+/// <summary>How the SGLD noise of Entropy-SGD is scaled (docs/optim.md#entropy-sgd: paper and code differ by √2).</summary>
 public enum NoiseConvention
 {
     /// <summary>x' += ε·√(2η')·ζ: overdamped Langevin at temperature T = ε² (both public codes; default).</summary>
@@ -14,7 +14,7 @@ public enum NoiseConvention
 }
 
 /// <summary>
-/// Options of <see cref="EntropySgd"/> (SPEC §5.1, the Pittorino et al. variant). Every constant of the public codes
+/// Options of <see cref="EntropySgd"/> (docs/optim.md#entropy-sgd, the Pittorino et al. variant). Every constant of the public codes
 /// is an option here with the code's default.
 /// </summary>
 public sealed record EntropySgdOptions
@@ -94,7 +94,7 @@ public sealed record EntropySgdOptions
 }
 
 /// <summary>
-/// Entropy-SGD (Chaudhari et al. 2017; the variant of Pittorino et al. 2021, SPEC §5.1). The trainer's minibatches
+/// Entropy-SGD (Chaudhari et al. 2017; the variant of Pittorino et al. 2021, docs/optim.md#entropy-sgd). The trainer's minibatches
 /// drive the inner loop: each <see cref="Step"/> is one SGLD step of the walker w' (the model's parameters during
 /// the inner loop),
 /// <code>w' ← w' − η'[∇L_batch(w') + γ(w' − w) + wd'·w'] + σ_noise·ζ,   μ ← (1 − α)μ + α w'</code>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace FlatMinima.Torch.Optim;
 
-/// <summary>Shape of the coupling schedule g(epoch) of replicated SGD (SPEC §5.2).</summary>
+/// <summary>Shape of the coupling schedule g(epoch) of replicated SGD (docs/optim.md#replicated-sgd).</summary>
 public enum CouplingSchedule
 {
     /// <summary>g ← g(1 + grate) per epoch, grate = gmax^{1/epochs} − 1 (default).</summary>
@@ -42,7 +42,7 @@ public sealed record Coupling(CouplingSchedule Schedule, double Gmax, int Epochs
     }
 }
 
-/// <summary>Options of <see cref="ReplicatedSgd"/> (SPEC §5.2, the robust-ensemble code of Pittorino et al.).</summary>
+/// <summary>Options of <see cref="ReplicatedSgd"/> (docs/optim.md#replicated-sgd, the robust-ensemble code of Pittorino et al.).</summary>
 public sealed record ReplicatedSgdOptions
 {
     /// <summary>y, the number of replicas (default 3).</summary>
@@ -95,7 +95,7 @@ public sealed record ReplicatedSgdOptions
 }
 
 /// <summary>
-/// Replicated SGD (robust ensemble; Baldassi et al. PNAS 2016, Pittorino et al. 2021; SPEC §5.2). y replicas, each
+/// Replicated SGD (robust ensemble; Baldassi et al. PNAS 2016, Pittorino et al. 2021; docs/optim.md#replicated-sgd). y replicas, each
 /// with its own initialisation and its own minibatches (replica 0 takes the trainer's batch, replica a ≥ 1 walks its
 /// own permutation of the training set, so every replica sees the whole data set each epoch: y gradient evaluations
 /// per step). Each replica does w^a ← w^a − η[∇L_a(w^a) + 2g(w^a − c)] with momentum and weight decay, where c is the

@@ -18,7 +18,7 @@ public enum SwaBufferPolicy
 }
 
 /// <summary>
-/// Recomputes the BatchNorm running statistics of a model on a data set (SPEC §5.3): every BatchNorm's running mean
+/// Recomputes the BatchNorm running statistics of a model on a data set (docs/optim.md#swa): every BatchNorm's running mean
 /// is reset to 0 and variance to 1, the data go through the model once in train mode under <c>no_grad</c> with the
 /// cumulative momentum b/(n + b) for a batch of b samples after n, and the original momenta and the model's mode are
 /// restored. The running mean is then the exact mean of the layer's inputs over the data; the running variance the
@@ -58,7 +58,7 @@ public static class BatchNormUpdate
     }
 }
 
-/// <summary>The SWA learning-rate schedule of Izmailov et al.'s code (SPEC §5.3).</summary>
+/// <summary>The SWA learning-rate schedule of Izmailov et al.'s code (docs/optim.md#swa).</summary>
 public static class SwaSchedule
 {
     /// <summary>lr for 0-based epoch <paramref name="epoch"/>: t = epoch/swa_start, r = swa_lr/lr_init; lr_init for
@@ -90,7 +90,7 @@ public sealed record SwaOptions
     public SwaBufferPolicy Buffers { get; init; } = SwaBufferPolicy.Recompute;
     /// <summary>Batch size of the BatchNorm update (default 256).</summary>
     public int BnBatchSize { get; init; } = 256;
-    /// <summary>Periodic SWA (SPEC §5.4): the epoch after which periodic averaging starts (null = plain SWA).</summary>
+    /// <summary>Periodic SWA (docs/optim.md#pswa): the epoch after which periodic averaging starts (null = plain SWA).</summary>
     public int? PswaStart { get; init; }
     /// <summary>P, the period in epochs: at every epoch with (epoch − pswa_start) % P == 0 (up to swa_start) the live
     /// model restarts from the average and the optimiser state is reset (default 20).</summary>
@@ -116,7 +116,7 @@ public sealed record SwaOptions
 }
 
 /// <summary>
-/// Stochastic weight averaging (Izmailov et al. 2018) and periodic SWA (Guo, Jin and Liu; SPEC §5.3–5.4).
+/// Stochastic weight averaging (Izmailov et al. 2018) and periodic SWA (Guo, Jin and Liu; docs/optim.md#swa).
 /// The algorithm trains a live copy of the network with SGD; the trainer's model is the estimator: a copy of the live
 /// model until averaging starts, then the running average w_SWA ← (n·w_SWA + w)/(n + 1) with its buffers from
 /// <see cref="SwaOptions.Buffers"/> (BatchNorm recomputed on the training data by default, on the average only — the

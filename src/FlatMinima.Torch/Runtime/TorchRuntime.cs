@@ -37,7 +37,7 @@ public sealed record RuntimeInfo(
 public sealed class TorchRuntimeException(string message) : Exception(message);
 
 /// <summary>
-/// Finds and loads the native side of TorchSharp, once per process (DESIGN.md, "Runtime for TorchSharp").
+/// Finds and loads the native side of TorchSharp, once per process (docs/torch.md#runtime).
 /// <list type="bullet">
 /// <item>CPU: the libtorch of the TorchSharp-cpu package. When the system libstdc++ lacks GLIBCXX_3.4.32 (Debian 12,
 /// Ubuntu 22.04), the shim <c>libLibTorchSharp.so</c> is loaded from a private copy whose requirement of that version

@@ -10,7 +10,7 @@ public readonly record struct StepResult(double Loss, long Errors, long Count);
 /// <summary>
 /// A training algorithm: how one minibatch changes the model. The trainer owns the data order, the dispose scopes,
 /// evaluation, metrics, checkpoints and divergence handling; an algorithm owns its optimiser state. Entropy-SGD,
-/// replicated SGD, SAM or SWA plug in here (a later issue) by implementing <see cref="Step"/> and the state methods.
+/// replicated SGD, SAM and SWA plug in here by implementing <see cref="Step"/> and the state methods.
 /// <see cref="Step"/> runs inside the trainer's dispose scope for the batch, so temporaries need no disposal; state
 /// kept across steps must be created outside it or detached with <c>MoveToOuterDisposeScope</c>.
 /// </summary>

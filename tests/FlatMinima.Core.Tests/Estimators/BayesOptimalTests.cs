@@ -7,7 +7,7 @@ namespace FlatMinima.Tests.Estimators;
 
 public class BayesOptimalTests
 {
-    // SPEC §6.1: ε_BO(α) for α = 0.5, 1, 2, 5, 10, 100, then the oracle error, per (ρ, Δ). Values rounded to 5 decimals.
+    // docs/theory.md#table-bo: ε_BO(α) for α = 0.5, 1, 2, 5, 10, 100, then the oracle error, per (ρ, Δ). Values rounded to 5 decimals.
     public static TheoryData<double, double, double[]> Spec61 => new()
     {
         { 0.5, 0.25, [0.05124, 0.03682, 0.02967, 0.02548, 0.02411, 0.02289, 0.02275] },
@@ -77,7 +77,7 @@ public class BayesOptimalTests
     [InlineData(0.25, 0.16187)]
     public void SimulationAtN2000AgreesWithClosedForm(double rho, double theory)
     {
-        // SPEC §6.1 simulation check: N = 2000, α = 2, Δ = 1. The BO estimator's m and q are unbiased at finite N
+        // docs/theory.md#table-bo simulation check: N = 2000, α = 2, Δ = 1. The BO estimator's m and q are unbiased at finite N
         // (‖v‖² = N exactly); the mean test error differs from ε_BO only at second order, ½ H''(κ) Var(κ) = O(1/N)
         // ≈ 1e-4 at N = 2000, so the allowance is 5e-4 on top of 3 standard errors.
         var r = MonteCarlo.Run(new MixtureSpec(2, 1, rho, 2000, Seed: 100), 6, EstimatorKind.Bayes);

@@ -78,7 +78,7 @@ public class ErmOptimalityTests
     public void HingeAtSmallLambdaIsTheMaxMarginClassifier()
     {
         // Below the separability threshold, as λ → 0 the hinge minimiser is the hard-margin SVM: the direction and
-        // the margins stop depending on λ (SPEC §6.3 notes), and the training error is zero.
+        // the margins stop depending on λ (docs/theory.md#table-erm notes), and the training error is zero.
         var s = MixtureSample.Sample(new MixtureSpec(1, 1, 0.5, 120, Seed: 2));
         var a = Erm.Fit(s, HingeLoss.Instance, 1e-4).Classifier;
         var b = Erm.Fit(s, HingeLoss.Instance, 1e-5).Classifier;
@@ -138,7 +138,7 @@ public class ErmOptimalityTests
 }
 
 /// <summary>
-/// Finite-N ERM against the replica fixed points of SPEC §6.3 (its "theory" column of the N = 600 check) and the
+/// Finite-N ERM against the replica fixed points of docs/theory.md#table-erm (its "theory" column of the N = 600 check) and the
 /// unbalanced table. Tolerance: 3 standard errors over 8 datasets, plus a finite-size allowance of
 /// max(abs, rel·|theory|) that covers O(1/N) corrections at N = 600 (1/N ≈ 0.0017): ε_g, ε_t: 0.003; m, q: 3 %
 /// relative (at least 0.005); b: 0.02.
@@ -146,7 +146,7 @@ public class ErmOptimalityTests
 public class ErmVersusReplicaTheoryTests
 {
     [Theory]
-    // loss, ρ, λ, theory ε_g, m, q, b, ε_t  (SPEC §6.3)
+    // loss, ρ, λ, theory ε_g, m, q, b, ε_t  (docs/theory.md#table-erm)
     [InlineData("square", 0.5, 0.1, 0.2669, 0.4780, 0.5899, 0.0, 0.0426)]
     [InlineData("square", 0.5, 1.0, 0.2287, 0.3694, 0.2471, 0.0, 0.0575)]
     [InlineData("square", 0.25, 0.1, 0.2244, 0.4071, 0.4756, -0.2964, 0.0301)]

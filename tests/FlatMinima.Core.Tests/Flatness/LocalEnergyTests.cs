@@ -7,7 +7,7 @@ namespace FlatMinima.Tests.Flatness;
 
 public class LocalEnergyTests
 {
-    // SPEC §6.2: BO/Hebbian training error and (LE2), ρ = ½, Δ = 1; columns σ = 0, 0.1, 0.3, 1.
+    // docs/theory.md#table-le2: BO/Hebbian training error and (LE2), ρ = ½, Δ = 1; columns σ = 0, 0.1, 0.3, 1.
     [Theory]
     [InlineData(1.0, 0.07865, 0.07968, 0.08778, 0.15866)]
     [InlineData(2.0, 0.11034, 0.11149, 0.12038, 0.19324)]
@@ -23,7 +23,7 @@ public class LocalEnergyTests
     [Fact]
     public void BayesOptimalTheoryUnbalancedReproducesSpecTable62Check()
     {
-        // SPEC §6.2 simulation-check table, theory column, ρ = ¼ (4 digits): σ = 0, 0.5, 1, 2.
+        // docs/theory.md#table-le2 simulation-check table, theory column, ρ = ¼ (4 digits): σ = 0, 0.5, 1, 2.
         var e = LocalEnergy.BayesOptimalTheory(2, 1, 0.25, [0, 0.5, 1, 2]);
         double[] expected = [0.0943, 0.1113, 0.1544, 0.2492];
         for (int k = 0; k < 4; k++) Assert.Equal(expected[k], e[k], 6e-5);
@@ -35,12 +35,12 @@ public class LocalEnergyTests
     [Fact]
     public void BayesOptimalTheoryBalancedClosedForm()
     {
-        // E_σ^BO = H(√((α+Δ)/(αΔ))/√(1+σ²)) when ρ = ½ (SPEC LE2).
+        // E_σ^BO = H(√((α+Δ)/(αΔ))/√(1+σ²)) when ρ = ½ (docs/theory.md#le2).
         foreach (var (a, d, s) in new[] { (2.0, 1.0, 0.5), (0.7, 2.5, 3.0), (10.0, 0.25, 0.0) })
             Assert.Equal(Gaussian.H(Math.Sqrt((a + d) / (a * d)) / Math.Sqrt(1 + s * s)), LocalEnergy.BayesOptimalTheory(a, d, 0.5, s), 1e-14);
     }
 
-    // SPEC §6.4 rows, from the §6.3 fixed points (m, q, V); columns σ = 0, 0.1, 0.3, 0.5, 1.
+    // docs/theory.md#table-local-energy rows, from the docs/theory.md#table-erm fixed points (m, q, V); columns σ = 0, 0.1, 0.3, 0.5, 1.
     [Theory]
     [InlineData("logistic", 10, 0.08903, 0.01190, 0.09538, 0.10501, 0.10627, 0.11547, 0.13232, 0.19062)]
     [InlineData("logistic", 0.1, 1.37560, 3.53536, 4.06977, 0.03488, 0.03768, 0.05872, 0.09308, 0.18546)]
@@ -56,11 +56,11 @@ public class LocalEnergyTests
         var law = new ProxMarginLaw(MarginLosses.Parse(loss), m, q, v, 0, 1.0, 0.5);
         var e = LocalEnergy.ErmTheory(law, [0, 0.1, 0.3, 0.5, 1.0]);
         double[] expected = [e0, e01, e03, e05, e1];
-        // 1e-4: the fixed point (m, q, V) is itself given to 4–6 digits in SPEC §6.3.
+        // 1e-4: the fixed point (m, q, V) is itself given to 4–6 digits in docs/theory.md#table-erm.
         for (int k = 0; k < 5; k++) Assert.Equal(expected[k], e[k], 1e-4);
     }
 
-    // SPEC §6.4 straight from the replica fixed point (issue 4: LE3 from the ERM saddle point).
+    // docs/theory.md#table-local-energy straight from the replica fixed point (LE3 from the ERM saddle point).
     [Theory]
     [InlineData("logistic", 10, 0.10501, 0.10627, 0.11547, 0.13232, 0.19062)]
     [InlineData("logistic", 0.1, 0.03488, 0.03768, 0.05872, 0.09308, 0.18546)]
@@ -82,8 +82,8 @@ public class LocalEnergyTests
     [InlineData("logistic", 1.0)]
     public void ErmTheoryAgreesWithExactLocalEnergyOfFiniteNErm(string loss, double lambda)
     {
-        // SPEC §6.4 finite-N check: LE1 of the exact ERM minimiser vs LE3 of its fixed point; N = 800, α = 2, Δ = 1,
-        // mean of 2 datasets, tolerance 0.01 (the SPEC's finite-size allowance at N ≈ 10³).
+        // docs/theory.md#table-local-energy finite-N check: LE1 of the exact ERM minimiser vs LE3 of its fixed point; N = 800, α = 2, Δ = 1,
+        // mean of 2 datasets, tolerance 0.01 (the finite-size allowance at N ≈ 10³ of docs/theory.md#tables).
         var l = MarginLosses.Parse(loss);
         double[] sig = [0, 0.1, 0.3, 1.0];
         var theory = LocalEnergy.ErmTheory(FlatMinima.Replica.ErmSaddlePoint.Solve(new FlatMinima.Replica.ErmProblem(l, 2, 1, lambda)), sig);
@@ -154,7 +154,7 @@ public class LocalEnergyTests
     [Fact]
     public void ExactAtLargeNMatchesBayesOptimalTheory()
     {
-        // SPEC §6.2 simulation check: N = 1000, α = 2, Δ = 1; mean over 3 datasets (s.e. ≈ 0.004), tolerance 0.01.
+        // docs/theory.md#table-le2 simulation check: N = 1000, α = 2, Δ = 1; mean over 3 datasets (s.e. ≈ 0.004), tolerance 0.01.
         foreach (double rho in new[] { 0.5, 0.25 })
         {
             double[] sig = [0, 0.5, 1, 2];
@@ -176,7 +176,7 @@ public class LocalEnergyTests
     [Fact]
     public void LogisticProximalMapDoesNotCycle()
     {
-        // Regression: safeguarded Newton used to 2-cycle here (c = ΔV of logistic at λ = 1e-3, SPEC §6.3).
+        // Regression: safeguarded Newton used to 2-cycle here (c = ΔV of logistic at λ = 1e-3, docs/theory.md#table-erm).
         double a = -2.6466419997942623, c = 211.4559;
         double u = LogisticLoss.Instance.Prox(a, c);
         Assert.Equal(0, (u - a) / c + LogisticLoss.Instance.Derivative(u), 1e-12);

@@ -5,7 +5,7 @@ using FlatMinima.Mixture;
 namespace FlatMinima.Tests.Flatness;
 
 /// <summary>
-/// The claim of issue 4 / SPEC §3.4: as the flatness scale grows, max-flatness estimators converge to the BO direction
+/// The claim of docs/theory.md#max-flatness: as the flatness scale grows, max-flatness estimators converge to the BO direction
 /// and their test error to the BO estimator's. N = 500, α = 2, Δ = 1, ρ = ½, one training set.
 /// </summary>
 public class MaxFlatnessTests

@@ -6,7 +6,7 @@ public class GaussianTests
 {
     [Theory]
     [InlineData(0.0, 0.5)]
-    [InlineData(1.0, 0.15865525393145705)]          // H(1), SPEC §6.1 oracle at Δ = 1
+    [InlineData(1.0, 0.15865525393145705)]          // H(1), docs/theory.md#table-bo oracle at Δ = 1
     [InlineData(0.70710678118654752, 0.23975006109347669)] // H(1/√2) = ε_BO(α=1, Δ=1)
     [InlineData(-1.0, 0.84134474606854293)]
     [InlineData(8.0, 6.2209605742717841e-16)]

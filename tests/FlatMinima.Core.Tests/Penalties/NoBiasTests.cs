@@ -35,11 +35,11 @@ public class NoBiasTests
     [Fact]
     public void WithoutBiasTheSquareLossFixedPointIsTheClosedFormAtBZero()
     {
-        // SPEC §4.1 square loss in closed form with b = 0: m̂ = α(1 − m)/(1+ΔV) for any ρ when the bias is 0
+        // docs/theory.md#erm-saddle-point square loss in closed form with b = 0: m̂ = α(1 − m)/(1+ΔV) for any ρ when the bias is 0
         // (E_y[(1 − m − y·0)] is ρ-independent), V̂ = αΔ/(1+ΔV), q̂ = αΔ[(1−m)² + Δq]/(1+ΔV)²;
         // so the unbalanced no-bias fixed point equals the balanced one
         var a = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, 1.0, 0.25) { LearnBias = false });
-        Assert.Equal(0.36940, a.M, 1e-5);   // SPEC §6.3, square, ρ = ½, λ = 1
+        Assert.Equal(0.36940, a.M, 1e-5);   // docs/theory.md#table-erm, square, ρ = ½, λ = 1
         Assert.Equal(0.24707, a.Q, 1e-5);
     }
 }

@@ -5,7 +5,7 @@ using FlatMinima.Replica;
 namespace FlatMinima.Tests.Penalties;
 
 /// <summary>
-/// Weight-side penalties (docs/norms.md): stationarity of each prior term, and the sphere against SPEC §6.3 — at
+/// Weight-side penalties (docs/norms.md): stationarity of each prior term, and the sphere against docs/theory.md#table-erm — at
 /// Q equal to the ridge fixed point's q, the spherical saddle point is that ridge fixed point, with multiplier λ̃ = λ.
 /// </summary>
 public class PenaltyTests
@@ -56,7 +56,7 @@ public class PenaltyTests
 
     public static TheoryData<string, double, double, double, double, double, double> SpecRows => new()
     {
-        // loss, ρ, λ, q (SPEC §6.3), m, b, ε_g (SPEC §6.3)
+        // loss, ρ, λ, q (docs/theory.md#table-erm), m, b, ε_g (docs/theory.md#table-erm)
         { "square", 0.5, 1, 0.24707, 0.36940, 0, 0.22869 },
         { "square", 0.25, 1, 0.18744, 0.30524, -0.34738, 0.18409 },
         { "square", 0.25, 0.1, 0.47557, 0.40712, -0.29644, 0.22442 },
@@ -80,7 +80,7 @@ public class PenaltyTests
     [Fact]
     public void SphereBeyondTheUnpenalisedNormHasANegativeMultiplier()
     {
-        // square loss, α = 2, Δ = 1, ρ = ½: q(λ → 0) = 0.74776 + O(λ) (SPEC §6.3), so Q = 1 needs λ̃ < 0
+        // square loss, α = 2, Δ = 1, ρ = ½: q(λ → 0) = 0.74776 + O(λ) (docs/theory.md#table-erm), so Q = 1 needs λ̃ < 0
         var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new SpherePenalty(1.0)));
         Assert.True(fp.Multiplier < 0, $"multiplier {fp.Multiplier}");
         Assert.Equal(1.0, fp.Q, 12);
@@ -104,7 +104,7 @@ public class PenaltyTests
     [Fact]
     public void L1WithAVanishingThresholdIsUnpenalisedErm()
     {
-        // square loss, α = 2 > 1, Δ = 1, ρ = ½: λ → 0 gives m = 1/(1 + Δ) = 0.5 and V = 1/(Δ(α − 1)) = 1 (SPEC §4.1)
+        // square loss, α = 2 > 1, Δ = 1, ρ = ½: λ → 0 gives m = 1/(1 + Δ) = 0.5 and V = 1/(Δ(α − 1)) = 1 (docs/theory.md#erm-saddle-point)
         var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new L1Penalty(1e-7)));
         Assert.Equal(0.5, fp.M, 1e-5);
         Assert.Equal(1.0, fp.V, 1e-5);
@@ -113,7 +113,7 @@ public class PenaltyTests
     [Fact]
     public void NormSweepTracesTheRidgePathAndFindsTheBestLambdaError()
     {
-        // ρ = ¼: the best fixed-norm ERM over Q is the best ridge ERM over λ, 0.18270 (SPEC §6.3), near Q = q(λ* = 1.34)
+        // ρ = ¼: the best fixed-norm ERM over Q is the best ridge ERM over λ, 0.18270 (docs/theory.md#table-erm), near Q = q(λ* = 1.34)
         var grid = LearningCurve.Grid(0.12, 0.19, 15);
         var curve = LearningCurve.Sweep(new ErmProblem(SquareLoss.Instance, 2, 1, new SpherePenalty(0.1), 0.25), SweepVariable.Norm, grid);
         Assert.All(curve, fp => Assert.True(fp.Converged));

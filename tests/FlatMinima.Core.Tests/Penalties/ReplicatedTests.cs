@@ -79,7 +79,7 @@ public class ReplicatedTests
     [Fact]
     public void WeakCouplingProjectsTheUnpenalisedMinimiserOntoTheSphere()
     {
-        // γ → 0: the replicas are unpenalised ERM (ρ = ½, α = 2, Δ = 1: m = 0.5, q = 0.75, SPEC §4.1) and the centre is
+        // γ → 0: the replicas are unpenalised ERM (ρ = ½, α = 2, Δ = 1: m = 0.5, q = 0.75, docs/theory.md#erm-saddle-point) and the centre is
         // their projection, m̃ = √(Q/q) m
         var rep = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, 0.5, 3, 0.2, 1e-6, double.NaN));
         Assert.Equal(0.5, rep.Replica.M, 1e-5);
@@ -100,8 +100,8 @@ public class ReplicatedTests
     [Fact]
     public void AttractiveCouplingCannotBeatErmAtItsBestNormWhenUnbalanced()
     {
-        // docs/norms.md §4: ρ = ¼, α = 2, Δ = 1. ERM's best over λ (SPEC §6.3) is 0.18270; the centre with γ > 0 over
-        // a grid of (Q, γ) never goes below it (up to the 1e-5 accuracy of the SPEC value)
+        // docs/norms.md §4: ρ = ¼, α = 2, Δ = 1. ERM's best over λ (docs/theory.md#table-erm) is 0.18270; the centre with γ > 0 over
+        // a grid of (Q, γ) never goes below it (up to the 1e-5 accuracy of the docs/theory.md#table-erm value)
         double best = 1;
         foreach (var q in new[] { 0.1, 0.13, 0.154, 0.18, 0.25 })
             foreach (var g in new[] { 0.3, 1.0, 3.0, 10.0, 100.0 })

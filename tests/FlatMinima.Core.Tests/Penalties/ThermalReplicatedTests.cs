@@ -93,7 +93,7 @@ public class ThermalReplicatedTests
     public void HotCentreBeatsErmAtTheSameNormButNotErmAtItsBestLambda()
     {
         // docs/norms.md §4, ρ = ¼: at Q = 1 fixed-norm ERM has 0.28060; the centre's thermal mean at βy = 0.5, γ = 30 has
-        // its effective ridge near ERM's best λ ≈ 1.34 and an error near, but never below, the SPEC's best-λ 0.18270
+        // its effective ridge near ERM's best λ ≈ 1.34 and an error near, but never below, the best-λ 0.18270 of docs/theory.md#table-erm
         double ermQ = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new FlatMinima.Penalties.SpherePenalty(1.0), 0.25)).TestError;
         double best = 1;
         foreach (var by in new[] { 0.3, 0.5, 1.0 })

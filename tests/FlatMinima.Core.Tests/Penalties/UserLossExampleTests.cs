@@ -48,7 +48,7 @@ public class UserLossExampleTests
     [Fact]
     public void LearningCurveInLambdaReachesBayesOptimalWhenBalanced()
     {
-        // SPEC §2.6: any loss with ℓ'(0) ≠ 0 reaches ε_BO(α = 2, Δ = 1) = 0.20711 as λ → ∞ when ρ = ½
+        // docs/theory.md#reaching-bo: any loss with ℓ'(0) ≠ 0 reaches ε_BO(α = 2, Δ = 1) = 0.20711 as λ → ∞ when ρ = ½
         var curve = LearningCurve.Sweep(new ErmProblem(new ExponentialLoss(), 2, 1, 1.0), SweepVariable.Lambda, [1, 10, 100, 1000]);
         var errs = curve.Select(p => p.TestError).ToArray();
         for (int i = 1; i < errs.Length; i++) Assert.True(errs[i] <= errs[i - 1] + 1e-9);

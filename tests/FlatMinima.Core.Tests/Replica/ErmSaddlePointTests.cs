@@ -4,14 +4,14 @@ using FlatMinima.Replica;
 
 namespace FlatMinima.Tests.Replica;
 
-/// <summary>Fixed points against SPEC §6.3 (α = 2, Δ = 1) and the square-loss closed form of §4.1.</summary>
+/// <summary>Fixed points against docs/theory.md#table-erm (α = 2, Δ = 1) and the square-loss closed form of docs/theory.md#square-closed-form.</summary>
 public class ErmSaddlePointTests
 {
     // |x − ref| ≤ 1e−4 · max(1, |ref|): "to 1e−4", relative for the large q and V of small λ
     private static void Near(double expected, double actual, string what, double tol = 1e-4) =>
         Assert.True(Math.Abs(actual - expected) <= tol * Math.Max(1, Math.Abs(expected)), $"{what}: expected {expected}, got {actual}");
 
-    // SPEC §6.3, ρ = ½: loss, λ, ε_g, ε_t, train loss, m, q, V
+    // docs/theory.md#table-erm, ρ = ½: loss, λ, ε_g, ε_t, train loss, m, q, V
     public static TheoryData<string, double, double, double, double, double, double, double> BalancedSmooth => new()
     {
         { "square", 1e-3, 0.28166, 0.04159, 0.12500, 0.49975, 0.74776, 0.99801 },
@@ -36,7 +36,7 @@ public class ErmSaddlePointTests
         var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), 2, 1, lambda));
         Assert.True(fp.Converged);
         Near(eg, fp.TestError, "eps_g");
-        // SPEC's ε_t carries the O(h) error of Θ on its 24 001-point grid (≲ 1e−4); ours is the exact Φ formula
+        // The reference ε_t (docs/theory.md#table-erm) carries the O(h) error of Θ on its 24 001-point grid (≲ 1e−4); ours is the exact Φ formula
         Near(et, fp.TrainError, "eps_t", 1.0e-4);
         Near(tl, fp.TrainLoss, "train loss");
         Near(m, fp.M, "m");
@@ -45,7 +45,7 @@ public class ErmSaddlePointTests
         Assert.Equal(0, fp.Bias);
     }
 
-    // SPEC §6.3 hinge rows (ρ = ½): λ, ε_g, ε_t, train loss, m, q, V
+    // docs/theory.md#table-erm hinge rows (ρ = ½): λ, ε_g, ε_t, train loss, m, q, V
     public static TheoryData<double, double, double, double, double, double, double> BalancedHinge => new()
     {
         { 1e-3, 0.28177, 0.00000, 0.00000, 1.73107, 8.98273, 192.38 },
@@ -57,7 +57,7 @@ public class ErmSaddlePointTests
     };
 
     // λ = 1 is left out: there the grid map cycles at the 1e−3 level (a kink crossing one node moves V̂ by ~1e−3) —
-    // the closed-form channel agrees with that SPEC row to 3e−5 (next test).
+    // the closed-form channel agrees with that reference row to 3e−5 (next test).
     public static TheoryData<double, double, double, double, double, double, double> BalancedHingeGrid => new()
     {
         { 1e-3, 0.28177, 0.00000, 0.00000, 1.73107, 8.98273, 192.38 },
@@ -71,9 +71,9 @@ public class ErmSaddlePointTests
     [MemberData(nameof(BalancedHingeGrid))]
     public void ReproducesSpecHingeRowsWithTheSpecGrid(double lambda, double eg, double et, double tl, double m, double q, double v)
     {
-        // The SPEC's hinge numbers were computed on the 24 001-point trapezoid grid: with that rule we reproduce them to 1e−4
+        // The reference hinge numbers (docs/theory.md#table-erm) were computed on the 24 001-point trapezoid grid: with that rule we reproduce them to 1e−4
         // On the grid the map is piecewise constant in the state (kinks jump across nodes), so the iteration may cycle at
-        // the grid's resolution (SPEC §4.1 notes this at λ ≈ 1); we accept a final residual below 1e−3 here.
+        // the grid's resolution (docs/theory.md#erm-saddle-point notes this at λ ≈ 1); we accept a final residual below 1e−3 here.
         var opts = new ErmSaddlePointOptions(new SaddlePointOptions(Damping: 0.5, Tolerance: 1e-9, MaxIterations: 3000, AndersonDepth: 0), Rule: GaussianMeasure.Trapezoid());
         var fp = new ErmSaddlePoint(new ErmProblem(HingeLoss.Instance, 2, 1, lambda), opts).TrySolve();
         Assert.True(fp.Converged || fp.ResidualHistory[^1] < 1e-3, $"residual {fp.ResidualHistory[^1]}");
@@ -115,7 +115,7 @@ public class ErmSaddlePointTests
         Assert.Equal(e.G2, g2.G2, 1e-6);
     }
 
-    // SPEC §6.3, ρ = 0.25: loss, λ, ε_g, ε_t, m, q, b
+    // docs/theory.md#table-erm, ρ = 0.25: loss, λ, ε_g, ε_t, m, q, b
     public static TheoryData<string, double, double, double, double, double, double> Unbalanced => new()
     {
         { "square", 1e-3, 0.24215, 0.02871, 0.42833, 0.61033, -0.28584 },
@@ -153,7 +153,7 @@ public class ErmSaddlePointTests
     [InlineData(0.1, 1.2, 2.0, 0.2, 0.4, 0.7, 2.0)]
     public void SquareLossHatsMatchTheClosedFormAtAnyState(double rho, double m, double q, double v, double b, double alpha, double delta)
     {
-        // SPEC §4.1 closed form (with b free): V̂ = αΔ/(1+ΔV); m̂ = α[ρ(1−m−b) + (1−ρ)(1−m+b)]/(1+ΔV);
+        // docs/theory.md#erm-saddle-point closed form (with b free): V̂ = αΔ/(1+ΔV); m̂ = α[ρ(1−m−b) + (1−ρ)(1−m+b)]/(1+ΔV);
         // q̂ = αΔ[ρ((1−m−b)² + Δq) + (1−ρ)((1−m+b)² + Δq)]/(1+ΔV)²
         var sp = new ErmSaddlePoint(new ErmProblem(SquareLoss.Instance, alpha, delta, 0.5, rho));
         var h = sp.Hats(m, q, v, b);
@@ -184,7 +184,7 @@ public class ErmSaddlePointTests
     [Fact]
     public void SquareLossRidgelessLimit()
     {
-        // λ → 0, ρ = ½, α > 1: V = 1/(Δ(α−1)), m = 1/(1+Δ) (SPEC §4.1)
+        // λ → 0, ρ = ½, α > 1: V = 1/(Δ(α−1)), m = 1/(1+Δ) (docs/theory.md#erm-saddle-point)
         foreach (var (alpha, delta) in new[] { (2.0, 1.0), (3.0, 0.5), (5.0, 2.0) })
         {
             var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, alpha, delta, 1e-7));
@@ -202,7 +202,7 @@ public class ErmSaddlePointTests
         foreach (var (alpha, delta) in new[] { (2.0, 1.0), (0.5, 0.5), (5.0, 2.0) })
         {
             var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), alpha, delta, 1e5));
-            double bo = FlatMinima.Numerics.Gaussian.H(Math.Sqrt(alpha / (delta * (alpha + delta)))); // SPEC E3'
+            double bo = FlatMinima.Numerics.Gaussian.H(Math.Sqrt(alpha / (delta * (alpha + delta)))); // docs/theory.md#e3'
             Assert.Equal(bo, fp.TestError, 1e-7);
             Assert.Equal(Math.Sqrt(alpha / (alpha + delta)), fp.Cosine, 1e-5); // Hebbian direction
         }
@@ -219,7 +219,7 @@ public class ErmSaddlePointTests
     [Fact]
     public void HingeAtSmallRidgeIsTheMaxMarginClassifier()
     {
-        // m, q independent of λ and V ∝ 1/λ below α_c (SPEC §6.3 notes)
+        // m, q independent of λ and V ∝ 1/λ below α_c (docs/theory.md#table-erm notes)
         var a = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, 2, 1, 1e-2));
         var b = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, 2, 1, 1e-4));
         Assert.Equal(a.M, b.M, 1e-8);

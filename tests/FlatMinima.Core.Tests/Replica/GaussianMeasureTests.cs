@@ -52,7 +52,7 @@ public class GaussianMeasureTests
     [Fact]
     public void TrapezoidGridHasTheExpectedOrderAtAJump()
     {
-        // a step integrated on the grid errs by O(h): the size of the SPEC grid's error on hinge derivatives
+        // a step integrated on the grid errs by O(h): the size of the reference grid's error (docs/theory.md#erm-numerics) on hinge derivatives
         double t = 0.1234567;
         double err24k = Math.Abs(GaussianMeasure.Trapezoid().Expect(x => x > t ? 1 : 0) - Gaussian.H(t));
         double err240k = Math.Abs(GaussianMeasure.Trapezoid(240001).Expect(x => x > t ? 1 : 0) - Gaussian.H(t));

@@ -75,7 +75,7 @@ public class MarginLossTests
     [Fact]
     public void ClosedFormProxMapsOfSpecTable()
     {
-        // SPEC §4.1 table: square (a + c)/(1 + c); hinge a | a + c | 1
+        // docs/theory.md#erm-saddle-point table: square (a + c)/(1 + c); hinge a | a + c | 1
         Assert.Equal((0.3 + 2) / 3, SquareLoss.Instance.Prox(0.3, 2), 15);
         Assert.Equal(1.0 / 3, SquareLoss.Instance.ProxDerivative(0.3, 2), 15);
         var h = HingeLoss.Instance;

@@ -11,7 +11,7 @@ public class SaddlePointSafeguardTests
     [InlineData(0.35, 2.0)]
     public void SquareLossBelowInterpolationReachesTheRidgelessClosedForm(double alpha, double delta)
     {
-        // ρ = ½, λ → 0, α < 1 (SPEC §4.1 closed form with V → (1 − α)/λ):
+        // ρ = ½, λ → 0, α < 1 (docs/theory.md#erm-saddle-point closed form with V → (1 − α)/λ):
         //   m = α/(α + Δ),  q = α(1 − m)²(α + Δ)/(Δ²(1 − α)).
         // Anderson mixing alone cycles here (q ~ 1e7); the solver must fall back to plain damping.
         var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, alpha, delta, 1e-6));

@@ -7,9 +7,9 @@ namespace FlatMinima.Tests.Replica;
 public class BayesOptimalAndThresholdTests
 {
     [Theory]
-    [InlineData(2, 1, 0.5, 0.20711)]   // SPEC §6.3 header
-    [InlineData(2, 1, 0.25, 0.16187)]  // SPEC §6.3 unbalanced
-    [InlineData(1, 1, 0.5, 0.23975)]   // SPEC §6.2 table
+    [InlineData(2, 1, 0.5, 0.20711)]   // docs/theory.md#table-erm header
+    [InlineData(2, 1, 0.25, 0.16187)]  // docs/theory.md#table-erm unbalanced
+    [InlineData(1, 1, 0.5, 0.23975)]   // docs/theory.md#table-le2 table
     [InlineData(2, 0.5, 0.5, 0.10295)]
     public void ClosedFormAndStateEvolutionAgreeWithSpec(double alpha, double delta, double rho, double expected)
     {
@@ -31,7 +31,7 @@ public class BayesOptimalAndThresholdTests
     [InlineData(2.0, 2.73288, 2.73288, 3.26562)]
     public void SeparabilityThresholdReproducesSpecTable(double delta, double noBias, double withBias, double unbalanced)
     {
-        // SPEC §6.5, to 1e−4 relative
+        // docs/theory.md#table-threshold, to 1e−4 relative
         Assert.Equal(noBias, SeparabilityThreshold.Of(delta, 0.5, withBias: false), 1e-4 * noBias);
         Assert.Equal(withBias, SeparabilityThreshold.Of(delta, 0.5, withBias: true), 1e-4 * withBias);
         Assert.Equal(unbalanced, SeparabilityThreshold.Of(delta, 0.25, withBias: true), 1e-4 * unbalanced);
@@ -40,7 +40,7 @@ public class BayesOptimalAndThresholdTests
     [Fact]
     public void SeparabilityThresholdLimitsAndMaximiser()
     {
-        Assert.Equal(0.6120, SeparabilityThreshold.Solve(1).M, 1e-4);           // SPEC §6.5
+        Assert.Equal(0.6120, SeparabilityThreshold.Solve(1).M, 1e-4);           // docs/theory.md#table-threshold
         Assert.Equal(2.0, SeparabilityThreshold.Of(1e6), 1e-2);                  // Cover, Δ → ∞
         Assert.True(SeparabilityThreshold.Of(0.01) > 1000);                      // Δ → 0
         Assert.True(SeparabilityThreshold.Of(1, 0.1) > SeparabilityThreshold.Of(1, 0.25)); // unbalanced is easier to separate
@@ -125,8 +125,8 @@ public class LearningCurveTests
     }
 
     [Theory]
-    [InlineData("square", 1.3366, 0.18270)]  // SPEC: λ* ≈ 10^0.126, ε_g* = 0.18270
-    [InlineData("logistic", 0.2, 0.1810)]    // SPEC: λ* ≈ 0.2, ε_g ≈ 0.1810
+    [InlineData("square", 1.3366, 0.18270)]  // docs/theory.md#table-erm: λ* ≈ 10^0.126, ε_g* = 0.18270
+    [InlineData("logistic", 0.2, 0.1810)]    // docs/theory.md#table-erm: λ* ≈ 0.2, ε_g ≈ 0.1810
     public void OptimalLambdaUnbalancedLeavesAGapToBayesOptimal(string loss, double lambdaStar, double errorStar)
     {
         var o = LearningCurve.Optimize(MarginLosses.Parse(loss), 2, 1, 0.25);

@@ -76,7 +76,7 @@ public class EntropySgdTests
         });
         var (x, y) = Quad.Batch();
         var loss = Quad.Loss(a, c);
-        // Reference: the recursion of SPEC §5.1 in double precision.
+        // Reference: the recursion of docs/optim.md#entropy-sgd in double precision.
         var w = w0.Select(v => (double)v).ToArray();
         for (int t = 0; t < 2; t++)
         {
