@@ -25,12 +25,5 @@ public static class FigureExporter
         return paths;
     }
 
-    private static void Write(string path, Action<Stream> export)
-    {
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string tmp = full + $".{Environment.ProcessId}.tmp";
-        using (var fs = File.Create(tmp)) export(fs);
-        File.Move(tmp, full, overwrite: true);
-    }
+    private static void Write(string path, Action<Stream> export) => FlatMinima.Storage.AtomicFile.Write(path, export);
 }

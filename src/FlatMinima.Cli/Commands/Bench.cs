@@ -1,3 +1,4 @@
+using FlatMinima.Storage;
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Torch.Runtime;
 using FlatMinima.Torch.Training;

@@ -1,3 +1,4 @@
+using FlatMinima.Storage;
 using System.Diagnostics;
 using System.Text;
 using FlatMinima.Cli.Infrastructure;

@@ -1,3 +1,4 @@
+using FlatMinima.Storage;
 using System.Globalization;
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Torch.Flatness;

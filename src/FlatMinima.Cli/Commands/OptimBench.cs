@@ -1,3 +1,5 @@
+using FlatMinima.Storage;
+using FlatMinima.Numerics;
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Torch.Data;
 using FlatMinima.Torch.Models;

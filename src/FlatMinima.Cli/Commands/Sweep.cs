@@ -1,3 +1,4 @@
+using FlatMinima.Storage;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;

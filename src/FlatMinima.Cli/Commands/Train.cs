@@ -62,7 +62,7 @@ public sealed class Train : ICommand
         var device = TorchRuntime.Device;
         model.to(device);
         var optimCtx = new OptimizerOptions.Context(
-            i => { var m = TorchCommon.BuildModel(a, data, Torch.Optim.Seeds.Mix(seed, 0x4E91, i)); m.to(device); return m; }, data, device, outDir);
+            i => { var m = TorchCommon.BuildModel(a, data, FlatMinima.Numerics.Seeds.Mix(seed, 0x4E91, i)); m.to(device); return m; }, data, device, outDir);
         string optimizer = optim.Name;
         AlgorithmFactory factory = m => optim.Create(m, optimCtx);
         if (precision == "bf16")

@@ -1,3 +1,4 @@
+using FlatMinima.Storage;
 using System.Globalization;
 
 namespace FlatMinima.Cli.Infrastructure;

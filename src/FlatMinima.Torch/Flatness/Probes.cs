@@ -1,3 +1,4 @@
+using FlatMinima.Numerics;
 using FlatMinima.Torch.Data;
 using FlatMinima.Torch.Training;
 using TorchSharp;
@@ -73,7 +74,7 @@ public sealed class Probes(nn.Module<Tensor, Tensor> model, Device device)
                 {
                     if (sigma == 0) { errs[d] = 100 * e0; losses[d] = l0; continue; }
                     using (no_grad())
-                    using (var g = new Generator((ulong)MixSeed(seed, si, d)))
+                    using (var g = new Generator((ulong)Seeds.Mix(seed, si, d)))
                     {
                         for (int i = 0; i < ps.Count; i++)
                         {
@@ -108,13 +109,6 @@ public sealed class Probes(nn.Module<Tensor, Tensor> model, Device device)
 
     private static double Std(double[] x, double mean) =>
         x.Length < 2 ? 0 : Math.Sqrt(x.Sum(v => (v - mean) * (v - mean)) / (x.Length - 1));
-
-    internal static long MixSeed(long seed, long a, long b)
-    {
-        ulong h = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL ^ (ulong)a * 0xC2B2AE3D27D4EB4FUL ^ (ulong)b * 0x165667B19E3779F9UL);
-        h ^= h >> 31; h = unchecked(h * 0xBF58476D1CE4E5B9UL); h ^= h >> 29;
-        return (long)(h & 0x7FFFFFFFFFFFFFFFUL);
-    }
 
     // --------------------------------------------------------------- Hessian
 
@@ -171,7 +165,7 @@ public sealed class Probes(nn.Module<Tensor, Tensor> model, Device device)
         for (int j = 0; j < k; j++)
         {
             List<Tensor> v;
-            using (var g = new Generator((ulong)MixSeed(seed, 7, j)))
+            using (var g = new Generator((ulong)Seeds.Mix(seed, 7, j)))
                 v = like.Select(p => Gaussian(p.shape, g).to(p.device)).ToList();
             Normalise(v);
             double lambda = 0;
@@ -215,7 +209,7 @@ public sealed class Probes(nn.Module<Tensor, Tensor> model, Device device)
         for (int s = 0; s < samples; s++)
         {
             List<Tensor> v;
-            using (var g = new Generator((ulong)MixSeed(seed, 11, s)))
+            using (var g = new Generator((ulong)Seeds.Mix(seed, 11, s)))
                 v = like.Select(p => randint(0, 2, p.shape, dtype: ScalarType.Float32, generator: g).mul_(2).sub_(1).to(p.device)).ToList();
             var hv = hvp(v);
             est[s] = Dot(v, hv);

@@ -1,3 +1,4 @@
+using FlatMinima.Numerics;
 using FlatMinima.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -394,10 +394,7 @@ public static class TorchRuntime
     private static void WritePatched(string path, byte[] patched)
     {
         if (File.Exists(path) && SHA256.HashData(File.ReadAllBytes(path)).AsSpan().SequenceEqual(SHA256.HashData(patched))) return;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string tmp = path + $".{Environment.ProcessId}.tmp";
-        File.WriteAllBytes(tmp, patched);
-        File.Move(tmp, path, overwrite: true);
+        FlatMinima.Storage.AtomicFile.WriteAllBytes(path, patched);
     }
 
     private static string CacheRoot()

@@ -236,9 +236,7 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
         foreach (var r in rows)
             sb.Append(string.Join(',', new object[] { r.Epoch, r.TrainLoss, r.TrainError, r.TestLoss, r.TestError, r.Lr, r.Seconds, r.ImagesPerSecond }
                 .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)))).Append('\n');
-        string tmp = MetricsPath + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(tmp, sb.ToString());
-        File.Move(tmp, MetricsPath, overwrite: true);
+        FlatMinima.Storage.AtomicFile.WriteAllText(MetricsPath, sb.ToString());
     }
 
     /// <summary>Reads a <c>metrics.csv</c>.</summary>
