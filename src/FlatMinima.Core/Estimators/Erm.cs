@@ -1,7 +1,6 @@
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
-using MathNet.Numerics.LinearAlgebra;
 
 namespace FlatMinima.Estimators;
 
@@ -29,9 +28,10 @@ public static class Erm
         ArgumentNullException.ThrowIfNull(loss);
         Guard.NonNegative(lambda, "lambda");
         options ??= ErmOptions.Default;
+        MemoryBudget.Require(WorkspaceBytes(p, n, loss), "the ERM solve");
         return loss switch
         {
-            SquareLoss => FitSquare(x, y, p, n, lambda, options.FitBias),
+            SquareLoss => FitSquare(x, y, p, n, lambda, options.FitBias, options.SolveThreads),
             HingeLoss when !options.FitBias => throw new ArgumentException("the hinge solver always learns the bias; FitBias = false is not supported for hinge.", "loss"),
             HingeLoss => FitHinge(x, y, p, n, lambda, options),
             _ when !loss.IsSmooth => throw new ArgumentException(
@@ -40,7 +40,26 @@ public static class Erm
         };
     }
 
-    private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double lambda, bool fitBias = true)
+    /// <summary>
+    /// Bytes <see cref="Fit(double[], double[], int, int, IMarginLoss, double, ErmOptions?)"/> allocates besides X for
+    /// P samples in N dimensions with the current <see cref="LinearAlgebra"/> provider: square loss the Gram matrix
+    /// of order min(N, P) and the provider's workspace; hinge the P × P kernel; smooth losses O(N + P) vectors.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A matrix would exceed the largest .NET array.</exception>
+    public static long WorkspaceBytes(int p, int n, IMarginLoss loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        long vectors = 8L * (24L * (n + 1) + 4L * p); // gradients, L-BFGS pairs, margins, labels
+        return loss switch
+        {
+            SquareLoss when p > n => 8L * MemoryBudget.SquareMatrixLength(n, "n") + LinearAlgebra.Current.WorkspaceBytes(p, n, n) + vectors,
+            SquareLoss => 8L * MemoryBudget.SquareMatrixLength(p, "alpha") + LinearAlgebra.Current.WorkspaceBytes(p, n, p) + vectors,
+            HingeLoss => 8L * MemoryBudget.SquareMatrixLength(p, "alpha") + vectors,
+            _ => vectors,
+        };
+    }
+
+    private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double lambda, bool fitBias, int threads)
     {
         // ½(y − h)² with h = a·w + b, a = x/√N. Eliminating b = ȳ − ā·w leaves the centred ridge problem
         // (AcᵀAc + λI) w = Acᵀ(y − ȳ), Ac = A − 1āᵀ. Without bias: no centring (ȳ = 0, ā = 0).
@@ -52,53 +71,47 @@ public static class Erm
                 $"lambda must be > 0 for the square loss when P - 1 < N (here P = {p}, N = {n}): the minimiser is not unique.");
         double[] w;
         string method;
+        var la = LinearAlgebra.Current;
         if (primal)
         {
-            var sys = new CentredSquareSystem(x, y, p, n, (yMean, aMean));
+            var sys = new CentredSquareSystem(x, y, p, n, (yMean, aMean), threads);
             var gram = sys.Gram;
             for (int j = 0; j < n; j++) gram[j * n + j] += lambda;
-            w = SolveSpd(gram, n, sys.Rhs, "the centred Gram matrix");
+            w = SolveSpd(gram, n, sys.Rhs, "the centred Gram matrix", threads);
             method = "cholesky-primal";
         }
         else
         {
             // Dual: w = Acᵀβ with (Ac Acᵀ + λI)β = y − ȳ.
-            var xc = new double[p * n];
-            for (int mu = 0; mu < p; mu++)
-                for (int j = 0; j < n; j++) xc[mu * n + j] = x[mu * n + j] * scale - aMean[j];
-            var gram = Kernels.RowGram(xc, p, n);
+            var gram = new double[MemoryBudget.SquareMatrixLength(p, "alpha")];
+            la.CentredRowGram(x, p, n, scale, aMean, gram, threads);
             for (int mu = 0; mu < p; mu++) gram[mu * p + mu] += lambda;
-            var beta = SolveSpd(gram, p, y.Select(v => v - yMean).ToArray(), "the centred kernel matrix");
+            var beta = SolveSpd(gram, p, y.Select(v => v - yMean).ToArray(), "the centred kernel matrix", threads);
             w = new double[n];
-            Kernels.MatTVec(xc, p, n, beta, w);
+            la.CentredTransposeTimes(x, p, n, scale, aMean, beta, w);
             method = "cholesky-dual";
         }
         double b = yMean - Kernels.Dot(aMean, w);
         var theta = new double[n + 1];
         Array.Copy(w, theta, n); theta[n] = b;
-        var obj = new MarginObjective(x, y, p, n, SquareLoss.Instance, lambda, 1);
+        var obj = new MarginObjective(x, y, p, n, SquareLoss.Instance, lambda, threads);
         var grad = new double[n + 1];
         double f = obj.Evaluate(theta, grad);
         double residual = grad.Max(Math.Abs) / p;
         return new ErmSolution(new LinearClassifier(w, b), "square", lambda, f, residual, 1, true, method);
     }
 
-    private static double[] SolveSpd(double[] a, int n, double[] rhs, string what)
+    /// <summary>Solves a · z = rhs by Cholesky (rhs is overwritten and returned; a may be overwritten by its factor).</summary>
+    private static double[] SolveSpd(double[] a, int n, double[] rhs, string what, int threads)
     {
-        var m = Matrix<double>.Build.Dense(n, n, a); // symmetric, so column-major = row-major
-        try
-        {
-            return m.Cholesky().Solve(Vector<double>.Build.Dense(rhs)).ToArray();
-        }
-        catch (ArgumentException)
-        {
+        if (!LinearAlgebra.Current.CholeskySolve(a, n, rhs, threads))
             throw new ArgumentOutOfRangeException("lambda", $"{what} is singular at this lambda; use lambda > 0.");
-        }
+        return rhs;
     }
 
     private static ErmSolution FitSmooth(double[] x, double[] y, int p, int n, IMarginLoss loss, double lambda, ErmOptions options)
     {
-        var obj = new MarginObjective(x, y, p, n, loss, lambda, options.Threads);
+        var obj = new MarginObjective(x, y, p, n, loss, lambda, options.SolveThreads);
         // Work with the per-sample objective f/P so the tolerance means the same for every P (scikit-learn's choice).
         double invP = 1.0 / p;
         bool fitBias = options.FitBias;
@@ -134,18 +147,19 @@ public static class Erm
         if (lambda == 0)
             throw new ArgumentOutOfRangeException("lambda", lambda,
                 "lambda must be > 0 for the hinge loss: at lambda = 0 the minimiser is not unique (the limit lambda -> 0+ is the max-margin SVM).");
-        var k = Kernels.RowGram(x, p, n);
-        double invN = 1.0 / n;
-        for (int i = 0; i < k.Length; i++) k[i] *= invN;
+        int threads = options.SolveThreads;
+        var la = LinearAlgebra.Current;
+        var k = new double[MemoryBudget.SquareMatrixLength(p, "alpha")];
+        la.RowGram(x, p, n, 1.0 / n, k, threads);
         var r = HingeSmo.Solve(k, y, 1 / lambda, options.Tolerance, 2000L * p);
         // w = Σ α y x/√N.
         var coef = new double[p];
         for (int mu = 0; mu < p; mu++) coef[mu] = r.Alpha[mu] * y[mu];
         var w = new double[n];
-        Kernels.MatTVec(x, p, n, coef, w);
+        la.Gemv(true, p, n, 1.0, x, coef, 0.0, w);
         double scale = 1 / Math.Sqrt(n);
         for (int j = 0; j < n; j++) w[j] *= scale;
-        var obj = new MarginObjective(x, y, p, n, HingeLoss.Instance, lambda, 1);
+        var obj = new MarginObjective(x, y, p, n, HingeLoss.Instance, lambda, threads);
         double f = obj.Evaluate([.. w, r.Bias], new double[n + 1]);
         var beta = r.Alpha.Select(a => a * lambda).ToArray();
         return new ErmSolution(new LinearClassifier(w, r.Bias), "hinge", lambda, f, r.Violation, r.Iterations, r.Converged,

@@ -20,7 +20,7 @@ public static class LassoErm
         if (!loss.IsSmooth) throw new ArgumentException($"loss '{loss.Name}' is not smooth; the L1 solver needs a smooth loss.", "loss");
         options ??= ErmOptions.Default;
         int n = sample.N, p = sample.P;
-        var obj = new MarginObjective(sample.X, sample.Y, p, n, loss, 0, options.Threads);
+        var obj = new MarginObjective(sample.X, sample.Y, p, n, loss, 0, options.SolveThreads);
         double tol = Math.Max(options.Tolerance, 1e-7) * p;
         var x = new double[n + 1]; var z = new double[n + 1]; var xNew = new double[n + 1];
         var gz = new double[n + 1]; var gTmp = new double[n + 1];
@@ -57,6 +57,9 @@ public static class LassoErm
         var w = x.AsSpan(0, n).ToArray();
         return new ErmSolution(new LinearClassifier(w, x[n]), loss.Name, lambda, fx, resid / p, it, resid <= tol, "fista-l1");
     }
+
+    /// <summary>Bytes a fit allocates besides X: O(N + P) vectors (FISTA works on X directly).</summary>
+    public static long WorkspaceBytes(int p, int n) => Erm.WorkspaceBytes(p, n, LogisticLoss.Instance);
 
     private static double L1(double[] th, int n) { double s = 0; for (int j = 0; j < n; j++) s += Math.Abs(th[j]); return s; }
 

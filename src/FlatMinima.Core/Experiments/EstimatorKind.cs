@@ -79,6 +79,13 @@ public sealed record EstimatorKind
         return sol.Classifier;
     }
 
+    /// <summary>Bytes a fit allocates besides the dataset (the solver's Gram matrix or workspace; see
+    /// <see cref="Estimators.Erm.WorkspaceBytes"/>), plus the margins of the measurement.</summary>
+    public long WorkspaceBytes(MixtureSpec spec) => 8L * spec.P + (Loss is null ? 8L * spec.N
+        : Penalty is SpherePenalty ? SphericalErm.WorkspaceBytes(spec.P, spec.N, Loss)
+        : Penalty is L1Penalty ? LassoErm.WorkspaceBytes(spec.P, spec.N)
+        : Estimators.Erm.WorkspaceBytes(spec.P, spec.N, Loss));
+
     /// <summary>Fits and measures the estimator on a sample.</summary>
     public Observables Measure(MixtureSample sample)
     {

@@ -42,40 +42,44 @@ public sealed class MonteCarloResult
 
 /// <summary>
 /// Runs an estimator on S independent realisations of a mixture (seeds Seed, Seed + 1, …, Seed + S − 1) in parallel.
-/// Each seed's work is independent and single-threaded and results are stored by seed index, so a parallel run gives
-/// exactly the numbers of a sequential one.
+/// How the cores are shared — seeds at once, threads per solve — is decided in one place, <see cref="ParallelPlan"/>,
+/// which also keeps the datasets in memory at once within the memory available. Each seed's work is independent,
+/// every kernel's result is independent of its thread count, and results are stored by seed index, so a parallel
+/// run gives exactly the numbers of a sequential one.
 /// </summary>
 public static class MonteCarlo
 {
     /// <param name="spec">Mixture; its seed is the first seed.</param>
     /// <param name="seeds">Number of realisations S ≥ 1.</param>
     /// <param name="measure">Fits and measures one sample.</param>
-    /// <param name="maxParallelism">Worker count (default: processor count; 1 = sequential).</param>
+    /// <param name="maxParallelism">Cores the run may use (default: processor count; 1 = sequential on one thread).</param>
     /// <param name="onSeedDone">Called (from worker threads) after each seed, e.g. for a progress bar.</param>
     /// <param name="cancellation">Stops scheduling new seeds.</param>
+    /// <param name="workspaceBytes">Bytes <paramref name="measure"/> allocates per seed besides the dataset (for the
+    /// memory check and the plan).</param>
+    /// <exception cref="ProblemTooLargeException">One dataset and its solve do not fit in the memory available.</exception>
     public static MonteCarloResult Run(MixtureSpec spec, int seeds, Func<MixtureSample, Observables> measure,
-        int? maxParallelism = null, Action? onSeedDone = null, CancellationToken cancellation = default)
+        int? maxParallelism = null, Action? onSeedDone = null, CancellationToken cancellation = default, long workspaceBytes = 0)
     {
         Guard.AtLeast(seeds, 1, "seeds");
         ArgumentNullException.ThrowIfNull(measure);
+        var plan = ParallelPlan.For(seeds, maxParallelism, MixtureSample.Bytes(spec) + workspaceBytes,
+            $"n = {spec.N}, alpha = {spec.Alpha:G6} (P = {spec.P})");
         var results = new Observables[seeds];
         var seedList = Enumerable.Range(0, seeds).Select(k => spec.Seed + k).ToArray();
-        var po = new ParallelOptions
-        {
-            MaxDegreeOfParallelism = maxParallelism ?? Environment.ProcessorCount,
-            CancellationToken = cancellation,
-        };
-        Parallel.For(0, seeds, po, k =>
-        {
-            var sample = MixtureSample.Sample(spec.WithSeed(seedList[k]));
-            results[k] = measure(sample);
-            onSeedDone?.Invoke();
-        });
+        var po = new ParallelOptions { MaxDegreeOfParallelism = plan.Workers, CancellationToken = cancellation };
+        using (LinearAlgebra.UseSolveThreads(plan.ThreadsPerSolve))
+            Parallel.For(0, seeds, po, k =>
+            {
+                var sample = MixtureSample.Sample(spec.WithSeed(seedList[k]));
+                results[k] = measure(sample);
+                onSeedDone?.Invoke();
+            });
         return new MonteCarloResult(spec, seedList, results);
     }
 
     /// <summary>Runs <paramref name="estimator"/> on S realisations.</summary>
     public static MonteCarloResult Run(MixtureSpec spec, int seeds, EstimatorKind estimator,
         int? maxParallelism = null, Action? onSeedDone = null, CancellationToken cancellation = default) =>
-        Run(spec, seeds, estimator.Measure, maxParallelism, onSeedDone, cancellation);
+        Run(spec, seeds, estimator.Measure, maxParallelism, onSeedDone, cancellation, estimator.WorkspaceBytes(spec));
 }

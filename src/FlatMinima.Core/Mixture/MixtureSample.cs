@@ -38,6 +38,7 @@ public sealed class MixtureSample
     public static MixtureSample Sample(MixtureSpec spec)
     {
         int n = spec.N, p = spec.P;
+        MemoryBudget.Require(Bytes(spec), $"the dataset (n = {n}, alpha = {spec.Alpha:G6}, P = {p})");
         var v = new double[n];
         Rng.ForStream(spec.Seed, 0).FillGaussian(v);
         if (spec.ExactNormV)
@@ -77,6 +78,10 @@ public sealed class MixtureSample
         return labels;
     }
 
+    /// <summary>Bytes of the realisation of <paramref name="spec"/>: X (P × N), y and v.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">X would exceed the largest array (names n).</exception>
+    public static long Bytes(MixtureSpec spec) => 8L * MemoryBudget.MatrixLength(spec.P, spec.N, "n") + 8L * (spec.P + spec.N);
+
     /// <summary>Row μ of X.</summary>
     public ReadOnlySpan<double> Row(int mu) => X.AsSpan(mu * N, N);
 
@@ -87,7 +92,7 @@ public sealed class MixtureSample
     public double[] Margins(ReadOnlySpan<double> w, double b)
     {
         var u = new double[P];
-        Kernels.MatVec(X, P, N, w, u);
+        LinearAlgebra.Current.Gemv(false, P, N, 1.0, X, w, 0.0, u);
         double inv = 1 / Math.Sqrt(N);
         for (int mu = 0; mu < P; mu++) u[mu] = Y[mu] * (u[mu] * inv + b);
         return u;
@@ -117,7 +122,7 @@ public sealed class MixtureSample
     public double[] Hebbian()
     {
         var s = new double[N];
-        Kernels.MatTVec(X, P, N, Y, s);
+        LinearAlgebra.Current.Gemv(true, P, N, 1.0, X, Y, 0.0, s);
         return s;
     }
 
