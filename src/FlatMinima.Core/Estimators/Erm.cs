@@ -74,10 +74,9 @@ public static class Erm
         var la = LinearAlgebra.Current;
         if (primal)
         {
-            var sys = new CentredSquareSystem(x, y, p, n, (yMean, aMean), threads);
-            var gram = sys.Gram;
-            for (int j = 0; j < n; j++) gram[j * n + j] += lambda;
-            w = SolveSpd(gram, n, sys.Rhs, "the centred Gram matrix", threads);
+            w = new double[n];
+            if (!la.SolveCentredRidge(x, p, n, scale, aMean, y.Select(v => v - yMean).ToArray(), lambda, w, threads))
+                throw new ArgumentOutOfRangeException("lambda", "the centred Gram matrix is singular at this lambda; use lambda > 0.");
             method = "cholesky-primal";
         }
         else

@@ -20,20 +20,22 @@ internal static class HingeSmo
         var alpha = new double[p];
         var grad = new double[p];            // G = Qα − e
         Array.Fill(grad, -1.0);
+        var kd = new double[p];              // diagonal of K, contiguous for the selection loop
+        for (int t = 0; t < p; t++) kd[t] = k[(long)t * p + t];
         const double tau = 1e-12;
         long it = 0;
         double violation = double.PositiveInfinity;
+        // i: maximal −y_t G_t over I_up (after the first pass, found while G is updated).
+        int i = -1; double gmax = double.NegativeInfinity;
+        for (int t = 0; t < p; t++)
+        {
+            bool up = y[t] > 0 ? alpha[t] < c : alpha[t] > 0;
+            if (!up) continue;
+            double v = -y[t] * grad[t];
+            if (v > gmax) { gmax = v; i = t; }
+        }
         while (it < maxIterations)
         {
-            // i: maximal −y_t G_t over I_up.
-            int i = -1; double gmax = double.NegativeInfinity;
-            for (int t = 0; t < p; t++)
-            {
-                bool up = y[t] > 0 ? alpha[t] < c : alpha[t] > 0;
-                if (!up) continue;
-                double v = -y[t] * grad[t];
-                if (v > gmax) { gmax = v; i = t; }
-            }
             // j: second-order choice over I_low; also M = min −y_t G_t over I_low.
             int j = -1; double gmin = double.PositiveInfinity, best = double.PositiveInfinity;
             if (i >= 0)
@@ -49,7 +51,7 @@ internal static class HingeSmo
                     double bdiff = gmax - v;
                     if (bdiff > 0)
                     {
-                        double a = kii + k[t * p + t] - 2 * ki[t];
+                        double a = kii + kd[t] - 2 * ki[t];
                         if (a <= 0) a = tau;
                         double obj = -(bdiff * bdiff) / a;
                         if (obj < best) { best = obj; j = t; }
@@ -62,7 +64,7 @@ internal static class HingeSmo
 
             // Analytic update of the pair (i, j) (LIBSVM's update, in terms of Q = yyK).
             double yi = y[i], yj = y[j];
-            double quad = k[i * p + i] + k[j * p + j] - 2 * k[i * p + j];
+            double quad = kd[i] + kd[j] - 2 * k[i * p + j];
             if (quad <= 0) quad = tau;
             double oldAi = alpha[i], oldAj = alpha[j];
             if (yi != yj)
@@ -88,7 +90,17 @@ internal static class HingeSmo
             double dai = alpha[i] - oldAi, daj = alpha[j] - oldAj;
             var rowI = k.AsSpan(i * p, p); var rowJ = k.AsSpan(j * p, p);
             double ci = dai * yi, cj = daj * yj;
-            for (int t = 0; t < p; t++) grad[t] += y[t] * (ci * rowI[t] + cj * rowJ[t]);
+            // Update G and select the next i in the same pass.
+            i = -1; gmax = double.NegativeInfinity;
+            for (int t = 0; t < p; t++)
+            {
+                double gt = grad[t] + y[t] * (ci * rowI[t] + cj * rowJ[t]);
+                grad[t] = gt;
+                bool up = y[t] > 0 ? alpha[t] < c : alpha[t] > 0;
+                if (!up) continue;
+                double v = -y[t] * gt;
+                if (v > gmax) { gmax = v; i = t; }
+            }
         }
 
         // Bias: average of −y_t G_t over free support vectors, else the middle of the feasible interval.

@@ -34,6 +34,12 @@ public interface ILinearAlgebraProvider
     void CentredColumnGram(ReadOnlySpan<double> x, int rows, int cols, double scale, ReadOnlySpan<double> mean,
         ReadOnlySpan<double> r, Span<double> g, Span<double> c, int threads);
 
+    /// <summary>Solves the centred ridge system (A_cᵀA_c + λI) w = A_cᵀ r (A_c as in <see cref="CentredColumnGram"/>),
+    /// to the accuracy of a double-precision Cholesky solve. Returns false when the matrix is not numerically
+    /// positive definite.</summary>
+    bool SolveCentredRidge(ReadOnlySpan<double> x, int rows, int cols, double scale, ReadOnlySpan<double> mean,
+        ReadOnlySpan<double> r, double lambda, Span<double> w, int threads);
+
     /// <summary>With A_c as in <see cref="CentredColumnGram"/>: G = A_c·A_cᵀ (rows × rows, both triangles).</summary>
     void CentredRowGram(ReadOnlySpan<double> x, int rows, int cols, double scale, ReadOnlySpan<double> mean, Span<double> g,
         int threads);

@@ -77,6 +77,18 @@ internal sealed class ManagedLinearAlgebra : ILinearAlgebraProvider
         Kernels.MatVec(xt, cols, rows, r, c);
     }
 
+    public bool SolveCentredRidge(ReadOnlySpan<double> x, int rows, int cols, double scale, ReadOnlySpan<double> mean,
+        ReadOnlySpan<double> r, double lambda, Span<double> w, int threads)
+    {
+        var g = new double[MemoryBudget.SquareMatrixLength(cols, "n")];
+        var rhs = new double[cols];
+        CentredColumnGram(x, rows, cols, scale, mean, r, g, rhs, threads);
+        for (int j = 0; j < cols; j++) g[j * cols + j] += lambda;
+        if (!CholeskySolve(g, cols, rhs, threads)) return false;
+        rhs.CopyTo(w);
+        return true;
+    }
+
     public void CentredRowGram(ReadOnlySpan<double> x, int rows, int cols, double scale, ReadOnlySpan<double> mean, Span<double> g,
         int threads) =>
         Kernels.RowGram(Centred(x, rows, cols, scale, mean), rows, cols, g, threads);

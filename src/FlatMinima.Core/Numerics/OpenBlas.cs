@@ -15,7 +15,7 @@ namespace FlatMinima.Numerics;
 /// <para>Centred Gram matrices are accumulated from blocks of at most <see cref="WorkspaceValues"/> centred values,
 /// so no copy of X is made: a square-loss solve holds X, the Gram matrix and one such block.</para>
 /// </summary>
-internal sealed unsafe class OpenBlas : ILinearAlgebraProvider
+internal sealed unsafe partial class OpenBlas : ILinearAlgebraProvider
 {
     // CBLAS enumerations.
     private const int RowMajor = 101, NoTrans = 111, Trans = 112, Upper = 121, Left = 141, NonUnit = 131;
@@ -35,6 +35,7 @@ internal sealed unsafe class OpenBlas : ILinearAlgebraProvider
 
     private static readonly string[] Candidates = ["libopenblas.so.0", "libopenblas.so", "libopenblas.0.dylib", "libopenblas.dll"];
     private static readonly string[] Needed = ["cblas_dgemv", "cblas_dgemm", "cblas_dsyrk", "cblas_dtrsm", "dpotrf_", "dpotrs_",
+        "cblas_sgemm", "cblas_ssyrk", "cblas_strsm", "spotrf_", "spotrs_",
         "openblas_set_num_threads", "openblas_get_num_threads", "openblas_get_config", "openblas_get_corename"];
     private static readonly Lazy<(OpenBlas? Blas, string? Error)> Loaded = new(Load);
 
@@ -67,6 +68,11 @@ internal sealed unsafe class OpenBlas : ILinearAlgebraProvider
         _dpotrf = (delegate* unmanaged<byte*, int*, double*, int*, int*, nuint, void>)NativeLibrary.GetExport(h, "dpotrf_");
         _dpotrs = (delegate* unmanaged<byte*, int*, int*, double*, int*, double*, int*, int*, nuint, void>)NativeLibrary.GetExport(h, "dpotrs_");
         _getThreads = (delegate* unmanaged<int>)NativeLibrary.GetExport(h, "openblas_get_num_threads");
+        _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)NativeLibrary.GetExport(h, "cblas_sgemm");
+        _ssyrk = (delegate* unmanaged<int, int, int, int, int, float, float*, int, float, float*, int, void>)NativeLibrary.GetExport(h, "cblas_ssyrk");
+        _strsm = (delegate* unmanaged<int, int, int, int, int, int, int, float, float*, int, float*, int, void>)NativeLibrary.GetExport(h, "cblas_strsm");
+        _spotrf = (delegate* unmanaged<byte*, int*, float*, int*, int*, nuint, void>)NativeLibrary.GetExport(h, "spotrf_");
+        _spotrs = (delegate* unmanaged<byte*, int*, int*, float*, int*, float*, int*, int*, nuint, void>)NativeLibrary.GetExport(h, "spotrs_");
         ((delegate* unmanaged<int, void>)NativeLibrary.GetExport(h, "openblas_set_num_threads"))(1);
         var config = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(h, "openblas_get_config");
         var core = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(h, "openblas_get_corename");
