@@ -47,6 +47,7 @@ public sealed class CheckCommand : ICommand
                 ["penalty"] = problem.Penalty.Name, ["norm"] = problem.Penalty is FlatMinima.Penalties.SpherePenalty sp ? sp.Norm : null,
                 ["rho"] = problem.Rho, ["n"] = n, ["seeds"] = seeds, ["seed"] = seed, ["allowance_scale"] = allowance,
                 ["verdict"] = r.Verdict, ["max_abs_z"] = r.MaxAbsZ,
+                ["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe(r.Simulation.Plan),
             };
             foreach (var row in r.Rows)
                 o[row.Observable] = new Dictionary<string, object?>

@@ -46,6 +46,7 @@ public sealed class DemoCommand : ICommand
                 ["bayes_error_theory"] = bo, ["oracle_error"] = oracle,
                 ["simulations"] = rows.Select(t => SimulateCommand.ResultObject(
                     new Dictionary<string, object?> { ["estimator"] = t.Est.Name }, t.R)).ToList(),
+                ["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe(rows[^1].R.Plan),
             });
             return 0;
         }

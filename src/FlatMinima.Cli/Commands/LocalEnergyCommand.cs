@@ -113,6 +113,7 @@ public sealed class LocalEnergyCommand : ICommand
                 for (int i = 0; i < sig.Length; i++) { var st = Statistic.Of(perMc.Select(p => p[i]).ToArray()); mc[i] = st.Mean; mcse[i] = st.StdError; }
             }
             result["mode"] = "simulation"; result["n"] = n; result["seeds"] = seeds; result["seed"] = seed0; result["perturb_bias"] = pb;
+            result["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe();
             var tst = Statistic.Of(te); var cst = Statistic.Of(cb);
             result["test_error"] = tst.Mean; result["test_error_se"] = tst.StdError;
             result["cosine_bo"] = cst.Mean; result["cosine_bo_se"] = cst.StdError;

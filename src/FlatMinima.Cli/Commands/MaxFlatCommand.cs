@@ -66,6 +66,7 @@ public sealed class MaxFlatCommand : ICommand
             ["alpha"] = alpha, ["delta"] = delta, ["rho"] = rho, ["n"] = n, ["p"] = spec.P, ["seeds"] = seeds, ["seed"] = seed0,
             ["sigma"] = sig,
             ["bo_theory_error"] = BayesOptimal.Error(alpha, delta, rho),
+            ["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe(),
         };
         foreach (var (key, f) in names)
         {

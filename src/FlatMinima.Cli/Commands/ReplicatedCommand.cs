@@ -95,6 +95,7 @@ public sealed class ReplicatedCommand : ICommand
             });
             Statistic St(Func<(double Eg, double Et, double M, double Q, double B, double D, double Ov, bool Ok), double> f) => Statistic.Of(runs.Select(f).ToArray());
             row["mode"] = "simulation"; row["n"] = n; row["seeds"] = seeds; row["seed"] = seed;
+            row["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe();
             void Put(string key, Statistic st, double th) { row[key] = st.Mean; row[key + "_se"] = st.StdError; row[key + "_theory"] = th; }
             Put("test_error", St(r => r.Eg), fp.TestError);
             Put("train_error", St(r => r.Et), fp.TrainError);

@@ -54,8 +54,10 @@ public sealed class SimulateCommand : ICommand
         clock.Stop();
 
         var result = ResultObject(inputs, r);
+        result["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe(r.Plan);
         if (run is not null)
         {
+            run.Set("linear_algebra", result["linear_algebra"]);
             run.WriteFile("summary.json", Output.Json(result));
             run.WriteFile("per_seed.csv", PerSeedCsv(r));
             run.Set("wall_seconds", clock.Elapsed.TotalSeconds);

@@ -114,30 +114,48 @@ public static class Erm
         // Work with the per-sample objective f/P so the tolerance means the same for every P (scikit-learn's choice).
         double invP = 1.0 / p;
         bool fitBias = options.FitBias;
-        double Eval(double[] theta, double[] g)
+        // L-BFGS runs on z = (w, b/σ) with σ = 1/√N: the constant column of the bias then has the norm of a feature
+        // column (each entry of x/√N is O(1/√N)), which removes the one stiff direction of the Hessian (curvature
+        // ≈ Σℓ''/P in b against ≈ Σℓ''/(NP) in w). At N = 1000 this takes L-BFGS from ~140 to ~35 iterations to a
+        // gradient of 1e-10. The tolerance is still on the gradient in (w, b).
+        double sigma = 1 / Math.Sqrt(n);
+        var theta = new double[n + 1];
+        double[] Theta(double[] z)
         {
-            double f = obj.Evaluate(theta, g);
+            Array.Copy(z, theta, n);
+            theta[n] = sigma * z[n];
+            return theta;
+        }
+        double Eval(double[] z, double[] g)
+        {
+            double f = obj.Evaluate(Theta(z), g);
             for (int i = 0; i < g.Length; i++) g[i] *= invP;
-            if (!fitBias) g[n] = 0; // b stays at its start, 0
+            g[n] = fitBias ? g[n] * sigma : 0; // without a bias, b stays at its start, 0
             return f * invP;
+        }
+        double GradientNorm(double[] g)
+        {
+            double m = Math.Abs(g[n]) / sigma;
+            for (int i = 0; i < n; i++) m = Math.Max(m, Math.Abs(g[i]));
+            return m;
         }
         Action<double[], double>? watch = null;
         if (lambda == 0)
         {
             // Certificate of separability: an iterate with every margin > 0. Then c·(w, b) drives the loss to 0 as
             // c → ∞ and no minimiser exists.
-            watch = (theta, _) =>
+            watch = (z, _) =>
             {
-                var u = obj.Margins(theta);
+                var u = obj.Margins(Theta(z));
                 if (u.All(v => v > 0))
                     throw new NoMinimizerException(
                         $"lambda = 0 has no minimiser for the {loss.Name} loss: the training set is linearly separable " +
                         "(the loss tends to 0 as the norm grows). Use lambda > 0.");
             };
         }
-        var r = Lbfgs.Minimize(Eval, new double[n + 1], options.Tolerance, options.Memory, options.MaxIterations, watch);
+        var r = Lbfgs.Minimize(Eval, new double[n + 1], options.Tolerance, options.Memory, options.MaxIterations, watch, GradientNorm);
         var w = r.X.AsSpan(0, n).ToArray();
-        return new ErmSolution(new LinearClassifier(w, r.X[n]), loss.Name, lambda, r.F * p, r.GradInfNorm,
+        return new ErmSolution(new LinearClassifier(w, sigma * r.X[n]), loss.Name, lambda, r.F * p, r.GradInfNorm,
             r.Iterations, r.Converged, "lbfgs");
     }
 

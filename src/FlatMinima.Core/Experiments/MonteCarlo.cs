@@ -12,6 +12,8 @@ public sealed class MonteCarloResult
     public IReadOnlyList<long> Seeds { get; }
     /// <summary>Observables of each seed, in seed order.</summary>
     public IReadOnlyList<Observables> PerSeed { get; }
+    /// <summary>How the cores were shared (null when not run by <see cref="MonteCarlo"/>).</summary>
+    public ParallelPlan? Plan { get; init; }
 
     public MonteCarloResult(MixtureSpec spec, IReadOnlyList<long> seeds, IReadOnlyList<Observables> perSeed)
     {
@@ -75,7 +77,7 @@ public static class MonteCarlo
                 results[k] = measure(sample);
                 onSeedDone?.Invoke();
             });
-        return new MonteCarloResult(spec, seedList, results);
+        return new MonteCarloResult(spec, seedList, results) { Plan = plan };
     }
 
     /// <summary>Runs <paramref name="estimator"/> on S realisations.</summary>

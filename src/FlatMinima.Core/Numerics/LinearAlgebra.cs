@@ -139,17 +139,16 @@ public static class LinearAlgebra
         public void Dispose() => ThreadsOverride.Value = previous;
     }
 
-    /// <summary>What manifests and <c>--json</c> outputs record: the provider, the library, and the threads one solve
-    /// uses (<see cref="SolveThreads"/>); OpenBLAS's own thread pool is kept at one thread (see <see cref="LinearAlgebra"/>).</summary>
-    public static Dictionary<string, object?> Describe()
+    /// <summary>What manifests and <c>--json</c> outputs record: the provider, the library, and how the cores were
+    /// shared — the <paramref name="plan"/> of a Monte Carlo run (seeds at once, threads per solve), or the threads a
+    /// direct solve uses (<see cref="SolveThreads"/>). OpenBLAS's own pool is kept at one thread (see above).</summary>
+    public static Dictionary<string, object?> Describe(ParallelPlan? plan = null)
     {
         var p = Current;
-        return new Dictionary<string, object?>
-        {
-            ["provider"] = p.Name,
-            ["library"] = p.Library,
-            ["threads_per_solve"] = SolveThreads,
-        };
+        var d = new Dictionary<string, object?> { ["provider"] = p.Name, ["library"] = p.Library };
+        if (plan is not null) d["seeds_at_once"] = plan.Workers;
+        d["threads_per_solve"] = plan?.ThreadsPerSolve ?? SolveThreads;
+        return d;
     }
 
     private static ILinearAlgebraProvider Select()
