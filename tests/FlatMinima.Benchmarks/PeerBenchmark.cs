@@ -104,7 +104,7 @@ internal static class PeerBenchmark
         for (int k = 0; k < o.Seeds; k++)
             ourRes[k] = Residual(est, n, dir, k, Npy.Read(Path.Combine(dir, $"our_w{k}.npy")), refBeta?[k]);
         string kind = est == "hinge" ? "duality gap" : "gradient";
-        Console.WriteLine("N = {n} {est} rep {rep}: flatminima {ourWall:F2} s (tol {Join(ourTol)}; {ours.GetProperty("plan").GetString()}; " +
+        Console.WriteLine($"N = {n} {est} rep {rep}: flatminima {ourWall:F2} s (tol {Join(ourTol)}; {ours.GetProperty("plan").GetString()}; " +
                           $"dataset ready at {Join(ours.GetProperty("sample_seconds"))} s, solve {Join(ours.GetProperty("solve_seconds"))} s, " +
                           $"iterations {Join(ours.GetProperty("iterations"))}), {kind} {Join(ourRes)}, peak {MemoryBudget.Format(ours.GetProperty("peak_rss_bytes").GetInt64())}");
         Console.WriteLine($"    peer {peerWall:F2} s (tol {peerTol:G3}; import {peer.GetProperty("import_seconds").GetDouble():F2} s, " +
