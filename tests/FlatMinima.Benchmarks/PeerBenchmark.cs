@@ -61,8 +61,8 @@ internal static class PeerBenchmark
         finally { Directory.Delete(root, true); }
         Console.WriteLine($"load after: {Load()}");
         Console.WriteLine();
-        Console.WriteLine("| N | estimator | rep | flatminima (s) | peer (s) | ratio | residual flatminima | residual peer | peak RSS flatminima | peak RSS peer |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| N | estimator | rep | flatminima (s) | peer (s) | ratio | CPU-time ratio | residual flatminima | residual peer | peak RSS flatminima | peak RSS peer |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows) Console.WriteLine(r);
     }
 
@@ -113,8 +113,9 @@ internal static class PeerBenchmark
         if (rep == 0)
             Console.WriteLine($"    peer BLAS: numpy {peer.GetProperty("numpy")}, {string.Join("; ", peer.GetProperty("numpy_blas").EnumerateArray().Select(e => e.GetString()).Distinct())}; " +
                               $"threadpoolctl: {peer.GetProperty("threadpoolctl")}");
-        Console.WriteLine($"    ratio flatminima/peer = {ourWall / peerWall:F2}");
-        return $"| {n} | {est} | {rep} | {ourWall:F2} | {peerWall:F2} | {ourWall / peerWall:F2} | {ourRes.Max():G2} | {peerRes.Max():G2} | " +
+        double ourCpu = ours.GetProperty("cpu_seconds").GetDouble(), peerCpu = peer.GetProperty("cpu_seconds").GetDouble();
+        Console.WriteLine($"    ratio flatminima/peer = {ourWall / peerWall:F2} (wall), {ourCpu / peerCpu:F2} (CPU: {ourCpu:F2} s / {peerCpu:F2} s)");
+        return $"| {n} | {est} | {rep} | {ourWall:F2} | {peerWall:F2} | {ourWall / peerWall:F2} | {ourCpu / peerCpu:F2} | {ourRes.Max():G2} | {peerRes.Max():G2} | " +
                $"{MemoryBudget.Format(ours.GetProperty("peak_rss_bytes").GetInt64())} | {MemoryBudget.Format(peer.GetProperty("peak_rss_bytes").GetInt64())} |";
     }
 
@@ -195,6 +196,7 @@ internal static class PeerBenchmark
             ["plan"] = $"{plan.Workers} seeds at once x {plan.ThreadsPerSolve} threads",
             ["sample_seconds"] = sample, ["total_seconds"] = clock.Elapsed.TotalSeconds, ["solve_seconds"] = solve, ["iterations"] = iterations,
             ["test_error"] = result.TestError.Mean, ["peak_rss_bytes"] = PeakRss(),
+            ["cpu_seconds"] = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
         };
         Console.WriteLine(JsonSerializer.Serialize(json));
         return 0;

@@ -47,7 +47,7 @@ public sealed class MixtureSample
             for (int i = 0; i < n; i++) v[i] *= scale;
         }
         var rng = Rng.ForStream(spec.Seed, 1);
-        var x = new double[p * n];
+        var x = GC.AllocateUninitializedArray<double>(p * n); // every entry is written below
         var y = new double[p];
         double invSqrtN = 1 / Math.Sqrt(n), sqrtDelta = Math.Sqrt(spec.Delta);
         double[]? fixedLabels = spec.ExactLabelCounts ? ExactLabels(spec, p) : null;
@@ -57,10 +57,24 @@ public sealed class MixtureSample
             y[mu] = label;
             var row = x.AsSpan(mu * n, n);
             rng.FillGaussian(row);
-            double signal = label * invSqrtN;
-            for (int i = 0; i < n; i++) row[i] = signal * v[i] + sqrtDelta * row[i];
+            Combine(label * invSqrtN, v, sqrtDelta, row);
         }
         return new MixtureSample(spec, x, y, v);
+    }
+
+    /// <summary>row ← signal·v + √Δ·row (vectorised; the same two products and one sum per entry as a scalar loop).</summary>
+    private static void Combine(double signal, ReadOnlySpan<double> v, double sqrtDelta, Span<double> row)
+    {
+        int n = row.Length, i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && n >= System.Numerics.Vector<double>.Count)
+        {
+            var vv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(v);
+            var vr = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(row);
+            System.Numerics.Vector<double> sig = new(signal), sd = new(sqrtDelta);
+            for (int k = 0; k < vr.Length; k++) vr[k] = sig * vv[k] + sd * vr[k];
+            i = vr.Length * System.Numerics.Vector<double>.Count;
+        }
+        for (; i < n; i++) row[i] = signal * v[i] + sqrtDelta * row[i];
     }
 
     // Exactly round(ρP) labels +1, shuffled (Fisher–Yates) with stream 2 so the noise stream is unchanged.

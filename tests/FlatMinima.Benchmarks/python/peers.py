@@ -80,4 +80,5 @@ print(json.dumps({
     "sklearn": None if estimator == "square" else sklearn.__version__,
     "numpy_blas": blas, "threadpoolctl": pools,
     "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    "cpu_seconds": resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime,
 }))
