@@ -68,6 +68,37 @@ internal static class PeerBenchmark
 
     private static MixtureSpec Spec(int n, int seed) => new(Alpha, Delta, Rho, n, seed);
 
+    /// <summary>
+    /// The measurement behind <see cref="ParallelPlan"/>: S datasets with seeds in parallel (one thread per solve)
+    /// against one seed after another with every core inside each solve, whole processes, interleaved.
+    /// usage: plans [--n 2000,4000] [--estimators ...] [--repeats R] [--seeds S]
+    /// </summary>
+    public static void Plans(string[] args)
+    {
+        var o = Options.Parse(args.Length == 0 ? ["--n", "2000,4000"] : args);
+        string dir = Path.Combine(Path.GetTempPath(), "fm-plans-" + Environment.ProcessId);
+        Directory.CreateDirectory(dir);
+        string self = typeof(PeerBenchmark).Assembly.Location;
+        Console.WriteLine($"{Environment.ProcessorCount} cores; load before: {Load()}");
+        Console.WriteLine("| N | estimator | seeds | seeds in parallel (s) | seeds in sequence, threads inside (s) | ratio |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        try
+        {
+            foreach (int n in o.Ns)
+                foreach (var est in o.Estimators)
+                    for (int rep = 0; rep < o.Repeats; rep++)
+                    {
+                        string tol = est == "square" ? "1e-10" : est == "logistic" ? "1e-8" : "1e-6";
+                        string[] a = [self, "peers-child", est, Str(n), Str(o.Seeds), Str(Lambda), tol, dir];
+                        var (par, _) = RunProcess("dotnet", a, null);
+                        var (seq, _) = RunProcess("dotnet", a, new() { ["FM_BENCH_PLAN"] = "inside" });
+                        Console.WriteLine($"| {n} | {est} | {o.Seeds} | {par:F2} | {seq:F2} | {par / seq:F2} |");
+                    }
+        }
+        finally { Directory.Delete(dir, true); }
+        Console.WriteLine($"load after: {Load()}");
+    }
+
     private static string Compare(string est, int n, string dir, Options o, int rep)
     {
         // Peer first: this side is then run to the logistic gradient the peer reached.
@@ -176,7 +207,10 @@ internal static class PeerBenchmark
         var sample = new double[seeds]; var solve = new double[seeds]; var iterations = new int[seeds];
         var plan = ParallelPlan.For(seeds, null, MixtureSample.Bytes(spec) + kind.WorkspaceBytes(spec), "benchmark");
         var clock = Stopwatch.StartNew();
-        var result = MonteCarlo.Run(spec, seeds, s =>
+        // "inside": one seed after another, every core inside each solve (the alternative the plan was chosen against).
+        bool inside = Environment.GetEnvironmentVariable("FM_BENCH_PLAN") == "inside";
+        if (inside) plan = new ParallelPlan(1, Environment.ProcessorCount);
+        Observables Measure(MixtureSample s)
         {
             int k = (int)s.Spec.Seed;
             sample[k] = clock.Elapsed.TotalSeconds; // when the worker got its dataset
@@ -189,7 +223,13 @@ internal static class PeerBenchmark
             var u = s.Margins(sol.Classifier.W, sol.Classifier.B);
             return new Observables(GeneralizationError.Of(o.M, o.Q, sol.Classifier.B, Delta, Rho), MixtureSample.TrainErrorOfMargins(u),
                 u.Average(loss.Value), o.M, o.Q, sol.Classifier.B);
-        }, workspaceBytes: kind.WorkspaceBytes(spec));
+        }
+        MonteCarloResult result;
+        if (inside)
+            using (LinearAlgebra.UseSolveThreads(Environment.ProcessorCount))
+                result = new MonteCarloResult(spec, [], Enumerable.Range(0, seeds).Select(k => Measure(MixtureSample.Sample(Spec(n, k)))).ToArray());
+        else
+            result = MonteCarlo.Run(spec, seeds, Measure, workspaceBytes: kind.WorkspaceBytes(spec));
         var json = new Dictionary<string, object?>
         {
             ["provider"] = LinearAlgebra.Current.Name, ["library"] = LinearAlgebra.Current.Library,

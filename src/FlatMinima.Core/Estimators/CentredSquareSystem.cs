@@ -4,8 +4,9 @@ namespace FlatMinima.Estimators;
 
 /// <summary>
 /// The square-loss normal equations with the bias eliminated: for ½(y − a·w − b)² with a = x/√N, b = ȳ − ā·w leaves
-/// AcᵀAc w (+ penalty) = Acᵀ(y − ȳ) with Ac = A − 1āᵀ (no centring without a bias). Shared by the ridge solve and the
-/// fixed-norm (secular-equation) solve.
+/// AcᵀAc w (+ penalty) = Acᵀ(y − ȳ) with Ac = A − 1āᵀ (no centring without a bias), in double precision: the
+/// fixed-norm (secular-equation) solve needs the matrix itself. (The ridge solve goes through
+/// <see cref="ILinearAlgebraProvider.SolveCentredRidge"/>.)
 /// </summary>
 internal sealed class CentredSquareSystem
 {

@@ -9,7 +9,9 @@ namespace FlatMinima.Estimators;
 /// minimise Σ_μ ℓ(y^μ (w·x^μ/√N + b)) + (λ/2)‖w‖². Every solver returns the true minimiser to a stated tolerance
 /// with its optimality residual:
 /// <list type="bullet">
-/// <item>square loss: an exact linear solve (Cholesky of the centred N × N Gram, or of the P × P Gram when P &lt; N);</item>
+/// <item>square loss: a direct linear solve (Cholesky of the centred N × N Gram, or of the P × P Gram when P &lt; N; on
+/// OpenBLAS the N × N case in single precision refined to double-precision accuracy, see
+/// <see cref="ILinearAlgebraProvider.SolveCentredRidge"/>);</item>
 /// <item>hinge loss: SMO on the dual to a KKT violation ≤ tolerance;</item>
 /// <item>logistic and any other smooth <see cref="IMarginLoss"/>: L-BFGS to a gradient tolerance.</item>
 /// </list>

@@ -39,7 +39,8 @@ internal sealed class MarginObjective
     /// <summary>Evaluates f and writes ∇f into <paramref name="grad"/>; θ = (w, b).</summary>
     public double Evaluate(double[] theta, double[] grad)
     {
-        if (_threads > 1)
+        // Small problems stay on one thread: a parallel loop costs more than a pass over a few thousand values.
+        if (_threads > 1 && (long)_p * _n >= 1 << 15)
             Parallel.For(0, _blocks, new ParallelOptions { MaxDegreeOfParallelism = _threads }, k => Block(k, theta));
         else
             for (int k = 0; k < _blocks; k++) Block(k, theta);

@@ -113,7 +113,7 @@ internal sealed unsafe partial class OpenBlas
                     new ReadOnlySpan<double>((double*)pw, cols), ref term, partial[k]);
                 hs0[k] = term.HSum;
             }
-            if (threads <= 1) for (int k = 0; k < blocks; k++) Block(k);
+            if (threads <= 1 || (long)rows * cols < 1 << 15) for (int k = 0; k < blocks; k++) Block(k);
             else Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Block);
         }
         Array.Clear(kw);
