@@ -146,9 +146,10 @@ public static class Erm
         {
             // Certificate of separability: an iterate with every margin > 0. Then c·(w, b) drives the loss to 0 as
             // c → ∞ and no minimiser exists.
+            var u = new double[p];
             watch = (z, _) =>
             {
-                var u = obj.Margins(Theta(z));
+                obj.Margins(Theta(z), u);
                 if (u.All(v => v > 0))
                     throw new NoMinimizerException(
                         $"lambda = 0 has no minimiser for the {loss.Name} loss: the training set is linearly separable " +

@@ -89,9 +89,11 @@ internal sealed class MarginObjective
     }
 
     /// <summary>Margins u^μ at θ.</summary>
-    public double[] Margins(double[] theta)
+    public double[] Margins(double[] theta) => Margins(theta, new double[_p]);
+
+    /// <summary>Margins u^μ at θ, written into <paramref name="u"/> (length P) and returned.</summary>
+    public double[] Margins(double[] theta, double[] u)
     {
-        var u = new double[_p];
         _la.Gemv(false, _p, _n, 1.0, _x, theta.AsSpan(0, _n), 0.0, u);
         for (int mu = 0; mu < _p; mu++) u[mu] = _y[mu] * (u[mu] * _scale + theta[_n]);
         return u;
