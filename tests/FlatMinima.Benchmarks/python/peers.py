@@ -79,6 +79,7 @@ print(json.dumps({
     "iterations": iterations, "numpy": np.__version__,
     "sklearn": None if estimator == "square" else sklearn.__version__,
     "numpy_blas": blas, "threadpoolctl": pools,
-    "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    # VmHWM, not ru_maxrss: the latter survives exec and so includes the RSS of the process that started this one.
+    "peak_rss_bytes": next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM:")),
     "cpu_seconds": resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime,
 }))
