@@ -31,6 +31,7 @@ public static class SphericalErm
         ArgumentNullException.ThrowIfNull(loss);
         Guard.Positive(norm, "norm");
         options ??= ErmOptions.Default;
+        MemoryBudget.Require(WorkspaceBytes(p, n, loss), $"the fixed-norm ERM solve (P = {p}, N = {n})");
         if (loss is SquareLoss) return FitSquare(x, y, p, n, norm, options.FitBias, options.SolveThreads);
         if (!loss.IsSmooth)
             throw new ArgumentException($"loss '{loss.Name}' is not smooth; the fixed-norm solver handles square and smooth losses.", "loss");
