@@ -65,14 +65,21 @@ public static class MonteCarlo
     {
         Guard.AtLeast(seeds, 1, "seeds");
         ArgumentNullException.ThrowIfNull(measure);
-        var plan = ParallelPlan.For(seeds, maxParallelism, MixtureSample.Bytes(spec) + workspaceBytes,
+        long datasetBytes = MixtureSample.Bytes(spec);
+        var plan = ParallelPlan.For(seeds, maxParallelism, datasetBytes + workspaceBytes,
             $"n = {spec.N}, alpha = {spec.Alpha:G6} (P = {spec.P})");
+        int started = 0;
         var results = new Observables[seeds];
         var seedList = Enumerable.Range(0, seeds).Select(k => spec.Seed + k).ToArray();
         var po = new ParallelOptions { MaxDegreeOfParallelism = plan.Workers, CancellationToken = cancellation };
         using (LinearAlgebra.UseSolveThreads(plan.ThreadsPerSolve))
             Parallel.For(0, seeds, po, k =>
             {
+                // The datasets and matrices of finished seeds are garbage by now: collect them before drawing the next
+                // dataset, so that no more of them are resident than run at once (the collector would otherwise keep
+                // them until its large-object budget is spent: 4 GB instead of 2.6 GB at N = 8000, 2 at a time).
+                if (Interlocked.Increment(ref started) > plan.Workers && datasetBytes + workspaceBytes >= 64L << 20)
+                    GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
                 var sample = MixtureSample.Sample(spec.WithSeed(seedList[k]));
                 results[k] = measure(sample);
                 onSeedDone?.Invoke();

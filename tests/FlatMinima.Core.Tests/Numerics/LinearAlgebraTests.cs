@@ -157,6 +157,31 @@ public class LinearAlgebraTests
     }
 
     [Fact]
+    public void EnvironmentVariableSelectsTheProvider()
+    {
+        Assert.Same(LinearAlgebra.Managed, LinearAlgebra.Select("managed"));
+        Assert.Same(LinearAlgebra.Managed, LinearAlgebra.Select(" Managed "));
+        var auto = LinearAlgebra.OpenBlas ?? LinearAlgebra.Managed;
+        Assert.Same(auto, LinearAlgebra.Select(null));
+        Assert.Same(auto, LinearAlgebra.Select(""));
+        Assert.Same(auto, LinearAlgebra.Select("auto"));
+        if (LinearAlgebra.OpenBlas is { } blas) Assert.Same(blas, LinearAlgebra.Select("openblas"));
+        else Assert.Contains("libopenblas0-pthread", Assert.Throws<InvalidOperationException>(() => LinearAlgebra.Select("openblas")).Message);
+        var e = Assert.Throws<ArgumentException>(() => LinearAlgebra.Select("mkl"));
+        Assert.Equal("FLATMINIMA_BLAS", e.ParamName);
+        Assert.Contains("managed, openblas or auto", e.Message);
+        // What manifests record.
+        using (LinearAlgebra.Use(LinearAlgebra.Managed))
+        {
+            var d = LinearAlgebra.Describe(new ParallelPlan(2, 1));
+            Assert.Equal("managed", d["provider"]);
+            Assert.Equal(2, d["seeds_at_once"]);
+            Assert.Equal(1, d["threads_per_solve"]);
+            using (LinearAlgebra.UseSolveThreads(3)) Assert.Equal(3, LinearAlgebra.Describe()["threads_per_solve"]);
+        }
+    }
+
+    [Fact]
     public void NativeRidgeSolveFallsBackToDoublePrecisionWhenSingleCannotResolveIt()
     {
         if (LinearAlgebra.OpenBlas is not { } blas) return; // managed only: nothing to fall back from
