@@ -45,7 +45,14 @@ public sealed record FranzParisiProblem(double Alpha, double Delta, double Rho =
 /// <param name="Converged">Whether Newton's method met the tolerance.</param>
 /// <param name="Iterations">Newton iterations used at the final β.</param>
 public readonly record struct FranzParisiPoint(double R, double Distance, double FreeEntropy, double Volume, double Excess, double TrainError,
-    double K, double M, double T, double Q, bool Converged, int Iterations);
+    double K, double M, double T, double Q, bool Converged, int Iterations)
+{
+    /// <summary>Normalised replicon (de Almeida–Thouless) eigenvalue Λ of the RS saddle point
+    /// (<see cref="FranzParisiStability"/>, docs/theory.md#rs-stability); NaN when the order parameters are not finite.</summary>
+    public double Replicon { get; init; } = double.NaN;
+    /// <summary>Whether replica symmetry is locally stable there (Λ &gt; 0); false also when Λ is unknown.</summary>
+    public bool RsStable => Replicon > 0;
+}
 
 /// <summary>Monte Carlo estimate of the Franz–Parisi excess on finite training sets.</summary>
 /// <param name="Excess">(1/N) ln ⟨e^{−βE}⟩ over the slice, mean over data sets, with <paramref name="StdError"/>.</param>
@@ -106,7 +113,8 @@ public static class FranzParisiLocalEntropy
         double k = x[0], m = x[1], q = x[2], t = k * p.B * (1 - q);
         var (phi, err) = Evaluate(p, r, k, m, q, null);
         double vol = 0.5 * Math.Log(1 - r * r);
-        return new FranzParisiPoint(r, 2 * (1 - r), phi, vol, phi - vol, err, k, m, t, q, conv, its);
+        var point = new FranzParisiPoint(r, 2 * (1 - r), phi, vol, phi - vol, err, k, m, t, q, conv, its);
+        return point with { Replicon = FranzParisiStability.Replicon(p, point) };
     }
 
     // Φ and ⟨ε⟩; if grad != null fills (∂_k, ∂_m, ∂_q) at t = kB(1−q).
