@@ -240,8 +240,10 @@ public static class FiniteSizeExtrapolation
     /// <param name="fitThreshold">Goodness-of-fit threshold [0.01].</param>
     /// <param name="maxParallelism">Workers (default: all cores).</param>
     /// <param name="onJobDone">Called after each (N, dataset) job (from worker threads).</param>
+    /// <param name="exactLabelCounts">Draw exactly round(ρP) positive labels per dataset (<see cref="MixtureSpec.ExactLabelCounts"/>).</param>
     public static FiniteSizeResult Erm(ErmProblem problem, IReadOnlyList<int> sizes, int seeds, long seed = 0, FiniteSizeForm? form = null,
-        double confidence = DefaultConfidence, double fitThreshold = DefaultFitThreshold, int? maxParallelism = null, Action? onJobDone = null)
+        double confidence = DefaultConfidence, double fitThreshold = DefaultFitThreshold, int? maxParallelism = null, Action? onJobDone = null,
+        bool exactLabelCounts = false)
     {
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentNullException.ThrowIfNull(sizes);
@@ -253,7 +255,8 @@ public static class FiniteSizeExtrapolation
         Guard.OpenInterval(fitThreshold, 0, 1, "fit-threshold");
         var theory = ErmSaddlePoint.Solve(problem);
         var estimator = EstimatorKind.Erm(problem.Loss, problem.Penalty, problem.LearnBias ? null : new Estimators.ErmOptions(FitBias: false));
-        var perSize = Simulate(new MixtureSpec(problem.Alpha, problem.Delta, problem.Rho), ns, seeds, seed, estimator.Measure, maxParallelism, onJobDone);
+        var perSize = Simulate(new MixtureSpec(problem.Alpha, problem.Delta, problem.Rho, ExactLabelCounts: exactLabelCounts), ns, seeds, seed,
+            estimator.Measure, maxParallelism, onJobDone);
         double[] th = [theory.TestError, theory.TrainError, theory.TrainLoss, theory.M, theory.Q, theory.Bias];
         var rows = new List<FiniteSizeRow>();
         for (int o = 0; o < Observables.Names.Count; o++)
@@ -261,12 +264,31 @@ public static class FiniteSizeExtrapolation
             string name = Observables.Names[o];
             var stats = perSize.Select(r => r[name]).ToArray();
             if (stats.Any(s => !double.IsFinite(s.Mean)) || !double.IsFinite(th[o])) continue;
-            var f = form ?? DefaultForm(problem.Loss, name);
-            var fit = Fit(ns.Select(n => (double)n).ToArray(), stats.Select(s => s.Mean).ToArray(), stats.Select(s => s.StdError).ToArray(), f, confidence);
-            double z = fit.InterceptStdError > 0 ? (fit.Intercept - th[o]) / fit.InterceptStdError : (fit.Intercept == th[o] ? 0 : double.NaN);
-            rows.Add(new FiniteSizeRow(name, ns, stats, fit, th[o], z, Judge(fit, th[o], fitThreshold)));
+            rows.Add(Row(name, ns, stats, th[o], form ?? DefaultForm(problem.Loss, name), confidence, fitThreshold));
         }
         return new FiniteSizeResult(theory, ns, seeds, seed, perSize, rows, fitThreshold);
+    }
+
+    /// <summary>
+    /// Fits and judges one observable given its Monte Carlo statistic at each size, however it was simulated (any
+    /// observable, any seeds, e.g. a local energy at one σ or points already computed for a figure).
+    /// </summary>
+    /// <param name="observable">Name carried into the row.</param>
+    /// <param name="sizes">N of each statistic (≥ 3 distinct).</param>
+    /// <param name="values">Mean ± s.e. at each N.</param>
+    /// <param name="theory">The N → ∞ value to judge against (finite).</param>
+    /// <param name="form">The correction.</param>
+    /// <param name="confidence">Interval confidence [0.99].</param>
+    /// <param name="fitThreshold">Goodness-of-fit threshold [0.01].</param>
+    public static FiniteSizeRow Row(string observable, IReadOnlyList<int> sizes, IReadOnlyList<Statistic> values, double theory,
+        FiniteSizeForm form, double confidence = DefaultConfidence, double fitThreshold = DefaultFitThreshold)
+    {
+        ArgumentNullException.ThrowIfNull(sizes); ArgumentNullException.ThrowIfNull(values);
+        Guard.OpenInterval(fitThreshold, 0, 1, "fit-threshold");
+        Guard.Finite(theory, "theory");
+        var fit = Fit(sizes.Select(n => (double)n).ToArray(), values.Select(v => v.Mean).ToArray(), values.Select(v => v.StdError).ToArray(), form, confidence);
+        double z = fit.InterceptStdError > 0 ? (fit.Intercept - theory) / fit.InterceptStdError : (fit.Intercept == theory ? 0 : double.NaN);
+        return new FiniteSizeRow(observable, sizes, values, fit, theory, z, Judge(fit, theory, fitThreshold));
     }
 
     /// <summary>

@@ -101,6 +101,20 @@ public class FiniteSizeExtrapolationTests
     }
 
     [Fact]
+    public void RowFitsAnyObservableGivenItsStatistics()
+    {
+        // e.g. a local energy computed by a figure at its own sizes and seeds: statistics in, fit and verdict out
+        var (y, se) = Synthetic(n => 0.08 - 1.5 / n, n => 0.02 / Math.Sqrt(n), 21);
+        var stats = y.Select((v, i) => new Statistic(v, se[i] * Math.Sqrt(16), 16)).ToArray(); // s.e. = sd/√16
+        var row = FiniteSizeExtrapolation.Row("delta_e", Ladder.Select(n => (int)n).ToArray(), stats, 0.08, FiniteSizeForm.InverseN);
+        Assert.Equal(FiniteSizeVerdict.Agree, row.Verdict);
+        Assert.Equal(-1.5, row.Fit.Slope, 4 * row.Fit.SlopeStdError);
+        Assert.Equal((row.Fit.Intercept - 0.08) / row.Fit.InterceptStdError, row.Z, 12);
+        Assert.Equal("theory", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            FiniteSizeExtrapolation.Row("x", [100, 200, 400], stats.Take(3).ToArray(), double.NaN, FiniteSizeForm.InverseN)).ParamName);
+    }
+
+    [Fact]
     public void ConstantObservableIsAnExactFit()
     {
         // e.g. a training error that is 0 on every data set at every N
