@@ -24,7 +24,8 @@ public sealed class ReplicatedCommand : ICommand
         "  --norm Q         the centre's squared norm per component, Q > 0 (default 1)\n" +
         "  --theory         zero-temperature replica-symmetric saddle point (default)\n" +
         "  --beta-y B       also the finite-temperature centre at beta*y = B > 0 (theory, with --gamma): the errors of its\n" +
-        "                   thermal mean and of a sample\n" +
+        "                   thermal mean and of a sample, and the replicon eigenvalue of that RS solution ('replicon', 1 at\n" +
+        "                   beta*y = 0; 'rs_stable' when > 0; docs/theory.md#rs-stability)\n" +
         "  --n N            finite-N coupled gradient descent instead, at input dimension N >= 10\n" +
         "  --seeds S        datasets S >= 2 (default 4)\n" +
         "  --seed K         first seed (default 0)\n" +
@@ -76,6 +77,7 @@ public sealed class ReplicatedCommand : ICommand
                 row["thermal_mean_test_error"] = t.MeanTestError; row["thermal_sample_test_error"] = t.SampleTestError;
                 row["thermal_kappa"] = t.Kappa; row["thermal_lambda"] = t.Replica.Multiplier;
                 row["thermal_mean_m"] = t.MeanM; row["thermal_mean_q"] = t.MeanQ; row["thermal_bias"] = t.Bias;
+                row["replicon"] = t.Replicon; row["rs_stable"] = t.RsStable;
             }
             row["converged"] = fp.Converged;
         }

@@ -34,6 +34,11 @@ public static class ThermalReplicatedSaddlePoint
         public double Gamma { get; init; }
         /// <summary>β·y.</summary>
         public double BetaY { get; init; }
+        /// <summary>Normalised replicon (de Almeida–Thouless) eigenvalue Λ of the RS solution
+        /// (<see cref="ThermalReplicatedStability"/>, docs/theory.md#rs-stability).</summary>
+        public double Replicon { get; init; } = double.NaN;
+        /// <summary>Whether replica symmetry is locally stable (Λ &gt; 0).</summary>
+        public bool RsStable => Replicon > 0;
     }
 
     /// <summary>
@@ -90,7 +95,8 @@ public static class ThermalReplicatedSaddlePoint
         var fp = Fp(Math.Exp(0.5 * (lo + hi)));
         double kappa = 1 - fp.Multiplier / gamma;
         double mm = kappa * fp.M, mq = kappa * kappa * fp.Q;
-        return new Result(fp, kappa, GeneralizationError.Of(mm, mq, fp.Bias, delta, rho), GeneralizationError.Of(mm, norm, fp.Bias, delta, rho),
+        var result = new Result(fp, kappa, GeneralizationError.Of(mm, mq, fp.Bias, delta, rho), GeneralizationError.Of(mm, norm, fp.Bias, delta, rho),
             mm, mq, fp.Bias) { Gamma = gamma, BetaY = betaY };
+        return result with { Replicon = ThermalReplicatedStability.Replicon(result, alpha, delta) };
     }
 }
