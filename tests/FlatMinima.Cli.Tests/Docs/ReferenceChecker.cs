@@ -37,8 +37,8 @@ public static class ReferenceChecker
     public const string TheoryPath = "docs/theory.md", BibPath = "docs/references.bib";
 
     // Written so that this file does not contain what it looks for.
-    private static readonly string Spec = "SP" + "EC";
-    private static readonly Regex SpecWord = new(@"\b" + Spec + @"\b", RegexOptions.Compiled);
+    private static readonly string Specification = "SP" + "EC";
+    private static readonly Regex SpecificationWord = new(@"\b" + Specification + @"\b", RegexOptions.Compiled);
     private static readonly Regex OutsidePath = new(
         @"\.\./" + "shared" + @"|(?<![\w.])/" + "work" + @"/|(?<![\w.~])/home/[A-Za-z_][\w.-]*|(?<![\w.~])/" + "root" + @"/", RegexOptions.Compiled);
     private static readonly Regex AnchorLink = new(@"(?<path>(?:\.\./|\./)*(?:[\w.-]+/)*[\w.-]+\.md)#(?<anchor>[A-Za-z0-9_-]+)", RegexOptions.Compiled);
@@ -91,7 +91,7 @@ public static class ReferenceChecker
                 string line = lines[i];
                 void Add(string reference, string problem) => findings.Add(new(file.Path, i + 1, reference, problem));
 
-                foreach (Match m in SpecWord.Matches(line)) Add(m.Value, "names the outside specification; cite docs/theory.md instead.");
+                foreach (Match m in SpecificationWord.Matches(line)) Add(m.Value, "names the outside specification; cite docs/theory.md instead.");
                 if (!record)
                     foreach (Match m in OutsidePath.Matches(line)) Add(m.Value, "is a path outside the repository.");
                 if (record) continue; // records are outputs, not references

@@ -29,7 +29,7 @@ public class ReferenceTests
             .Select(x => new SourceText("cli: " + x.Name, Run.Cli(x.Argv).Out)).ToArray();
 
     private static string Report(IReadOnlyList<ReferenceFinding> findings) =>
-        $"{findings.Count} broken reference(s):\n" + string.Join("\n", findings.Take(80)) + (findings.Count > 80 ? "\n…" : "");
+        $"{findings.Count} broken reference(s):\n" + string.Join("\n", findings.Take(300)) + (findings.Count > 300 ? "\n…" : "");
 
     [Fact]
     public void EveryReferenceInTheRepositoryResolves()
