@@ -21,9 +21,12 @@ public static partial class ReferenceTables
             $"{ErmCheckSets} data sets (seeds 0-{ErmCheckSets - 1}); theory / mean ± s.e. (z) per observable and the verdict.", ErmCheck),
         new("local-energy-cosine", "Local energy at sigma = 0.5 and 1 and the cosine with the Bayes-optimal direction, N -> infinity, " +
             "alpha = 2, Delta = 1, rho = 1/2, estimators ordered by test error.", LocalEnergyCosine),
-        new("max-flatness-methods", $"Max-flatness estimators at alpha = 2, Delta = 1, N = {MaxFlatnessMethodsN}, one data set (seed 0), defaults: " +
-            "cosine with the Bayes-optimal direction, test and training error, for replicated and entropic descent on the classifier " +
-            "objective E_sigma and the smoothed losses; rho = 1/2 (bias 0) and rho = 1/4 (bias learned or set by the Bayes rule).", MaxFlatnessMethods),
+        new("max-flatness-balanced", $"Max-flatness estimators, alpha = 2, Delta = 1, rho = 1/2, N = {MaxFlatnessMethodsN}, one data set (seed 0), " +
+            "defaults: cosine with sum_mu y^mu x^mu, test and training error, for replicated and entropic descent on the classifier " +
+            "objective E_sigma and on smoothed losses.", MaxFlatnessBalanced),
+        new("max-flatness-unbalanced", $"Max-flatness estimators, alpha = 2, Delta = 1, rho = 1/4, N = {MaxFlatnessMethodsN}, one data set (seed 0), " +
+            "replicated descent, defaults: cosine with sum_mu y^mu x^mu, test error and the bias of the normalised estimator " +
+            "(|w|^2 = N), with the bias learned or set by the Bayes rule.", MaxFlatnessUnbalanced),
         new("franz-parisi", "Replica-symmetric Franz-Parisi local entropy of the error-counting loss (beta = 2) around references at cosine cos psi " +
             "with the Bayes-optimal direction, alpha = 2, Delta = 1, rho = 1/2: excess Phi - ln(1 - R^2)/2 and the neighbours' training error.", FranzParisi),
         new("franz-parisi-simulation", $"Franz-Parisi excess: RS theory against Metropolis sampling on the constrained sphere, alpha = 2, Delta = 1, " +
@@ -33,6 +36,8 @@ public static partial class ReferenceTables
             $"{SphereCheckSets} data sets (seeds 300-{300 + SphereCheckSets - 1}); theory / mean ± s.e.", SphereCheck),
         new("replicated-check", $"Replicated square-loss centre on the sphere: zero-temperature theory against coupled gradient descent, alpha = 2, " +
             $"Delta = 1, N = {ReplicatedCheckN}, {ReplicatedCheckSets} data sets (seeds 900-{900 + ReplicatedCheckSets - 1}); theory / mean ± s.e.", ReplicatedCheck),
+        new("replicated-distance", "Replicated square-loss centre at fixed replica-centre distance d, zero temperature, alpha = 2, Delta = 1, rho = 1/4: " +
+            "the centre's test error against the norm Q and d (y drops out), with fixed-norm ERM at the same Q.", ReplicatedDistance),
         new("replicated-thermal", "Replicated square-loss centre at finite temperature, alpha = 2, Delta = 1, rho = 1/4: test error of the centre's " +
             "thermal mean / of a sample of the centre, against beta*y (zero temperature in the first column).", ReplicatedThermal),
     ];
@@ -73,52 +78,58 @@ public static partial class ReferenceTables
         return t;
     }
 
-    private static MarkdownTable MaxFlatnessMethods()
+    private static readonly double[] MaxFlatnessScales = [0.3, 3, 30];
+
+    /// <summary>One cell per (case, σ): the max-flatness estimator on one data set, and a last row for the BO estimator.</summary>
+    private static MarkdownTable MaxFlatnessCases(double rho, (MaxFlatnessMethod Method, string Objective, BiasPolicy Bias)[] cases,
+        Func<MaxFlatnessFit, string> cell, string cellHeader, Func<MixtureSample, LinearClassifier, string> boCell)
     {
-        double[] sigmas = [0.3, 3, 30];
-        var t = new MarkdownTable(["ρ", "method", "objective", "bias", .. sigmas.Select(s => $"σ = {Short(s)}: cos / ε_g / ε_t")]);
-        var cases = new (double Rho, MaxFlatnessMethod Method, string Objective, BiasPolicy Bias)[]
-        {
-            (0.5, MaxFlatnessMethod.Replicated, "classifier", BiasPolicy.BayesRule),
-            (0.5, MaxFlatnessMethod.Replicated, "logistic", BiasPolicy.BayesRule),
-            (0.5, MaxFlatnessMethod.Entropic, "classifier", BiasPolicy.BayesRule),
-            (0.5, MaxFlatnessMethod.Entropic, "square", BiasPolicy.BayesRule),
-            (0.25, MaxFlatnessMethod.Replicated, "classifier", BiasPolicy.Learned),
-            (0.25, MaxFlatnessMethod.Replicated, "classifier", BiasPolicy.BayesRule),
-            (0.25, MaxFlatnessMethod.Replicated, "square", BiasPolicy.Learned),
-            (0.25, MaxFlatnessMethod.Replicated, "square", BiasPolicy.BayesRule),
-        };
-        var samples = new Dictionary<double, MixtureSample>
-        {
-            [0.5] = MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, MaxFlatnessMethodsN, 0)),
-            [0.25] = MixtureSample.Sample(new MixtureSpec(2, 1, 0.25, MaxFlatnessMethodsN, 0)),
-        };
+        double[] sigmas = MaxFlatnessScales;
+        var sample = MixtureSample.Sample(new MixtureSpec(2, 1, rho, MaxFlatnessMethodsN, 0));
         var cells = new string[cases.Length, sigmas.Length];
-        var bo = new double[2];
         Parallel.For(0, cases.Length * sigmas.Length, k =>
         {
-            var (rho, method, objective, bias) = cases[k / sigmas.Length];
+            var (method, objective, bias) = cases[k / sigmas.Length];
             var loss = objective == "classifier" ? null : MarginLosses.Parse(objective);
-            var fit = MaxFlatness.Fit(samples[rho], new MaxFlatnessOptions(method, loss, Sigma: sigmas[k % sigmas.Length], Bias: bias));
-            cells[k / sigmas.Length, k % sigmas.Length] = $"{Fixed(fit.CosineBo, 3)} / {Fixed(fit.TestError, 4)} / {Fixed(fit.TrainError, 3)}";
+            var fit = MaxFlatness.Fit(sample, new MaxFlatnessOptions(method, loss, Sigma: sigmas[k % sigmas.Length], Bias: bias));
+            cells[k / sigmas.Length, k % sigmas.Length] = cell(fit);
         });
+        var t = new MarkdownTable(["method", "objective", "bias", .. sigmas.Select(s => $"σ = {Short(s)}: {cellHeader}")]);
         for (int c = 0; c < cases.Length; c++)
         {
-            var (rho, method, objective, bias) = cases[c];
-            string biasName = rho == 0.5 ? "0" : bias == BiasPolicy.Learned ? "learned" : "Bayes rule";
-            t.Add([Short(rho), method == MaxFlatnessMethod.Replicated ? "replicated" : "entropic",
-                objective == "classifier" ? "classifier E_σ" : $"{objective} loss", biasName,
+            var (method, objective, bias) = cases[c];
+            t.Add([method == MaxFlatnessMethod.Replicated ? "replicated" : "entropic", objective == "classifier" ? "classifier E_σ" : $"{objective} loss",
+                bias switch { BiasPolicy.Learned => "learned", BiasPolicy.Zero => "0", _ => "Bayes rule" },
                 .. Enumerable.Range(0, sigmas.Length).Select(s => cells[c, s])]);
         }
-        foreach (var rho in new[] { 0.5, 0.25 })
-        {
-            var s = samples[rho];
-            var c = BayesOptimal.Fit(s);
-            string cell = $"{Fixed(1, 3)} / {Fixed(s.TestError(c.W, c.B), 4)} / {Fixed(s.TrainError(c.W, c.B), 3)}";
-            t.Add([Short(rho), "Bayes-optimal estimator, same data", "—", "(E2)", .. sigmas.Select(_ => cell)]);
-        }
+        string bo = boCell(sample, BayesOptimal.Fit(sample));
+        t.Add(["Bayes-optimal estimator, same data", "—", "(E2)", .. sigmas.Select(_ => bo)]);
         return t;
     }
+
+    private static MarkdownTable MaxFlatnessBalanced() => MaxFlatnessCases(0.5,
+        [
+            (MaxFlatnessMethod.Replicated, "classifier", BiasPolicy.BayesRule),
+            (MaxFlatnessMethod.Replicated, "logistic", BiasPolicy.BayesRule),
+            (MaxFlatnessMethod.Entropic, "classifier", BiasPolicy.BayesRule),
+            (MaxFlatnessMethod.Entropic, "square", BiasPolicy.BayesRule),
+        ],
+        f => $"{Fixed(f.CosineBo, 4)} / {Fixed(f.TestError, 4)} / {Fixed(f.TrainError, 3)}", "cos / ε_g / ε_t",
+        (s, c) => $"{Fixed(1, 4)} / {Fixed(s.TestError(c.W, c.B), 4)} / {Fixed(s.TrainError(c.W, c.B), 3)}");
+
+    private static MarkdownTable MaxFlatnessUnbalanced() => MaxFlatnessCases(0.25,
+        [
+            (MaxFlatnessMethod.Replicated, "classifier", BiasPolicy.Learned),
+            (MaxFlatnessMethod.Replicated, "classifier", BiasPolicy.BayesRule),
+            (MaxFlatnessMethod.Replicated, "square", BiasPolicy.Learned),
+            (MaxFlatnessMethod.Replicated, "square", BiasPolicy.BayesRule),
+        ],
+        f => $"{Fixed(f.CosineBo, 3)} / {Fixed(f.TestError, 4)} / {Significant(f.BiasNormalised, 2)}", "cos / ε_g / b",
+        (s, c) =>
+        {
+            double nw = Math.Sqrt(Numerics.Kernels.Norm2(c.W) / s.N);
+            return $"{Fixed(1, 3)} / {Fixed(s.TestError(c.W, c.B), 4)} / {Significant(c.B / nw, 2)}";
+        });
 
     private static MarkdownTable FranzParisi()
     {
@@ -194,6 +205,17 @@ public static partial class ReferenceTables
             t.Add(Short(rho), y.ToString(), Short(norm), Short(gamma), Cell(th.TestError, r => r.Eg), Cell(th.CenterM, r => r.M),
                 Cell(th.CenterBias, r => r.B), Cell(th.Distance, r => r.D), Cell(th.ReplicaReplicaOverlap, r => r.Ov));
         }
+        return t;
+    }
+
+    private static MarkdownTable ReplicatedDistance()
+    {
+        double[] distances = [1e-4, 1e-3, 1e-2, 0.05, 0.2];
+        var t = new MarkdownTable(["Q", .. distances.Select(d => $"d = {Lambda(d)}"), "ERM at Q"]);
+        foreach (double norm in new[] { 0.1, 0.15, 0.3 })
+            t.Add([Short(norm), .. distances.Select(d =>
+                    Fixed(ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, 0.25, 1, norm, double.NaN, d)).TestError, 5)),
+                Fixed(ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new SpherePenalty(norm), 0.25)).TestError, 5)]);
         return t;
     }
 
