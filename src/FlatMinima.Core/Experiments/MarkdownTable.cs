@@ -114,6 +114,13 @@ public static class TableFormat
         return Minus(s);
     }
 
+    /// <summary><paramref name="x"/> with an explicit sign ("+1.2", "−0.3"; zero as printed, "0.0").</summary>
+    public static string Signed(double x, int decimals)
+    {
+        string s = Fixed(x, decimals);
+        return s.StartsWith('−') || s.All(c => c is '0' or '.') ? s : "+" + s;
+    }
+
     /// <summary>Mean ± standard error, both with <paramref name="decimals"/> decimals ("0.20568 ± 0.00039").</summary>
     public static string MeanSe(Statistic s, int decimals) =>
         $"{Fixed(s.Mean, decimals)} ± {Fixed(s.StdError, decimals)}";

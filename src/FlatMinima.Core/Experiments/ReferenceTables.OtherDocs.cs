@@ -58,7 +58,7 @@ public static partial class ReferenceTables
             string Cell(string name)
             {
                 var row = r.Rows.First(x => x.Observable == name);
-                string z = double.IsFinite(row.Z) ? $"z {(row.Z >= 0 ? "+" : "")}{Fixed(row.Z, 1)}" : "z undef.";
+                string z = double.IsFinite(row.Z) ? $"z {Signed(row.Z, 1)}" : "z undef.";
                 return $"{Fixed(row.Theory, 4)} / {Fixed(row.Simulation, 4)} ± {Fixed(row.StdError, 4)} ({z})";
             }
             t.Add(loss, Short(alpha), Short(delta), Lambda(lambda), Short(rho), Cell("test_error"), Cell("train_error"),
@@ -154,7 +154,7 @@ public static partial class ReferenceTables
             var sim = FranzParisiLocalEntropy.Sample(new MixtureSpec(2, 1, 0.5, FranzParisiN, 0), cos, r, 2, seeds: FranzParisiSets, sweeps: 150, burnIn: 75);
             double z = (sim.Excess - th.Excess) / sim.StdError;
             t.Add(Short(cos), Short(r), Fixed(th.Excess, 4), $"{Fixed(sim.Excess, 4)} ± {Fixed(sim.StdError, 4)}",
-                (z >= 0 ? "+" : "") + Fixed(z, 2), Fixed(th.TrainError, 4), Fixed(sim.TrainError, 4));
+                Signed(z, 2), Fixed(th.TrainError, 4), Fixed(sim.TrainError, 4));
         }
         return t;
     }

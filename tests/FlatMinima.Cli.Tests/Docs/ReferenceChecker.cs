@@ -42,6 +42,7 @@ public static class ReferenceChecker
     private static readonly Regex OutsidePath = new(
         @"\.\./" + "shared" + @"|(?<![\w.])/" + "work" + @"/|(?<![\w.~])/home/[A-Za-z_][\w.-]*|(?<![\w.~])/" + "root" + @"/", RegexOptions.Compiled);
     private static readonly Regex AnchorLink = new(@"(?<path>(?:\.\./|\./)*(?:[\w.-]+/)*[\w.-]+\.md)#(?<anchor>[A-Za-z0-9_-]+)", RegexOptions.Compiled);
+    private static readonly Regex SamePageLink = new(@"\]\(#(?<anchor>[A-Za-z0-9_-]+)\)", RegexOptions.Compiled);
     private static readonly Regex SectionRef = new(@"(?<path>(?:[\w.-]+/)*[\w.-]+\.md) §(?<sec>\d+(?:\.\d+)*)", RegexOptions.Compiled);
     private static readonly Regex ThisPageSection = new(@"§(?<sec>\d+(?:\.\d+)*) of this page", RegexOptions.Compiled);
     private static readonly Regex TagInParens = new(@"\((?<tag>[A-Z]{1,5}\d{0,2}[′']?)\)", RegexOptions.Compiled);
@@ -103,6 +104,9 @@ public static class ReferenceChecker
                     if (resolved is null) Add(m.Value, $"{target} is not a document of the repository.");
                     else if (!AnchorsOf(resolved).Contains(anchor)) Add(m.Value, $"{resolved} defines no anchor '{anchor}'.");
                 }
+                foreach (Match m in SamePageLink.Matches(line))
+                    if (!docs.ContainsKey(file.Path) || !AnchorsOf(file.Path).Contains(m.Groups["anchor"].Value))
+                        Add(m.Value, $"{file.Path} defines no anchor '{m.Groups["anchor"].Value}'.");
                 foreach (Match m in SectionRef.Matches(line))
                 {
                     string target = m.Groups["path"].Value, sec = m.Groups["sec"].Value;
