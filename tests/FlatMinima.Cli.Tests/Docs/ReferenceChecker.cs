@@ -24,8 +24,9 @@ public sealed record ReferenceFinding(string Path, int Line, string Reference, s
 /// citing file, or as a bare name for the docs folder) names an existing document that defines the anchor: an HTML
 /// anchor with that id or name, or a heading whose GitHub slug is the anchor;</item>
 /// <item>an equation tag in parentheses — the tags of the toolkit (E1–E4, E3′, LE, LE1–LE3, F1, F2) and any tag of the
-/// shape docs/theory.md uses — is defined by docs/theory.md: <c>\tag{T}</c> in its math, or the anchor of the tag
-/// (E3′ → e3-balanced, otherwise the tag in lower case);</item>
+/// shape docs/theory.md uses (its tags are those in <c>\tag{…}</c> and those written in parentheses next to an anchor of
+/// their name) — is defined by docs/theory.md: <c>\tag{T}</c> in its math, or the anchor of the tag (E3′ → e3-balanced,
+/// otherwise the tag in lower case);</item>
 /// <item>a section reference (a document name, a space and the section sign with a number, or the section sign with a
 /// number followed by "of this page") names a numbered heading ("## N. …") of that document;</item>
 /// <item>a citation key (back-quoted in square brackets) is an entry of docs/references.bib (a missing file has no
@@ -77,8 +78,9 @@ public static class ReferenceChecker
             if (!anchors.TryGetValue(path, out var set)) anchors[path] = set = DefinedAnchors(docs[path]);
             return set;
         }
-        var theoryTags = docs.TryGetValue(TheoryPath, out var theory) ? DefinedTags(theory) : new HashSet<string>();
+        docs.TryGetValue(TheoryPath, out var theory);
         var theoryAnchors = theory is null ? new HashSet<string>() : AnchorsOf(TheoryPath);
+        var theoryTags = theory is null ? new HashSet<string>() : DefinedTags(theory, theoryAnchors);
         var prefixes = ToolkitTags.Concat(theoryTags).Select(TagPrefix).ToHashSet();
         var bibKeys = docs.TryGetValue(BibPath, out var bib) ? BibEntry.Matches(bib).Select(m => m.Groups["key"].Value).ToHashSet() : [];
 
@@ -192,9 +194,12 @@ public static class ReferenceChecker
         return sb.ToString();
     }
 
-    /// <summary>Tags a theory text defines with <c>\tag{…}</c>.</summary>
-    public static HashSet<string> DefinedTags(string markdown) =>
-        TexTag.Matches(markdown).Select(m => Normalise(m.Groups["tag"].Value.Trim())).ToHashSet();
+    /// <summary>Tags a theory text defines: <c>\tag{…}</c> in its math, and every tag it writes in parentheses that
+    /// has its own anchor (a tag T with an anchor named as <see cref="AnchorOfTag"/> says).</summary>
+    public static HashSet<string> DefinedTags(string markdown, IReadOnlySet<string> anchors) =>
+        TexTag.Matches(markdown).Select(m => Normalise(m.Groups["tag"].Value.Trim()))
+            .Concat(TagInParens.Matches(markdown).Select(m => Normalise(m.Groups["tag"].Value)).Where(t => anchors.Contains(AnchorOfTag(t))))
+            .ToHashSet();
 
     /// <summary>Section numbers of the numbered headings ("## 3. …", "### 3.2 …").</summary>
     public static HashSet<string> NumberedSections(string markdown)

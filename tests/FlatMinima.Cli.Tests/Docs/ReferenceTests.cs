@@ -57,11 +57,12 @@ public class ReferenceTests
         var docs = Documents().Where(d => d.Path != ReferenceChecker.TheoryPath).Append(new SourceText(ReferenceChecker.TheoryPath, theory)).ToArray();
         var scan = ScannedFiles().Where(f => f.Path != FixtureTheory).ToArray();
         const string anchor = "erm-saddle-point";
-        string tag = "<a id=\"" + anchor + "\"></a>";
-        Assert.Contains(tag, theory);
+        Assert.Contains(anchor, ReferenceChecker.DefinedAnchors(theory));
+        string without = WithoutAnchor(theory, anchor);
+        Assert.DoesNotContain(anchor, ReferenceChecker.DefinedAnchors(without));
 
         var before = ReferenceChecker.Check(scan, docs).Select(f => f.ToString()).ToHashSet();
-        var broken = docs.Select(d => d.Path == ReferenceChecker.TheoryPath ? d with { Text = d.Text.Replace(tag, "") } : d).ToArray();
+        var broken = docs.Select(d => d.Path == ReferenceChecker.TheoryPath ? d with { Text = without } : d).ToArray();
         var added = ReferenceChecker.Check(scan, broken).Where(f => !before.Contains(f.ToString())).ToList();
 
         // Exactly the citations of that anchor, each with its file and line.
@@ -74,6 +75,16 @@ public class ReferenceTests
             Assert.Contains("defines no anchor '" + anchor + "'", f.Problem);
             Assert.Contains("theory.md#" + anchor, scan.First(s => s.Path == f.Path).Text.Split('\n')[f.Line - 1]);
         });
+    }
+
+    /// <summary>The text with the anchor removed, however it is defined: its HTML anchors deleted, and a heading whose
+    /// slug is the anchor renamed.</summary>
+    private static string WithoutAnchor(string markdown, string anchor)
+    {
+        string text = System.Text.RegularExpressions.Regex.Replace(markdown,
+            @"<a\s+(?:id|name)\s*=\s*""" + anchor + @"""\s*>\s*</a>", "");
+        return string.Join("\n", text.Split('\n').Select(line =>
+            line.StartsWith('#') && ReferenceChecker.Slug(line.TrimStart('#').Trim()) == anchor ? line + " (renamed)" : line));
     }
 
     private static int CountOf(string text, string what)
@@ -127,6 +138,10 @@ public class ReferenceTests
         var f = CheckOne("src/C.cs", "(E1) (LE2) (BO1) (E3) (LE) (BO7) (GM) (CPU) (BO) f(x)");
         Assert.Equal(["(E3)", "(LE)", "(BO7)"], f.Select(x => x.Reference));
         Assert.Empty(CheckOne("src/D.cs", "(E1), and E5 without parentheses is not a citation"));
+        // a tag the theory writes in parentheses beside an anchor of its name counts as defined, and its prefix is a tag shape
+        var own = new SourceText(ReferenceChecker.TheoryPath, "<a id=\"erm1\"></a>\n**(ERM1)** the saddle point\n");
+        var g = ReferenceChecker.Check([new SourceText("src/F.cs", "(ERM1) (ERM2) (E1)")], [own, Bib]);
+        Assert.Equal(["(ERM2)", "(E1)"], g.Select(x => x.Reference));
         var missing = ReferenceChecker.Check([new SourceText("src/E.cs", "(E1)")], [Bib]);
         Assert.Contains("missing", Assert.Single(missing).Problem);
     }
