@@ -27,6 +27,7 @@ public static class Cli
         new LocalEntropyCommand(),
         new MaxFlatCommand(),
         new FiguresCommand(),
+        new TablesCommand(),
     ];
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>

@@ -86,7 +86,7 @@ public class FlatnessFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigu
     }
 
     [Fact]
-    public void FlatnessVersusErrorTheoryRowsMatchSpecTable64()
+    public void FlatnessVersusErrorTheoryRowsMatchTheLocalEnergyTable()
     {
         var rows = figs.Results["fig4b_flatness_vs_error"].Data.Rows.Where(r => r.Series.StartsWith("theory", StringComparison.Ordinal))
             .ToDictionary(r => r.Series["theory ".Length..], r => r.Values);

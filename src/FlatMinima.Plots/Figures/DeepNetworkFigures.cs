@@ -153,7 +153,7 @@ public sealed class PswaCurvesFigure(string dataset) : IFigure
     public string Name => $"fig7b_pswa_curves_{DeepNetworkFigures.Slug(Dataset)}";
     public string Caption =>
         $"Deep networks, {Dataset}: test error against epoch of SGD and of periodic SWA (the averaged model), mean ± s.e. over " +
-        "seeds, from figures/data/pswa_curves.csv: the early-stage advantage of PSWA (Guo, Jin, Liu).";
+        "seeds, from figures/data/pswa_curves.csv: the early-stage advantage of PSWA (Guo, Jin and Liu, 2022 [`guo2022pswa`]).";
 
     public FigureResult Build(FigureOptions options, Action<double>? progress = null)
     {

@@ -8,7 +8,7 @@ namespace FlatMinima.Tests.Estimators;
 public class BayesOptimalTests
 {
     // docs/theory.md#table-bo: ε_BO(α) for α = 0.5, 1, 2, 5, 10, 100, then the oracle error, per (ρ, Δ). Values rounded to 5 decimals.
-    public static TheoryData<double, double, double[]> Spec61 => new()
+    public static TheoryData<double, double, double[]> BayesOptimalReferenceRows => new()
     {
         { 0.5, 0.25, [0.05124, 0.03682, 0.02967, 0.02548, 0.02411, 0.02289, 0.02275] },
         { 0.5, 0.5, [0.15866, 0.12411, 0.10295, 0.08876, 0.08377, 0.07917, 0.07865] },
@@ -27,8 +27,8 @@ public class BayesOptimalTests
     private static readonly double[] Alphas = [0.5, 1, 2, 5, 10, 100];
 
     [Theory]
-    [MemberData(nameof(Spec61))]
-    public void ReproducesSpecTable61(double rho, double delta, double[] expected)
+    [MemberData(nameof(BayesOptimalReferenceRows))]
+    public void ReproducesTheBayesOptimalAndOracleReferenceTable(double rho, double delta, double[] expected)
     {
         // The table is rounded to 5 decimals: agreement within half a unit of the last digit (plus float slack).
         for (int i = 0; i < Alphas.Length; i++)

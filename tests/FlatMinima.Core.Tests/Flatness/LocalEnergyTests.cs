@@ -13,7 +13,7 @@ public class LocalEnergyTests
     [InlineData(2.0, 0.11034, 0.11149, 0.12038, 0.19324)]
     [InlineData(5.0, 0.13666, 0.13785, 0.14703, 0.21929)]
     [InlineData(10.0, 0.14713, 0.14833, 0.15755, 0.22916)]
-    public void BayesOptimalTheoryReproducesSpecTable62(double alpha, double e0, double e01, double e03, double e1)
+    public void BayesOptimalTheoryReproducesTheLe2ReferenceTable(double alpha, double e0, double e01, double e03, double e1)
     {
         var e = LocalEnergy.BayesOptimalTheory(alpha, 1.0, 0.5, [0, 0.1, 0.3, 1.0]);
         double[] expected = [e0, e01, e03, e1];
@@ -21,7 +21,7 @@ public class LocalEnergyTests
     }
 
     [Fact]
-    public void BayesOptimalTheoryUnbalancedReproducesSpecTable62Check()
+    public void BayesOptimalTheoryReproducesTheTheoryColumnOfTheLe2SimulationCheck()
     {
         // docs/theory.md#table-le2 simulation-check table, theory column, ρ = ¼ (4 digits): σ = 0, 0.5, 1, 2.
         var e = LocalEnergy.BayesOptimalTheory(2, 1, 0.25, [0, 0.5, 1, 2]);
@@ -49,7 +49,7 @@ public class LocalEnergyTests
     [InlineData("square", 1e-3, 0.49975, 0.74776, 0.99801, 0.04159, 0.04471, 0.06869, 0.11022, 0.21911)]
     [InlineData("logistic", 1e-3, 5.77983, 89.24288, 211.4559, 0.00000, 0.00032, 0.04692, 0.11211, 0.22347)]
     [InlineData("hinge", 1e-3, 1.73107, 8.98273, 192.38, 0.00000, 0.00018, 0.06161, 0.13127, 0.23865)]
-    public void ErmTheoryReproducesSpecTable64(string loss, double lambda, double m, double q, double v,
+    public void ErmTheoryFromTheReferenceFixedPointsReproducesTheLocalEnergyTable(string loss, double lambda, double m, double q, double v,
         double e0, double e01, double e03, double e05, double e1)
     {
         _ = lambda;
@@ -68,7 +68,7 @@ public class LocalEnergyTests
     [InlineData("square", 1, 0.05746, 0.05927, 0.07335, 0.09901, 0.18136)]
     [InlineData("square", 1e-3, 0.04159, 0.04471, 0.06869, 0.11022, 0.21911)]
     [InlineData("square", 1e4, 0.11038, 0.11149, 0.12038, 0.13666, 0.19324)] // λ → ∞: the BO row
-    public void ErmTheoryFromTheReplicaFixedPointReproducesSpecTable64(string loss, double lambda,
+    public void ErmTheoryFromTheReplicaFixedPointReproducesTheLocalEnergyTable(string loss, double lambda,
         double e0, double e01, double e03, double e05, double e1)
     {
         var fp = FlatMinima.Replica.ErmSaddlePoint.Solve(new FlatMinima.Replica.ErmProblem(MarginLosses.Parse(loss), 2, 1, lambda));

@@ -54,7 +54,7 @@ public class PenaltyTests
 
     private static double Normal(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 
-    public static TheoryData<string, double, double, double, double, double, double> SpecRows => new()
+    public static TheoryData<string, double, double, double, double, double, double> RidgeReferenceRows => new()
     {
         // loss, ρ, λ, q (docs/theory.md#table-erm), m, b, ε_g (docs/theory.md#table-erm)
         { "square", 0.5, 1, 0.24707, 0.36940, 0, 0.22869 },
@@ -65,7 +65,7 @@ public class PenaltyTests
     };
 
     [Theory]
-    [MemberData(nameof(SpecRows))]
+    [MemberData(nameof(RidgeReferenceRows))]
     public void SphereAtTheRidgeNormIsTheRidgeFixedPoint(string loss, double rho, double lambda, double q, double m, double b, double eg)
     {
         var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), 2, 1, new SpherePenalty(q), rho));

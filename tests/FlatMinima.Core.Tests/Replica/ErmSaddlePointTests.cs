@@ -31,7 +31,7 @@ public class ErmSaddlePointTests
 
     [Theory]
     [MemberData(nameof(BalancedSmooth))]
-    public void ReproducesSpecTableBalancedSmoothLosses(string loss, double lambda, double eg, double et, double tl, double m, double q, double v)
+    public void ReproducesTheBalancedReferenceRowsOfSmoothLosses(string loss, double lambda, double eg, double et, double tl, double m, double q, double v)
     {
         var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), 2, 1, lambda));
         Assert.True(fp.Converged);
@@ -69,7 +69,7 @@ public class ErmSaddlePointTests
 
     [Theory]
     [MemberData(nameof(BalancedHingeGrid))]
-    public void ReproducesSpecHingeRowsWithTheSpecGrid(double lambda, double eg, double et, double tl, double m, double q, double v)
+    public void TrapezoidGridReproducesTheGridBasedHingeReferenceRows(double lambda, double eg, double et, double tl, double m, double q, double v)
     {
         // The reference hinge numbers (docs/theory.md#table-erm) were computed on the 24 001-point trapezoid grid: with that rule we reproduce them to 1e−4
         // On the grid the map is piecewise constant in the state (kinks jump across nodes), so the iteration may cycle at
@@ -87,7 +87,7 @@ public class ErmSaddlePointTests
 
     [Theory]
     [MemberData(nameof(BalancedHinge))]
-    public void ExactHingeAgreesWithSpecUpToItsGridError(double lambda, double eg, double et, double tl, double m, double q, double v)
+    public void ExactHingeAgreesWithTheReferenceUpToItsGridError(double lambda, double eg, double et, double tl, double m, double q, double v)
     {
         // The closed-form hinge channel is the h → 0 limit of the grid; the grid's O(h) error at the kinks moves V by
         // up to 0.17 % (λV = 0.19271 exact vs 0.19238 on the grid) and q by up to 5e−4 relative. ε_g and m agree to 1e−4.
@@ -134,7 +134,7 @@ public class ErmSaddlePointTests
 
     [Theory]
     [MemberData(nameof(Unbalanced))]
-    public void ReproducesSpecTableUnbalanced(string loss, double lambda, double eg, double et, double m, double q, double b)
+    public void ReproducesTheUnbalancedReferenceRows(string loss, double lambda, double eg, double et, double m, double q, double b)
     {
         var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), 2, 1, lambda, 0.25));
         Near(eg, fp.TestError, "eps_g");

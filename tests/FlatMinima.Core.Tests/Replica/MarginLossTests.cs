@@ -73,7 +73,7 @@ public class MarginLossTests
     }
 
     [Fact]
-    public void ClosedFormProxMapsOfSpecTable()
+    public void ClosedFormProxMapsOfTheProximalMapTable()
     {
         // docs/theory.md#erm-saddle-point table: square (a + c)/(1 + c); hinge a | a + c | 1
         Assert.Equal((0.3 + 2) / 3, SquareLoss.Instance.Prox(0.3, 2), 15);

@@ -11,7 +11,7 @@ public class BayesOptimalAndThresholdTests
     [InlineData(2, 1, 0.25, 0.16187)]  // docs/theory.md#table-erm unbalanced
     [InlineData(1, 1, 0.5, 0.23975)]   // docs/theory.md#table-le2 table
     [InlineData(2, 0.5, 0.5, 0.10295)]
-    public void ClosedFormAndStateEvolutionAgreeWithSpec(double alpha, double delta, double rho, double expected)
+    public void ClosedFormAndStateEvolutionAgreeWithTheReferenceErrors(double alpha, double delta, double rho, double expected)
     {
         var cf = BayesOptimalSaddlePoint.ClosedForm(alpha, delta, rho);
         var se = BayesOptimalSaddlePoint.StateEvolution(alpha, delta, rho);
@@ -29,7 +29,7 @@ public class BayesOptimalAndThresholdTests
     [InlineData(0.5, 6.66282, 6.66282, 7.87948)]
     [InlineData(1.0, 3.70003, 3.70003, 4.40144)]
     [InlineData(2.0, 2.73288, 2.73288, 3.26562)]
-    public void SeparabilityThresholdReproducesSpecTable(double delta, double noBias, double withBias, double unbalanced)
+    public void SeparabilityThresholdReproducesTheReferenceTable(double delta, double noBias, double withBias, double unbalanced)
     {
         // docs/theory.md#table-threshold, to 1e−4 relative
         Assert.Equal(noBias, SeparabilityThreshold.Of(delta, 0.5, withBias: false), 1e-4 * noBias);

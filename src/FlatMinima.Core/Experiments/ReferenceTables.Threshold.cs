@@ -1,0 +1,67 @@
+using FlatMinima.Estimators;
+using FlatMinima.Losses;
+using FlatMinima.Mixture;
+using FlatMinima.Replica;
+using static FlatMinima.Experiments.TableFormat;
+
+namespace FlatMinima.Experiments;
+
+public static partial class ReferenceTables
+{
+    /// <summary>Sizes of the finite-N separability check.</summary>
+    internal static readonly int[] SeparabilityN = [200, 400];
+    internal const int SeparabilitySets = 12;
+    internal static readonly double[] SeparabilityAlphas = [3.2, 3.5, 3.9, 4.2];
+
+    private static IEnumerable<ReferenceTable> ThresholdTables() =>
+    [
+        new("threshold", "Linear separability threshold alpha_c(Delta, rho) without and with bias, and the maximising cosine m* (rho = 1/2, no bias).", Threshold),
+        new("threshold-separability", $"Fraction of separable training sets (Delta = 1, rho = 1/2, no bias; {SeparabilitySets} data sets per cell, seeds 0-{SeparabilitySets - 1}): " +
+            "a set counts as separable when an L-BFGS iterate of unregularised logistic regression classifies it perfectly, as " +
+            "non-separable when the iteration converges to a finite minimiser.", ThresholdSeparability),
+    ];
+
+    private static MarkdownTable Threshold()
+    {
+        var t = new MarkdownTable(["Δ", "ρ = ½, no bias", "ρ = ½, with bias", "ρ = ¼, with bias", "m* (ρ = ½, no bias)"]);
+        foreach (double delta in new[] { 0.25, 0.5, 1.0, 2.0 })
+        {
+            var noBias = SeparabilityThreshold.Solve(delta, 0.5, withBias: false);
+            t.Add(Short(delta), Significant(noBias.AlphaC, 6), Significant(SeparabilityThreshold.Of(delta, 0.5, true), 6),
+                Significant(SeparabilityThreshold.Of(delta, 0.25, true), 6), Fixed(noBias.M, 4));
+        }
+        return t;
+    }
+
+    /// <summary>Whether a training set is linearly separable through the origin: true when logistic regression at
+    /// λ = 0 without bias finds an iterate with every margin positive (a certificate), false when it converges to a
+    /// finite minimiser (which exists only for non-separable data), null when it does neither.</summary>
+    internal static bool? SeparableThroughOrigin(MixtureSample sample)
+    {
+        try
+        {
+            var sol = Erm.Fit(sample, LogisticLoss.Instance, 0, new ErmOptions(FitBias: false));
+            return sol.Converged ? false : null;
+        }
+        catch (NoMinimizerException) { return true; }
+    }
+
+    private static MarkdownTable ThresholdSeparability()
+    {
+        double alphaC = SeparabilityThreshold.Of(1, 0.5, withBias: false);
+        var t = new MarkdownTable(["N", .. SeparabilityAlphas.Select(a => $"α = {Short(a)} (α/α_c = {Fixed(a / alphaC, 2)})")]);
+        foreach (int n in SeparabilityN)
+        {
+            var cells = new List<string> { n.ToString() };
+            foreach (double alpha in SeparabilityAlphas)
+            {
+                var verdicts = new bool?[SeparabilitySets];
+                Parallel.For(0, SeparabilitySets, k => verdicts[k] = SeparableThroughOrigin(MixtureSample.Sample(new MixtureSpec(alpha, 1, 0.5, n, k))));
+                int undecided = verdicts.Count(v => v is null);
+                cells.Add(Fixed(verdicts.Count(v => v == true) / (double)SeparabilitySets, 2) + (undecided > 0 ? $" ({undecided} undecided)" : ""));
+            }
+            t.Add([.. cells]);
+        }
+        return t;
+    }
+}
