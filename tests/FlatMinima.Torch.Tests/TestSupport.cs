@@ -25,5 +25,5 @@ internal static class TestRuntime
 /// </summary>
 internal static class Layers
 {
-    public static Linear Linear(long inputs, long outputs, torch.Generator g) => Models.Init.Draw(torch.nn.Linear(inputs, outputs), inputs, g);
+    public static Linear Linear(long inputs, long outputs, torch.Generator g) => FlatMinima.Torch.Models.Init.Draw(torch.nn.Linear(inputs, outputs), inputs, g);
 }
