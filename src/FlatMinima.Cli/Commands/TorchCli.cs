@@ -43,6 +43,7 @@ internal static class TorchCli
         var sb = new StringBuilder();
         foreach (var f in families)
         {
+            if (!f.HasSelector && families.Length > 1) sb.AppendLine($"  {f.Name}:");
             if (f.HasSelector)
                 sb.AppendLine($"  --{f.Name} {string.Join("|", f.Variants.Select(v => v.Name))}   {f.Description} (default {f.Default})");
             foreach (var group in f.Options.GroupBy(o => o.Variants.Count == f.Variants.Count ? "" : string.Join(", ", o.Variants)))
@@ -56,7 +57,8 @@ internal static class TorchCli
 
     private static string Line(ExperimentOption o, string indent)
     {
-        string value = o.IsFlag ? "[true|false]" : o.Choices.Count > 0 ? string.Join("|", o.Choices) : o.Symbol ?? (o.ValueType == typeof(string) ? "PATH" : "X");
+        string value = o.IsFlag ? "[true|false]" : o.Choices.Count > 0 ? string.Join("|", o.Choices) : o.Symbol ?? (
+            o.ValueType == typeof(string) ? "PATH" : o.ValueType.IsArray ? "LIST" : o.ValueType == typeof(double) ? "X" : "K");
         var facts = new List<string>();
         if (o.DefaultText.Length > 0) facts.Add("default " + o.DefaultText);
         if (o.Range is not null) facts.Add("in " + o.Range);

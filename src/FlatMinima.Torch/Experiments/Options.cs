@@ -215,14 +215,6 @@ public sealed class ExperimentOption
     /// <summary>The value of this option in <paramref name="record"/>.</summary>
     public object? Get(object record) => Property.GetValue(record);
 
-    /// <summary>A copy of <paramref name="record"/> with this option set to <paramref name="value"/>.</summary>
-    public T With<T>(T record, object? value) where T : class
-    {
-        var copy = Clone(record);
-        Property.SetValue(copy, value);
-        return copy;
-    }
-
     // Records have a protected copy constructor; calling it keeps every other value.
     internal static T Clone<T>(T record) where T : class
     {

@@ -72,8 +72,8 @@ public sealed class SweepRunner(SweepGrid grid, string directory, IReadOnlyList<
             if (!resume && System.IO.Directory.Exists(runDir)) System.IO.Directory.Delete(runDir, true);
             _reporter.Message($"sweep: [{j.Index}] {j.Id}: {(resume ? "resuming" : "training")}");
             var outcome = resume
-                ? Experiment.Resume(runDir, commandLine: _commandLine)
-                : Experiment.Train(runDir, j.Config, _commandLine);
+                ? Experiment.Resume(runDir, commandLine: _commandLine, reporter: _reporter)
+                : Experiment.Train(runDir, j.Config, _commandLine, _reporter);
             if (!outcome.Completed) { _reporter.Message($"sweep: [{j.Index}] {j.Id}: {outcome.Error}"); return false; }
             epsilonBo = outcome.Gm?.EpsilonBo;
             device = outcome.Runtime.Device;
