@@ -48,9 +48,12 @@ public sealed record GmmDataConfig : DataConfig
 /// <summary>Images in files: a folder, and optionally only the first K training and test samples.</summary>
 public abstract record ImageDataConfig : DataConfig
 {
+    /// <summary>The folder, stored as an absolute path (a relative one is taken from the working directory when the
+    /// configuration is made), so that a run resumes and is probed from anywhere.</summary>
     [Option("data-dir", "folder of the data files (IDX for MNIST-like sets, the binary batches for CIFAR-10)",
         DefaultText = "fashion-mnist: the Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist); required otherwise")]
-    public string? DataDir { get; init; }
+    public string? DataDir { get => _dataDir; init => _dataDir = value is null ? null : Path.GetFullPath(value); }
+    private readonly string? _dataDir;
     [Option("train-limit", "use only the first K training samples", Range = "[1, inf)", DefaultText = "all")]
     public int? TrainLimit { get; init; }
     [Option("test-limit", "use only the first K test samples", Range = "[1, inf)", DefaultText = "all")]
