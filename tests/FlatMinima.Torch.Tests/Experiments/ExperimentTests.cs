@@ -21,7 +21,6 @@ public class ExperimentTests
     // Resume takes everything from the run's config.json: two epochs, then resume to four with nothing but the epoch
     // count, equals four epochs straight (to float32 rounding of the evaluation loss, as for every resume test).
     [Fact]
-    [Trait("Speed", "Slow")]
     public void ResumeReadsTheStoredConfiguration()
     {
         using var dir = new TempDir();

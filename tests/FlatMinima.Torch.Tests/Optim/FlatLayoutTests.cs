@@ -89,6 +89,7 @@ public class FlatLayoutTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void ReplicatedSgdOnLeNetMatchesThePerTensorRecursion()
     {
         TestRuntime.Init();

@@ -92,6 +92,7 @@ public class SwaTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void AverageIsTheArithmeticMeanOfTheSnapshots_AndTheLiveModelKeepsItsBuffers()
     {
         TestRuntime.Init();
@@ -157,6 +158,7 @@ public class SwaTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void PeriodicSwaRestartsAtTheRightEpochs()
     {
         TestRuntime.Init();

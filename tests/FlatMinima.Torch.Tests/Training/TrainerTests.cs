@@ -25,6 +25,7 @@ public class TrainerTests
     [InlineData("sgd")]
     [InlineData("sgd-flat")]
     [InlineData("adam")]
+    [Trait("Speed", "Slow")]
     public void ResumeContinuesBitForBit(string optimizer)
     {
         using var d = SmallGm();
@@ -56,6 +57,7 @@ public class TrainerTests
     [InlineData("sgd")]
     [InlineData("sgd-flat")]
     [InlineData("adam")]
+    [Trait("Speed", "Slow")]
     public void CosineScheduleSetsTheRatePerEpoch(string optimizer)
     {
         using var d = SmallGm();
@@ -135,6 +137,7 @@ public class TrainerTests
     [Theory]
     [InlineData("mlp", "sgd")]
     [InlineData("lenet", "adam")]
+    [Trait("Speed", "Slow")]
     public void LiveTensorCountStaysFlatAcrossEpochs(string model, string optimizer)
     {
         using var d = model == "mlp" ? SmallGm() : TinyImages();
@@ -159,6 +162,7 @@ public class TrainerTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void TrainedMlpNeverBeatsTheBayesFloor()
     {
         // ε_BO is the error no classifier trained on αN samples can beat; a test error below it by more than its
@@ -177,6 +181,7 @@ public class TrainerTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void ModelsRunForwardAndBackward()
     {
         using var g = new Generator(0);
@@ -194,6 +199,7 @@ public class TrainerTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void MixedPrecisionTrainsAndKeepsFp32Master()
     {
         using var d = TinyImages();
