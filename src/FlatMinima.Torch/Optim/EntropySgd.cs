@@ -80,7 +80,7 @@ public sealed record EntropySgdOptions : OptimizerConfig
     public new EntropySgdOptions Validate()
     {
         base.Validate();
-        if (ScopingSteps < 0) throw new ArgumentOutOfRangeException(nameof(ScopingSteps), $"scoping_steps must be >= 0 (got {ScopingSteps}).");
+        Guard.Interval(ScopingSteps, 0, true, double.PositiveInfinity, false, "scoping_steps");
         return this;
     }
 

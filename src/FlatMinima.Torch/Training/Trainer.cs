@@ -28,8 +28,7 @@ public sealed record LrSchedule(LrScheduleKind Kind = LrScheduleKind.Constant, d
     public static readonly LrSchedule Constant = new();
 
     /// <summary>lr_min/lr, validated once at construction.</summary>
-    public double MinFactor { get; init; } = MinFactor is >= 0 and <= 1 ? MinFactor
-        : throw new ArgumentOutOfRangeException(nameof(MinFactor), $"lr_min/lr must lie in [0, 1] (got {MinFactor}).");
+    public double MinFactor { get; init; } = Guard.ClosedInterval(MinFactor, 0, 1, "lr_min/lr");
 
     /// <summary>The factor in 1-based epoch <paramref name="epoch"/> of <paramref name="epochs"/>.</summary>
     public double Factor(int epoch, int epochs)
