@@ -1,6 +1,7 @@
 using FlatMinima.Cli.Commands;
 
 using FlatMinima.Cli.Infrastructure;
+using FlatMinima.Storage;
 
 namespace FlatMinima.Cli;
 

@@ -6,8 +6,9 @@ namespace FlatMinima.Plots;
 /// <param name="Quick">Smaller simulations.</param>
 /// <param name="Seed">First simulation seed.</param>
 /// <param name="Threads">Parallel workers (null: all cores); results do not depend on it.</param>
-/// <param name="DataDirectory">Folder of recorded deep-network runs (figure 7); default figures/data.</param>
-public sealed record FigureOptions(bool Quick = false, long Seed = 0, int? Threads = null, string DataDirectory = "figures/data")
+/// <param name="Sweeps">List of the recorded deep-network sweeps that figure 7 draws (data set → sweep directory, JSON);
+/// default docs/optim/figure_sweeps.json.</param>
+public sealed record FigureOptions(bool Quick = false, long Seed = 0, int? Threads = null, string Sweeps = "docs/optim/figure_sweeps.json")
 {
     /// <summary>Scales a simulation budget: the full value, or the quick one.</summary>
     public int Pick(int full, int quick) => Quick ? quick : full;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
+using System.Text.Json.Serialization;
 using FlatMinima.Numerics;
 using FlatMinima.Torch.Data;
 using TorchSharp;
@@ -9,15 +8,14 @@ using static TorchSharp.torch;
 
 namespace FlatMinima.Torch.Training;
 
-/// <summary>Options of a training run (all validated by <see cref="Trainer"/>).</summary>
 /// <summary>Shape of the learning-rate schedule the trainer applies on top of an algorithm's base learning rate.</summary>
 public enum LrScheduleKind
 {
     /// <summary>The base learning rate throughout (default).</summary>
-    Constant,
+    [JsonStringEnumMemberName("constant")] Constant,
     /// <summary>Cosine annealing per epoch (PyTorch's CosineAnnealingLR with T_max = epochs, stepped per epoch):
     /// factor f + (1 − f)·½(1 + cos(π(e − 1)/E)) in epoch e = 1..E, f = <see cref="LrSchedule.MinFactor"/>.</summary>
-    Cosine,
+    [JsonStringEnumMemberName("cosine")] Cosine,
 }
 
 /// <summary>
@@ -30,8 +28,7 @@ public sealed record LrSchedule(LrScheduleKind Kind = LrScheduleKind.Constant, d
     public static readonly LrSchedule Constant = new();
 
     /// <summary>lr_min/lr, validated once at construction.</summary>
-    public double MinFactor { get; init; } = MinFactor is >= 0 and <= 1 ? MinFactor
-        : throw new ArgumentOutOfRangeException(nameof(MinFactor), $"lr_min/lr must lie in [0, 1] (got {MinFactor}).");
+    public double MinFactor { get; init; } = Guard.ClosedInterval(MinFactor, 0, 1, "lr_min/lr");
 
     /// <summary>The factor in 1-based epoch <paramref name="epoch"/> of <paramref name="epochs"/>.</summary>
     public double Factor(int epoch, int epochs)
@@ -42,13 +39,16 @@ public sealed record LrSchedule(LrScheduleKind Kind = LrScheduleKind.Constant, d
     }
 }
 
+/// <summary>Options of the trainer's loop (validated by <see cref="Trainer.Run"/>). A run's user-facing settings, with
+/// their defaults, are <see cref="Experiments.TrainingConfig"/>; this record is what the loop needs of them.</summary>
 public sealed record TrainOptions
 {
     /// <summary>Learning-rate schedule applied on top of the algorithm's base rate (default constant).</summary>
     public LrSchedule LrSchedule { get; init; } = LrSchedule.Constant;
-    public int Epochs { get; init; } = 10;
-    public int BatchSize { get; init; } = 128;
-    public long Seed { get; init; } = 0;
+    public required int Epochs { get; init; }
+    public required int BatchSize { get; init; }
+    /// <summary>Seed of the data order.</summary>
+    public long Seed { get; init; }
     /// <summary>Batch size of evaluation passes (default 1024).</summary>
     public int EvalBatchSize { get; init; } = 1024;
     /// <summary>Checkpoint every this many epochs (default 1); the last epoch is always checkpointed.</summary>
@@ -95,16 +95,8 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
     /// <summary>Loss used for training and evaluation: cross-entropy on logits.</summary>
     public static Tensor CrossEntropy(Tensor logits, Tensor y) => nn.functional.cross_entropy(logits, y);
 
-    private string CheckpointRoot => Path.Combine(runDir, "checkpoints");
-    private string MetricsPath => Path.Combine(runDir, "metrics.csv");
-
-    /// <summary>The newest complete checkpoint folder of a run directory, or null.</summary>
-    public static string? LatestCheckpoint(string runDir)
-    {
-        string root = Path.Combine(runDir, "checkpoints");
-        if (!Directory.Exists(root)) return null;
-        return Directory.GetDirectories(root, "epoch-*").Where(d => File.Exists(Path.Combine(d, "state.json"))).OrderDescending().FirstOrDefault();
-    }
+    private readonly CheckpointStore _checkpoints = new(Path.Combine(runDir, CheckpointStore.FolderName));
+    private readonly MetricsLog _metrics = new(Path.Combine(runDir, MetricsLog.FileName));
 
     /// <summary>Trains from scratch, or from the latest checkpoint when <paramref name="resume"/>.</summary>
     public TrainResult Run(bool resume = false)
@@ -117,12 +109,13 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
         string? last = null;
         if (resume)
         {
-            last = LatestCheckpoint(runDir) ?? throw new FileNotFoundException($"{runDir}: no checkpoint to resume from (checkpoints/epoch-*/state.json).");
-            start = LoadCheckpoint(last, algorithmFactory);
-            rows.AddRange(ReadMetrics(MetricsPath).Where(r => r.Epoch <= start));
+            last = _checkpoints.Latest() ?? throw new FileNotFoundException($"{runDir}: no checkpoint to resume from (checkpoints/epoch-*/state.json).");
+            _algorithm?.Dispose();
+            start = _checkpoints.Load(last, Model, () => _algorithm = algorithmFactory(Model));
+            rows.AddRange(_metrics.Read().Where(r => r.Epoch <= start));
         }
         _algorithm ??= algorithmFactory(Model);
-        WriteMetrics(rows);
+        _metrics.Write(rows);
         long n = data.Train.Count;
         int batches = (int)((n + options.BatchSize - 1) / options.BatchSize);
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
@@ -153,8 +146,8 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
             var (teLoss, teErr) = Evaluate(Model, data.Test, device, options.EvalBatchSize);
             var row = new EpochMetrics(epoch, lossSum / seen, (double)errors / seen, teLoss, teErr, Algorithm.LearningRate, clock.Elapsed.TotalSeconds, seen / trainSecs);
             rows.Add(row);
-            WriteMetrics(rows);
-            if (epoch % Math.Max(1, options.CheckpointEvery) == 0 || epoch == options.Epochs) last = SaveCheckpoint(epoch);
+            _metrics.Write(rows);
+            if (epoch % Math.Max(1, options.CheckpointEvery) == 0 || epoch == options.Epochs) last = _checkpoints.Save(epoch, Model, Algorithm);
             foreach (var h in Hooks) h.OnEpochEnd(row, Model);
         }
         return new TrainResult(rows, start, last);
@@ -196,59 +189,5 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
             (p[i], p[j]) = (p[j], p[i]);
         }
         return p;
-    }
-
-    private string SaveCheckpoint(int epoch)
-    {
-        Directory.CreateDirectory(CheckpointRoot);
-        string final = Path.Combine(CheckpointRoot, $"epoch-{epoch:D4}");
-        string tmp = Path.Combine(CheckpointRoot, $".epoch-{epoch:D4}.{Environment.ProcessId}.tmp");
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-        Directory.CreateDirectory(tmp);
-        Model.save(Path.Combine(tmp, "model.bin"));
-        Algorithm.Save(Path.Combine(tmp, "optimizer.bin"));
-        File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(new Dictionary<string, object> { ["epoch"] = epoch, ["algorithm"] = Algorithm.Name }));
-        if (Directory.Exists(final)) Directory.Delete(final, true);
-        Directory.Move(tmp, final);
-        foreach (var old in Directory.GetDirectories(CheckpointRoot, "epoch-*").OrderDescending().Skip(2)) Directory.Delete(old, true);
-        return final;
-    }
-
-    private int LoadCheckpoint(string dir, AlgorithmFactory factory)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "state.json")));
-        int epoch = doc.RootElement.GetProperty("epoch").GetInt32();
-        Model.load(Path.Combine(dir, "model.bin"));
-        _algorithm?.Dispose();
-        _algorithm = factory(Model);
-        _algorithm.Load(Path.Combine(dir, "optimizer.bin"));
-        return epoch;
-    }
-
-    /// <summary>Loads a model's weights from a checkpoint folder.</summary>
-    public static void LoadWeights(nn.Module<Tensor, Tensor> model, string checkpointDir) => model.load(Path.Combine(checkpointDir, "model.bin"));
-
-    private const string Header = "epoch,train_loss,train_error,test_loss,test_error,lr,time_s,images_per_s";
-
-    private void WriteMetrics(List<EpochMetrics> rows)
-    {
-        var sb = new StringBuilder(Header).Append('\n');
-        foreach (var r in rows)
-            sb.Append(string.Join(',', new object[] { r.Epoch, r.TrainLoss, r.TrainError, r.TestLoss, r.TestError, r.Lr, r.Seconds, r.ImagesPerSecond }
-                .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)))).Append('\n');
-        FlatMinima.Storage.AtomicFile.WriteAllText(MetricsPath, sb.ToString());
-    }
-
-    /// <summary>Reads a <c>metrics.csv</c>.</summary>
-    public static List<EpochMetrics> ReadMetrics(string path)
-    {
-        var rows = new List<EpochMetrics>();
-        if (!File.Exists(path)) return rows;
-        foreach (var line in File.ReadLines(path).Skip(1).Where(l => l.Length > 0))
-        {
-            var f = line.Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            rows.Add(new EpochMetrics((int)f[0], f[1], f[2], f[3], f[4], f[5], f[6], f.Length > 7 ? f[7] : double.NaN));
-        }
-        return rows;
     }
 }

@@ -3,17 +3,7 @@ using System.IO.Compression;
 using FlatMinima.Mixture;
 using FlatMinima.Torch.Data;
 
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
-
-namespace FlatMinima.Torch.Tests;
-
-public sealed class TempDir : IDisposable
-{
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "fm-torch-" + Guid.NewGuid().ToString("N"));
-    public TempDir() => Directory.CreateDirectory(Path);
-    public string this[string name] => System.IO.Path.Combine(Path, name);
-    public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
-}
+namespace FlatMinima.Torch.Tests.Data;
 
 public class DataTests
 {

@@ -8,7 +8,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace FlatMinima.Torch.Tests;
+namespace FlatMinima.Torch.Tests.Flatness;
 
 public class FlatnessTests
 {
@@ -29,8 +29,8 @@ public class FlatnessTests
     /// <summary>A tiny tanh MLP in float64 on a fixed random batch, its parameters and the dense Hessian.</summary>
     private static (Module<Tensor, Tensor> Model, TensorDataSet Set, Matrix<double> H) TinyMlp()
     {
-        manual_seed(3);
-        Module<Tensor, Tensor> model = nn.Sequential(("fc0", nn.Linear(3, 4)), ("act", nn.Tanh()), ("out", nn.Linear(4, 2)));
+        var init = new Generator(3);
+        Module<Tensor, Tensor> model = nn.Sequential(("fc0", Layers.Linear(3, 4, init)), ("act", nn.Tanh()), ("out", Layers.Linear(4, 2, init)));
         model.to(ScalarType.Float64);
         var gen = new Generator(7);
         var x = randn([16, 3], dtype: ScalarType.Float64, generator: gen);

@@ -1,9 +1,9 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace FlatMinima.Cli.Infrastructure;
+namespace FlatMinima.Storage;
 
-/// <summary>Versions and provenance recorded in every manifest.</summary>
+/// <summary>Versions and provenance recorded in every manifest (the toolkit, its git commit, .NET, MathNet, the machine).</summary>
 public static class Versions
 {
     /// <summary>Informational version of the toolkit.</summary>

@@ -1,11 +1,11 @@
 using FlatMinima.Mixture;
 using FlatMinima.Torch.Data;
-using FlatMinima.Torch.Models;
+using FlatMinima.Torch.Experiments;
 using FlatMinima.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace FlatMinima.Torch.Tests;
+namespace FlatMinima.Torch.Tests.Training;
 
 public class TrainerTests
 {
@@ -13,11 +13,10 @@ public class TrainerTests
 
     private static DataSplit SmallGm(int testSize = 200) => GmmData.Create(new MixtureSpec(3, 1, 0.5, N: 20, Seed: 2), testSize);
 
-    private static nn.Module<Tensor, Tensor> Mlp(DataSplit d, long seed = 0)
-    {
-        manual_seed(seed);
-        return ModelZoo.Create("mlp", d.Train.InputShape, 2, width: 16, depth: 1);
-    }
+    private static nn.Module<Tensor, Tensor> Mlp(DataSplit d, long seed = 0) => new MlpConfig { Width = 16, Depth = 1 }.Create(d.Train.InputShape, 2, seed);
+
+    private static nn.Module<Tensor, Tensor> Model(string name, long[] shape, int classes, Generator g) =>
+        name == "mlp" ? new MlpConfig { Width = 16, Depth = 1 }.Create(shape, classes, g) : ((ModelConfig)ExperimentOptions.Model.New(name)).Create(shape, classes, g);
 
     private static float[] Flat(nn.Module<Tensor, Tensor> m) =>
         m.parameters().SelectMany(p => p.detach().data<float>().ToArray()).ToArray();
@@ -26,6 +25,7 @@ public class TrainerTests
     [InlineData("sgd")]
     [InlineData("sgd-flat")]
     [InlineData("adam")]
+    [Trait("Speed", "Slow")]
     public void ResumeContinuesBitForBit(string optimizer)
     {
         using var d = SmallGm();
@@ -44,8 +44,8 @@ public class TrainerTests
             Assert.Equal(2, r.StartEpoch);
         }
         Assert.Equal(Flat(straight), Flat(resumed));
-        var a = Trainer.ReadMetrics(Path.Combine(dirA.Path, "metrics.csv"));
-        var b = Trainer.ReadMetrics(Path.Combine(dirB.Path, "metrics.csv"));
+        var a = MetricsLog.Read(Path.Combine(dirA.Path, "metrics.csv"));
+        var b = MetricsLog.Read(Path.Combine(dirB.Path, "metrics.csv"));
         Assert.Equal(a.Select(r => (r.Epoch, r.TrainLoss, r.TestError)), b.Select(r => (r.Epoch, r.TrainLoss, r.TestError)));
         Assert.True(File.Exists(Path.Combine(dirB.Path, "checkpoints", "epoch-0004", "model.bin")));
         Assert.False(Directory.Exists(Path.Combine(dirB.Path, "checkpoints", "epoch-0002")), "only the two newest checkpoints are kept");
@@ -57,6 +57,7 @@ public class TrainerTests
     [InlineData("sgd")]
     [InlineData("sgd-flat")]
     [InlineData("adam")]
+    [Trait("Speed", "Slow")]
     public void CosineScheduleSetsTheRatePerEpoch(string optimizer)
     {
         using var d = SmallGm();
@@ -64,7 +65,7 @@ public class TrainerTests
         const double lr = 0.04, lrMin = 0.004; const int E = 5;
         var opts = new TrainOptions { Epochs = E, BatchSize = 8, Seed = 1, LrSchedule = new LrSchedule(LrScheduleKind.Cosine, lrMin / lr) };
         using (var t = new Trainer(Mlp(d), OptimizerAlgorithm.Factory(optimizer, lr, 0.9), d, CPU, opts, dir.Path)) t.Run();
-        var rows = Trainer.ReadMetrics(Path.Combine(dir.Path, "metrics.csv"));
+        var rows = MetricsLog.Read(Path.Combine(dir.Path, "metrics.csv"));
         for (int e = 1; e <= E; e++)
             Assert.Equal(lrMin + (lr - lrMin) * (1 + Math.Cos(Math.PI * (e - 1) / E)) / 2, rows[e - 1].Lr, 9);
         Assert.Equal(1.0, LrSchedule.Constant.Factor(3, E));
@@ -118,12 +119,13 @@ public class TrainerTests
         Assert.Equal(1, e.Batch);
         Assert.Contains("NaN", e.Message);
         Assert.Contains("epoch-0002", e.Message);
-        Assert.Equal(Trainer.LatestCheckpoint(dir.Path), Path.Combine(dir.Path, "checkpoints", "epoch-0002"));
+        var checkpoints = new CheckpointStore(Path.Combine(dir.Path, "checkpoints"));
+        Assert.Equal(checkpoints.Latest(), Path.Combine(dir.Path, "checkpoints", "epoch-0002"));
         // The kept checkpoint is finite and the metrics stop at the last good epoch.
         var check = Mlp(d);
-        Trainer.LoadWeights(check, Trainer.LatestCheckpoint(dir.Path)!);
+        CheckpointStore.LoadWeights(check, checkpoints.Latest()!);
         Assert.All(Flat(check), v => Assert.True(float.IsFinite(v)));
-        Assert.Equal([1, 2], Trainer.ReadMetrics(Path.Combine(dir.Path, "metrics.csv")).Select(r => r.Epoch));
+        Assert.Equal([1, 2], MetricsLog.Read(Path.Combine(dir.Path, "metrics.csv")).Select(r => r.Epoch));
     }
 
     private sealed class LiveCount : ITrainingHook
@@ -135,12 +137,13 @@ public class TrainerTests
     [Theory]
     [InlineData("mlp", "sgd")]
     [InlineData("lenet", "adam")]
+    [Trait("Speed", "Slow")]
     public void LiveTensorCountStaysFlatAcrossEpochs(string model, string optimizer)
     {
         using var d = model == "mlp" ? SmallGm() : TinyImages();
         using var dir = new TempDir();
-        manual_seed(0);
-        var m = ModelZoo.Create(model, d.Train.InputShape, d.Train.Classes, width: 16, depth: 1);
+        using var g = new Generator(0);
+        var m = Model(model, d.Train.InputShape, d.Train.Classes, g);
         var hook = new LiveCount();
         using var t = new Trainer(m, OptimizerAlgorithm.Factory(optimizer, 0.01), d, CPU, new TrainOptions { Epochs = 4, BatchSize = 16 }, dir.Path);
         t.Hooks.Add(hook);
@@ -159,6 +162,7 @@ public class TrainerTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void TrainedMlpNeverBeatsTheBayesFloor()
     {
         // ε_BO is the error no classifier trained on αN samples can beat; a test error below it by more than its
@@ -177,30 +181,32 @@ public class TrainerTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void ModelsRunForwardAndBackward()
     {
-        manual_seed(0);
+        using var g = new Generator(0);
         foreach (var (name, shape) in new[] { ("mlp", new long[] { 1, 28, 28 }), ("lenet", new long[] { 1, 28, 28 }), ("lenet", new long[] { 3, 32, 32 }), ("resnet18", new long[] { 3, 32, 32 }) })
         {
             using var scope = NewDisposeScope();
-            var m = ModelZoo.Create(name, shape, 10);
-            var x = randn([2, .. shape]);
+            var m = ((ModelConfig)ExperimentOptions.Model.New(name)).Create(shape, 10, g);
+            var x = randn([2, .. shape], generator: g);
             var y = m.forward(x);
             Assert.Equal([2L, 10], y.shape);
             y.sum().backward();
             Assert.All(m.parameters(), p => Assert.NotNull(p.grad));
         }
-        Assert.Throws<ArgumentException>(() => ModelZoo.Create("vgg", [1, 28, 28], 10));
+        Assert.Throws<ConfigException>(() => ExperimentOptions.Model.New("vgg"));
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void MixedPrecisionTrainsAndKeepsFp32Master()
     {
         using var d = TinyImages();
         using var dir = new TempDir();
-        manual_seed(0);
-        var master = ModelZoo.Create("lenet", d.Train.InputShape, 10);
-        var work = ModelZoo.Create("lenet", d.Train.InputShape, 10);
+        using var g = new Generator(0);
+        var master = new LeNetConfig().Create(d.Train.InputShape, 10, g);
+        var work = new LeNetConfig().Create(d.Train.InputShape, 10, g);
         var sgd = OptimizerAlgorithm.Factory("sgd", 0.01);
         using var t = new Trainer(master, m => new MixedPrecisionAlgorithm(m, work, (OptimizerAlgorithm)sgd(m)), d, CPU, new TrainOptions { Epochs = 2, BatchSize = 16 }, dir.Path);
         var r = t.Run();
@@ -227,8 +233,8 @@ public class TrainerTests
     [Fact]
     public void FlatSgdKeepsChannelsLastWeights()
     {
-        manual_seed(0);
-        var m = ModelZoo.Create("lenet", [3, 32, 32], 10);
+        using var g = new Generator(0);
+        var m = new LeNetConfig().Create([3, 32, 32], 10, g);
         Layout.ToChannelsLast(m);
         var conv = m.parameters().First(p => p.dim() == 4);
         long[] before = conv.stride();
@@ -238,8 +244,8 @@ public class TrainerTests
         Assert.Equal(before, conv.stride());
         Assert.True(conv.detach().equal(values).all().item<bool>());
         using var scope = NewDisposeScope();
-        var x = Layout.ChannelsLast(randn([4, 3, 32, 32]));
-        nn.functional.cross_entropy(m.forward(x), randint(0, 10, [4])).backward();
+        var x = Layout.ChannelsLast(randn([4, 3, 32, 32], generator: g));
+        nn.functional.cross_entropy(m.forward(x), randint(0, 10, [4], generator: g)).backward();
         opt.Step();
         Assert.Equal(before, conv.stride());
         Assert.False(conv.detach().equal(values).all().item<bool>());
