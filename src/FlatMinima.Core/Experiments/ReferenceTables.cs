@@ -12,7 +12,7 @@ public sealed record ReferenceTable(string Name, string Description, Func<Markdo
 /// <c>flatminima tables --update</c> rewrites the marked blocks and a test fails when a printed digit differs from what
 /// the engine gives. Simulations use fixed seeds and the sizes of the tests and CLI commands the docs quote beside them,
 /// so a table prints what its test checks; their sizes are in their descriptions. Every table together takes about 45 s
-/// of CPU (about half a minute on two idle cores).
+/// of CPU.
 /// </summary>
 public static partial class ReferenceTables
 {
