@@ -166,6 +166,19 @@ public static class TableFormat
         return Minus(lambda.ToString("G4", Inv));
     }
 
+    /// <summary>A theory value as docs/theory.md#tables prints it: 5 decimals, 4 when |x| ≥ 100 ("0.04163", "211.4559").</summary>
+    public static string TheoryValue(double x) => Fixed(x, Math.Abs(x) >= 100 ? 4 : 5);
+
+    /// <summary>A parameter as one types it after an option (<c>--lambda 1e-3</c>), as docs/theory.md's tables print λ:
+    /// powers of ten below 0.1 or above 100 as 1e-3, 1e4; anything else with up to 4 significant digits (0.05, 0.1, 1, 100).</summary>
+    public static string AsTyped(double x)
+    {
+        double l = Math.Log10(Math.Abs(x));
+        int e = (int)Math.Round(l);
+        if (x != 0 && Math.Abs(l - e) < 1e-12 && (e < -1 || e > 2)) return (x < 0 ? "−" : "") + "1e" + e.ToString(Inv);
+        return Minus(x.ToString("G4", Inv));
+    }
+
     /// <summary>A short number as written in a label or a header ("0.25", "2", "1e4" → "10⁴").</summary>
     public static string Short(double x) => Minus(x.ToString("G6", Inv));
 

@@ -7,23 +7,25 @@ namespace FlatMinima.Experiments;
 
 public static partial class ReferenceTables
 {
-    /// <summary>Sizes of the simulation checks of the Bayes-optimal tables.</summary>
-    internal const int BoSimulationN = 2000, BoSimulationSets = 5, Le2SimulationN = 1000, Le2SimulationSets = 5;
+    /// <summary>Sizes and first seeds of the simulation checks of the Bayes-optimal tables: those of the tests that check
+    /// them (BayesOptimalTests, LocalEnergyTests) and of the CLI commands docs/theory.md#table-bo and #table-le2 print.</summary>
+    internal const int BoSimulationN = 2000, BoSimulationSets = 6, BoSimulationSeed = 100,
+        Le2SimulationN = 1000, Le2SimulationSets = 3, Le2SimulationSeed = 0;
 
     private static IEnumerable<ReferenceTable> BayesOptimalTables() =>
     [
         new("bo-errors", "Bayes-optimal error (E3) on a grid of alpha, Delta, rho, with the oracle error (E4); 5 decimals.", BoErrors),
         new("bo-simulation", $"Bayes-optimal estimator simulated: alpha = 2, Delta = 1, N = {BoSimulationN}, {BoSimulationSets} data sets " +
-            $"(seeds 0-{BoSimulationSets - 1}), exact test error (E1), mean ± s.e.; against (E3) and m = q = alpha/(alpha+Delta).", BoSimulation),
+            $"(seeds {BoSimulationSeed}-{BoSimulationSeed + BoSimulationSets - 1}), exact test error (E1), mean ± s.e.; against (E3) and m = q = alpha/(alpha+Delta).", BoSimulation),
         new("le2-bo", "Training error and local energy (LE2) of the Bayes-optimal estimator, rho = 1/2, with its test error (E3).", Le2Bo),
         new("le2-simulation", $"(LE2) against the exact finite-N local energy (LE1) of the fitted Bayes-optimal estimator: alpha = 2, Delta = 1, " +
-            $"N = {Le2SimulationN}, {Le2SimulationSets} data sets (seeds 0-{Le2SimulationSets - 1}), bias not perturbed, mean ± s.e.", Le2Simulation),
+            $"N = {Le2SimulationN}, {Le2SimulationSets} data sets (seeds {Le2SimulationSeed}-{Le2SimulationSeed + Le2SimulationSets - 1}), bias not perturbed, mean ± s.e.", Le2Simulation),
     ];
 
     private static MarkdownTable BoErrors()
     {
         double[] alphas = [0.5, 1, 2, 5, 10, 100];
-        var t = new MarkdownTable(["ρ", "Δ", .. alphas.Select(a => $"α = {Short(a)}"), "oracle"]);
+        var t = new MarkdownTable(["ρ", "Δ", .. alphas.Select(a => $"α = {Short(a)}"), "oracle (E4)"]);
         foreach (double rho in new[] { 0.5, 0.25, 0.1 })
             foreach (double delta in new[] { 0.25, 0.5, 1.0, 2.0 })
                 t.Add([Short(rho), Short(delta), .. alphas.Select(a => Fixed(BayesOptimal.Error(a, delta, rho), 5)),
@@ -33,12 +35,12 @@ public static partial class ReferenceTables
 
     private static MarkdownTable BoSimulation()
     {
-        var t = new MarkdownTable(["ρ", "N", "data sets", "ε_BO (E3)", "ε_g simulated", "m = q (theory)", "m simulated", "q simulated"]);
+        var t = new MarkdownTable(["ρ", "theory ε_BO (E3)", "simulated ε_g", "theory m = q", "simulated m", "simulated q"]);
         foreach (double rho in new[] { 0.5, 0.25 })
         {
-            var mc = MonteCarlo.Run(new MixtureSpec(2, 1, rho, BoSimulationN, Seed: 0), BoSimulationSets, EstimatorKind.Bayes);
-            t.Add(Short(rho), BoSimulationN.ToString(), BoSimulationSets.ToString(), Fixed(BayesOptimal.Error(2, 1, rho), 5),
-                MeanSe(mc.TestError, 5), Fixed(BayesOptimal.Overlap(2, 1), 4), MeanSe(mc.M, 4), MeanSe(mc.Q, 4));
+            var mc = MonteCarlo.Run(new MixtureSpec(2, 1, rho, BoSimulationN, BoSimulationSeed), BoSimulationSets, EstimatorKind.Bayes);
+            t.Add(Short(rho), Fixed(BayesOptimal.Error(2, 1, rho), 5), MeanSe(mc.TestError, 5), Fixed(BayesOptimal.Overlap(2, 1), 5),
+                MeanSe(mc.M, 4), MeanSe(mc.Q, 4));
         }
         return t;
     }
@@ -46,7 +48,7 @@ public static partial class ReferenceTables
     private static MarkdownTable Le2Bo()
     {
         double[] sigmas = [0, 0.1, 0.3, 1];
-        var t = new MarkdownTable(["α", "Δ", "E_train (σ = 0)", "E_σ, σ = 0.1", "E_σ, σ = 0.3", "E_σ, σ = 1", "ε_BO (test)"]);
+        var t = new MarkdownTable(["α", "Δ", "E_0 (training error)", "E_0.1", "E_0.3", "E_1", "ε_BO (test)"]);
         foreach (var (alpha, delta) in new[] { (1.0, 1.0), (2.0, 1.0), (5.0, 1.0), (10.0, 1.0), (2.0, 0.5) })
             t.Add([Short(alpha), Short(delta), .. LocalEnergy.BayesOptimalTheory(alpha, delta, 0.5, sigmas).Select(e => Fixed(e, 5)),
                 Fixed(BayesOptimal.Error(alpha, delta), 5)]);
@@ -56,14 +58,14 @@ public static partial class ReferenceTables
     private static MarkdownTable Le2Simulation()
     {
         double[] sigmas = [0, 0.5, 1, 2];
-        var t = new MarkdownTable(["ρ", "σ", "E_σ (LE2)", $"E_σ (LE1), N = {Le2SimulationN}, {Le2SimulationSets} sets"]);
+        var t = new MarkdownTable(["ρ", "σ", "theory E_σ (LE2)", "simulated E_σ (LE1)"]);
         foreach (double rho in new[] { 0.5, 0.25 })
         {
             var spec = new MixtureSpec(2, 1, rho, Le2SimulationN);
             var perSet = new double[Le2SimulationSets][];
             Parallel.For(0, Le2SimulationSets, k =>
             {
-                var s = MixtureSample.Sample(spec.WithSeed(k));
+                var s = MixtureSample.Sample(spec.WithSeed(Le2SimulationSeed + k));
                 var bo = BayesOptimal.Fit(s);
                 perSet[k] = LocalEnergy.Exact(s, bo.W, bo.B, sigmas);
             });

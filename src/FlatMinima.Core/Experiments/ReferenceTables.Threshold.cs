@@ -15,7 +15,8 @@ public static partial class ReferenceTables
 
     private static IEnumerable<ReferenceTable> ThresholdTables() =>
     [
-        new("threshold", "Linear separability threshold alpha_c(Delta, rho) without and with bias, and the maximising cosine m* (rho = 1/2, no bias).", Threshold),
+        new("threshold", "Linear separability threshold alpha_c(Delta, rho) without and with bias, with the maximiser: m* at rho = 1/2 without bias, " +
+            "m* and b* at rho = 1/4 with bias.", Threshold),
         new("threshold-separability", $"Fraction of separable training sets (Delta = 1, rho = 1/2, no bias; {SeparabilitySets} data sets per cell, seeds 0-{SeparabilitySets - 1}): " +
             "a set counts as separable when an L-BFGS iterate of unregularised logistic regression classifies it perfectly, as " +
             "non-separable when the iteration converges to a finite minimiser.", ThresholdSeparability),
@@ -23,12 +24,13 @@ public static partial class ReferenceTables
 
     private static MarkdownTable Threshold()
     {
-        var t = new MarkdownTable(["Δ", "ρ = ½, no bias", "ρ = ½, with bias", "ρ = ¼, with bias", "m* (ρ = ½, no bias)"]);
+        var t = new MarkdownTable(["Δ", "ρ = ½, no bias", "m*", "ρ = ½, with bias", "ρ = ¼, with bias", "m*", "b*"]);
         foreach (double delta in new[] { 0.25, 0.5, 1.0, 2.0 })
         {
             var noBias = SeparabilityThreshold.Solve(delta, 0.5, withBias: false);
-            t.Add(Short(delta), Significant(noBias.AlphaC, 6), Significant(SeparabilityThreshold.Of(delta, 0.5, true), 6),
-                Significant(SeparabilityThreshold.Of(delta, 0.25, true), 6), Fixed(noBias.M, 4));
+            var quarter = SeparabilityThreshold.Solve(delta, 0.25, withBias: true);
+            t.Add(Short(delta), Significant(noBias.AlphaC, 6), Fixed(noBias.M, 4), Significant(SeparabilityThreshold.Of(delta, 0.5, true), 6),
+                Significant(quarter.AlphaC, 6), Fixed(quarter.M, 4), Fixed(quarter.Bias, 4));
         }
         return t;
     }
@@ -48,8 +50,7 @@ public static partial class ReferenceTables
 
     private static MarkdownTable ThresholdSeparability()
     {
-        double alphaC = SeparabilityThreshold.Of(1, 0.5, withBias: false);
-        var t = new MarkdownTable(["N", .. SeparabilityAlphas.Select(a => $"α = {Short(a)} (α/α_c = {Fixed(a / alphaC, 2)})")]);
+        var t = new MarkdownTable(["N", .. SeparabilityAlphas.Select(a => $"α = {Short(a)}")]);
         foreach (int n in SeparabilityN)
         {
             var cells = new List<string> { n.ToString() };

@@ -10,8 +10,9 @@ public sealed record ReferenceTable(string Name, string Description, Func<Markdo
 /// Every table of engine-computed numbers that the repository's docs print, by name. A doc marks each with
 /// <c>&lt;!-- table: NAME --&gt;</c> … <c>&lt;!-- end table --&gt;</c> (<see cref="ReferenceTableBlocks"/>);
 /// <c>flatminima tables --update</c> rewrites the marked blocks and a test fails when a printed digit differs from what
-/// the engine gives. Simulations use fixed seeds and sizes small enough to regenerate every table in well under a
-/// minute on two cores; their sizes are in their descriptions and column headers.
+/// the engine gives. Simulations use fixed seeds and the sizes of the tests and CLI commands the docs quote beside them,
+/// so a table prints what its test checks; their sizes are in their descriptions. Every table together takes about 45 s
+/// of CPU.
 /// </summary>
 public static partial class ReferenceTables
 {

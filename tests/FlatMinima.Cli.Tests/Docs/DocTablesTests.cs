@@ -11,6 +11,7 @@ namespace FlatMinima.Cli.Tests.Docs;
 public class DocTablesTests
 {
     [Fact]
+    [Trait("Speed", "Slow")] // regenerates every table, simulations included: about a minute of CPU
     public void EveryMarkedTableInTheDocsIsWhatTheEngineGives()
     {
         // Every tracked Markdown file: the docs, the README, the figures' README.

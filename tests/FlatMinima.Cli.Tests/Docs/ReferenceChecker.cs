@@ -17,16 +17,17 @@ public sealed record ReferenceFinding(string Path, int Line, string Reference, s
 /// Checks that every reference in the repository points inside it. A pure function of the texts: the files to scan and
 /// the documents they cite (docs/*.md, docs/references.bib) go in, findings come out. Rules:
 /// <list type="number">
-/// <item>no mention of the outside specification (the upper-case word), no path outside the repository (the shared
-/// folder one level up, the machine's work folder, absolute home folders); recorded run outputs (manifests and logs of
-/// measurements, <see cref="IsRunRecord"/>) may name the folders they ran in, but not the specification;</item>
+/// <item>no mention of the outside specification (the upper-case word) in any file, recorded run data included; no path
+/// outside the repository (the shared folder one level up, the machine's work folder, absolute home folders) except in
+/// recorded run data (<see cref="IsRunRecord"/>), whose manifests and logs record where a run happened;</item>
 /// <item>a link or citation of an anchor of a Markdown document (written from the repository root, relative to the
 /// citing file, or as a bare name for the docs folder) names an existing document that defines the anchor: an HTML
 /// anchor with that id or name, or a heading whose GitHub slug is the anchor;</item>
 /// <item>an equation tag in parentheses — the tags of the toolkit (E1–E4, E3′, LE, LE1–LE3, F1, F2) and any tag of the
-/// shape docs/theory.md uses (its tags are those in <c>\tag{…}</c> and those written in parentheses next to an anchor of
-/// their name) — is defined by docs/theory.md: <c>\tag{T}</c> in its math, or the anchor of the tag (E3′ → e3-balanced,
-/// otherwise the tag in lower case);</item>
+/// shape docs/theory.md uses — is defined by docs/theory.md, the way it defines its tags: <c>\tag{T}</c> in its math, or
+/// the tag in bold, <c>**(T)**</c>, at the start of a line under an HTML anchor (only blank lines and a heading between;
+/// the anchor's name is free: (E3′) is under <c>e3-balanced</c>, (LE1′) under <c>le1-bias</c>). A tag whose bold line or
+/// anchor is removed is undefined, and every citation of it is reported;</item>
 /// <item>a section reference (a document name, a space and the section sign with a number, or the section sign with a
 /// number followed by "of this page") names a numbered heading ("## N. …") of that document;</item>
 /// <item>a citation key (back-quoted in square brackets) is an entry of docs/references.bib (a missing file has no
@@ -47,6 +48,7 @@ public static class ReferenceChecker
     private static readonly Regex SectionRef = new(@"(?<path>(?:[\w.-]+/)*[\w.-]+\.md) §(?<sec>\d+(?:\.\d+)*)", RegexOptions.Compiled);
     private static readonly Regex ThisPageSection = new(@"§(?<sec>\d+(?:\.\d+)*) of this page", RegexOptions.Compiled);
     private static readonly Regex TagInParens = new(@"\((?<tag>[A-Z]{1,5}\d{0,2}[′']?)\)", RegexOptions.Compiled);
+    private static readonly Regex BoldTag = new(@"^\s*\*\*\((?<tag>[A-Z]{1,5}\d{0,2}[′']?)\)\*\*", RegexOptions.Compiled);
     private static readonly Regex TexTag = new(@"\\tag\*?\{(?<tag>[^}]+)\}", RegexOptions.Compiled);
     private static readonly Regex HtmlAnchor = new(@"<a\s+(?:id|name)\s*=\s*""(?<id>[^""]+)""", RegexOptions.Compiled | RegexOptions.IgnoreCase);
     private static readonly Regex CitationKey = new(@"\[`(?<key>[A-Za-z][\w:-]*)`\]", RegexOptions.Compiled);
@@ -57,16 +59,20 @@ public static class ReferenceChecker
     /// <summary>The tags every part of the toolkit uses; each must be defined by docs/theory.md.</summary>
     public static IReadOnlyList<string> ToolkitTags { get; } = ["E1", "E2", "E3", "E3′", "E4", "LE", "LE1", "LE2", "LE3", "F1", "F2"];
 
-    /// <summary>The anchor that defines a tag in docs/theory.md.</summary>
-    public static string AnchorOfTag(string tag) => Normalise(tag) == "E3′" ? "e3-balanced" : Normalise(tag).ToLowerInvariant();
-
     private static string Normalise(string tag) => tag.Replace('\'', '′');
 
-    /// <summary>Recorded outputs of measurements (run manifests, logs, benchmark JSON): they may name the machine's
-    /// folders, which are facts about the run, not references.</summary>
+    /// <summary>
+    /// Recorded run data: the data files (JSON manifests and summaries, CSV, text logs) of the run folders docs/gpu/runN/,
+    /// docs/optim/cpu_*/ and docs/optim/gpu/. A manifest records where its run happened (the checkout in the machine's
+    /// work folder, the libtorch cache in the home folder): a fact about the run, not a reference, so these files are
+    /// exempt from the outside-path rule and are not read for links, tags and citations. They are still checked for the
+    /// outside specification. The exemption never covers docs or sources: Markdown, code and scripts (a run's .sh, the
+    /// .py that summarise runs) in or beside those folders are checked like every other file.
+    /// </summary>
     public static bool IsRunRecord(string path) =>
-        Regex.IsMatch(path, @"^docs/gpu/run\d+/") && !path.EndsWith(".sh", StringComparison.Ordinal)
-        || Regex.IsMatch(path, @"^docs/optim/(cpu_[^/]+|gpu)/");
+        Regex.IsMatch(path, @"^docs/(gpu/run\d+|optim/cpu_[^/]+|optim/gpu)/") && RecordDataExtensions.Any(e => path.EndsWith(e, StringComparison.Ordinal));
+
+    private static readonly string[] RecordDataExtensions = [".json", ".csv", ".txt"];
 
     /// <summary>Checks <paramref name="scan"/>; links and tags resolve against <paramref name="documents"/> (by path).</summary>
     public static IReadOnlyList<ReferenceFinding> Check(IReadOnlyList<SourceText> scan, IReadOnlyList<SourceText> documents)
@@ -79,8 +85,7 @@ public static class ReferenceChecker
             return set;
         }
         docs.TryGetValue(TheoryPath, out var theory);
-        var theoryAnchors = theory is null ? new HashSet<string>() : AnchorsOf(TheoryPath);
-        var theoryTags = theory is null ? new HashSet<string>() : DefinedTags(theory, theoryAnchors);
+        var theoryTags = theory is null ? new HashSet<string>() : DefinedTags(theory);
         var prefixes = ToolkitTags.Concat(theoryTags).Select(TagPrefix).ToHashSet();
         var bibKeys = docs.TryGetValue(BibPath, out var bib) ? BibEntry.Matches(bib).Select(m => m.Groups["key"].Value).ToHashSet() : [];
 
@@ -125,8 +130,8 @@ public static class ReferenceChecker
                     bool shaped = prefixes.Contains(TagPrefix(tag)) && (tag.Any(char.IsDigit) || ToolkitTags.Contains(tag) || theoryTags.Contains(tag));
                     if (!shaped) continue;
                     if (theory is null) Add(m.Value, $"cites an equation tag, and {TheoryPath} is missing.");
-                    else if (!theoryTags.Contains(tag) && !theoryAnchors.Contains(AnchorOfTag(tag)))
-                        Add(m.Value, $"{TheoryPath} does not define the tag {tag} (no \\tag{{{tag}}}, no anchor '{AnchorOfTag(tag)}').");
+                    else if (!theoryTags.Contains(tag))
+                        Add(m.Value, $"{TheoryPath} does not define the tag {tag} (no \\tag{{{tag}}}, no **({tag})** under an anchor).");
                 }
                 foreach (Match m in CitationKey.Matches(line))
                     if (!bibKeys.Contains(m.Groups["key"].Value))
@@ -194,12 +199,22 @@ public static class ReferenceChecker
         return sb.ToString();
     }
 
-    /// <summary>Tags a theory text defines: <c>\tag{…}</c> in its math, and every tag it writes in parentheses that
-    /// has its own anchor (a tag T with an anchor named as <see cref="AnchorOfTag"/> says).</summary>
-    public static HashSet<string> DefinedTags(string markdown, IReadOnlySet<string> anchors) =>
-        TexTag.Matches(markdown).Select(m => Normalise(m.Groups["tag"].Value.Trim()))
-            .Concat(TagInParens.Matches(markdown).Select(m => Normalise(m.Groups["tag"].Value)).Where(t => anchors.Contains(AnchorOfTag(t))))
-            .ToHashSet();
+    /// <summary>Tags a theory text defines: <c>\tag{…}</c> in its math, and every tag written in bold, <c>**(T)**</c>, at
+    /// the start of a line whose nearest preceding line other than blank lines and headings carries an HTML anchor.</summary>
+    public static HashSet<string> DefinedTags(string markdown)
+    {
+        var set = TexTag.Matches(markdown).Select(m => Normalise(m.Groups["tag"].Value.Trim())).ToHashSet();
+        var lines = markdown.Replace("\r\n", "\n").Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var m = BoldTag.Match(lines[i]);
+            if (!m.Success) continue;
+            int k = i - 1;
+            while (k >= 0 && (string.IsNullOrWhiteSpace(lines[k]) || Heading.IsMatch(lines[k]))) k--;
+            if (k >= 0 && HtmlAnchor.IsMatch(lines[k])) set.Add(Normalise(m.Groups["tag"].Value));
+        }
+        return set;
+    }
 
     /// <summary>Section numbers of the numbered headings ("## 3. …", "### 3.2 …").</summary>
     public static HashSet<string> NumberedSections(string markdown)

@@ -6,16 +6,16 @@ namespace FlatMinima.Cli.Tests.Docs;
 /// </summary>
 public class ReferenceTests
 {
-    private static readonly string[] ScannedExtensions = [".cs", ".csproj", ".md", ".json", ".cff", ".sh", ".py"];
     private const string FixtureTheory = "tests/FlatMinima.Cli.Tests/Docs/Fixtures/theory.md";
 
     /// <summary>This file: its small texts below hold deliberately broken references.</summary>
     private const string ThisFile = "tests/FlatMinima.Cli.Tests/Docs/ReferenceTests.cs";
 
-    /// <summary>The tracked files the check reads: sources, project files, docs, data descriptions, scripts, CI.</summary>
+    /// <summary>Every tracked text file (sources, project files, docs, scripts, CI, figure CSVs and SVGs, recorded run
+    /// data); binary files (a NUL character, as git decides) are skipped.</summary>
     internal static IReadOnlyList<SourceText> ScannedFiles() =>
-        Repository.Files.Where(f => (ScannedExtensions.Any(e => f.EndsWith(e, StringComparison.Ordinal)) || f == ".ci/run") && f != ThisFile)
-            .Select(f => new SourceText(f, Repository.Read(f))).ToArray();
+        Repository.Files.Where(f => f != ThisFile).Select(f => new SourceText(f, Repository.Read(f)))
+            .Where(f => !f.Text.Contains('\0')).ToArray();
 
     /// <summary>The documents references resolve against: every tracked Markdown file and the bibliography.</summary>
     internal static IReadOnlyList<SourceText> Documents() =>
@@ -32,6 +32,7 @@ public class ReferenceTests
         $"{findings.Count} broken reference(s):\n" + string.Join("\n", findings.Take(300)) + (findings.Count > 300 ? "\n…" : "");
 
     [Fact]
+    [Trait("Speed", "Slow")] // every tracked text file and every command's --help
     public void EveryReferenceInTheRepositoryResolves()
     {
         Assert.True(Repository.Exists(ReferenceChecker.TheoryPath),
@@ -50,6 +51,7 @@ public class ReferenceTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")] // checks every tracked text file twice
     public void ARemovedAnchorOfTheTheoryIsReportedAtEveryCitation()
     {
         // The real docs/theory.md once it is in the repository, until then the stand-in fixture under its name.
@@ -65,15 +67,18 @@ public class ReferenceTests
         var broken = docs.Select(d => d.Path == ReferenceChecker.TheoryPath ? d with { Text = without } : d).ToArray();
         var added = ReferenceChecker.Check(scan, broken).Where(f => !before.Contains(f.ToString())).ToList();
 
-        // Exactly the citations of that anchor, each with its file and line.
+        // Exactly the citations of that anchor, each with its file and line: theory.md#ANCHOR anywhere, and the
+        // same-page links ](#ANCHOR) of the theory itself.
         int citations = scan.Where(f => !ReferenceChecker.IsRunRecord(f.Path)).Sum(f => CountOf(f.Text, "theory.md#" + anchor));
+        int samePage = CountOf(theory, "](#" + anchor);
         Assert.True(citations > 10, $"only {citations} citations of {anchor}");
-        Assert.Equal(citations, added.Count);
+        Assert.Equal(citations + samePage, added.Count);
         Assert.All(added, f =>
         {
-            Assert.EndsWith("theory.md#" + anchor, f.Reference);
+            bool own = f.Path == ReferenceChecker.TheoryPath && f.Reference == "](#" + anchor + ")";
+            Assert.True(own || f.Reference.EndsWith("theory.md#" + anchor, StringComparison.Ordinal), f.ToString());
             Assert.Contains("defines no anchor '" + anchor + "'", f.Problem);
-            Assert.Contains("theory.md#" + anchor, scan.First(s => s.Path == f.Path).Text.Split('\n')[f.Line - 1]);
+            Assert.Contains((own ? "](#" : "theory.md#") + anchor, scan.First(s => s.Path == f.Path).Text.Split('\n')[f.Line - 1]);
         });
     }
 
@@ -111,9 +116,14 @@ public class ReferenceTests
         string spec = "SP" + "EC", shared = "../" + "shared/theory", work = "/" + "work/main", home = "/" + "root/x";
         var f = CheckOne("src/A.cs", $"// see {spec} §4\n// {shared}/x.md\n// {work}/docs\n// {home}\n// MixtureSpec and the spectrum are fine");
         Assert.Equal([1, 2, 3, 4], f.Select(x => x.Line));
-        // a recorded run may name the folder it ran in, but not the specification
+        // recorded run data may name the folder it ran in, but not the specification
         var rec = CheckOne("docs/gpu/run3/log.txt", $"dir {work}\nnote {spec} §4.1");
         Assert.Equal([2], rec.Select(x => x.Line));
+        Assert.Empty(CheckOne("docs/optim/cpu_fmnist/runs/sgd_s0/manifest.json", $"{{\"dir\": \"{work}/runs\", \"cache\": \"{home}\"}}"));
+        Assert.Single(CheckOne("docs/optim/gpu/summary.json", $"{{\"note\": \"{spec}\"}}"));
+        // docs and sources in or beside those folders are not records
+        foreach (var path in new[] { "docs/gpu/run3/README.md", "docs/gpu/run3/run_gpu3.sh", "docs/optim/gpu/plot.py", "docs/optim/summarise.py", "docs/gpu/notes.txt" })
+            Assert.Equal([1], CheckOne(path, $"{work}/runs").Select(x => x.Line));
     }
 
     [Fact]
@@ -142,6 +152,17 @@ public class ReferenceTests
         var own = new SourceText(ReferenceChecker.TheoryPath, "<a id=\"erm1\"></a>\n**(ERM1)** the saddle point\n");
         var g = ReferenceChecker.Check([new SourceText("src/F.cs", "(ERM1) (ERM2) (E1)")], [own, Bib]);
         Assert.Equal(["(ERM2)", "(E1)"], g.Select(x => x.Reference));
+        // theory.md's own way: the bold tag under its anchor, whatever the anchor's name, with a heading between or not
+        string defs = "<a id=\"le1-bias\"></a>\n**(LE1′)** perturbed bias\n\n<a id=\"e1\"></a>\n### Error\n\n**(E1)**\n\nText.\n**(E2)** under text, not an anchor\n";
+        var ok = ReferenceChecker.Check([new SourceText("src/G.cs", "(LE1′) (LE1') (E1) (E2)")], [new SourceText(ReferenceChecker.TheoryPath, defs), Bib]);
+        Assert.Equal(["(E2)"], ok.Select(x => x.Reference));
+        // a removed tag: its anchor gone, or its bold line gone — every citation is reported
+        foreach (var removed in new[] { defs.Replace("<a id=\"le1-bias\"></a>\n", ""), defs.Replace("**(LE1′)** perturbed bias\n", "") })
+        {
+            var r = ReferenceChecker.Check([new SourceText("src/G.cs", "(LE1′)\n(E1)\nsee (LE1′)")], [new SourceText(ReferenceChecker.TheoryPath, removed), Bib]);
+            Assert.Equal([1, 3], r.Select(x => x.Line));
+            Assert.All(r, x => Assert.Contains("does not define the tag LE1′", x.Problem));
+        }
         var missing = ReferenceChecker.Check([new SourceText("src/E.cs", "(E1)")], [Bib]);
         Assert.Contains("missing", Assert.Single(missing).Problem);
     }

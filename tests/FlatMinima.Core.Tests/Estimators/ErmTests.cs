@@ -138,15 +138,17 @@ public class ErmOptimalityTests
 }
 
 /// <summary>
-/// Finite-N ERM against the replica fixed points of docs/theory.md#table-erm (its "theory" column of the N = 600 check) and the
-/// unbalanced table. Tolerance: 3 standard errors over 8 datasets, plus a finite-size allowance of
+/// Finite-N ERM against the replica fixed points: the theory column of the independent implementation's N = 600 check
+/// (docs/theory.md#table-erm), 4 digits. Tolerance: 3 standard errors over 8 datasets, plus a finite-size allowance of
 /// max(abs, rel·|theory|) that covers O(1/N) corrections at N = 600 (1/N ≈ 0.0017): ε_g, ε_t: 0.003; m, q: 3 %
 /// relative (at least 0.005); b: 0.02.
 /// </summary>
 public class ErmVersusReplicaTheoryTests
 {
     [Theory]
-    // loss, ρ, λ, theory ε_g, m, q, b, ε_t  (docs/theory.md#table-erm)
+    // loss, ρ, λ, theory ε_g, m, q, b, ε_t: the independent implementation's theory column (docs/theory.md#table-erm). It equals
+    // the theory part of the engine's erm-simulation table except logistic ρ = ½ λ = 1 ε_t, hinge λ = 0.1 m and q, hinge
+    // λ = 1 q, which are printed in the list of independent values under the tables.
     [InlineData("square", 0.5, 0.1, 0.2669, 0.4780, 0.5899, 0.0, 0.0426)]
     [InlineData("square", 0.5, 1.0, 0.2287, 0.3694, 0.2471, 0.0, 0.0575)]
     [InlineData("square", 0.25, 0.1, 0.2244, 0.4071, 0.4756, -0.2964, 0.0301)]

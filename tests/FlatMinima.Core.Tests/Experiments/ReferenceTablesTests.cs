@@ -65,6 +65,10 @@ public class ReferenceTablesTests
         Assert.Equal("0", TableFormat.Significant(0, 6));
         Assert.Equal(["10⁻³", "10⁻²", "0.1", "1", "10", "100", "10⁴", "0.05", "1.338"],
             new[] { 1e-3, 1e-2, 0.1, 1, 10, 100, 1e4, 0.05, 1.3381 }.Select(TableFormat.Lambda));
+        Assert.Equal(["1e-3", "1e-2", "0.1", "1", "10", "100", "1e4", "0.05", "1.338"],
+            new[] { 1e-3, 1e-2, 0.1, 1, 10, 100, 1e4, 0.05, 1.3381 }.Select(TableFormat.AsTyped));
+        Assert.Equal(["0.04163", "−0.28584", "99.99999", "211.4559", "0.00000"],
+            new[] { 0.041634, -0.285837, 99.999994, 211.45587, 5.994e-8 }.Select(TableFormat.TheoryValue));
         Assert.Equal("0.02 ± 0.01", TableFormat.MeanSe(Statistic.Of([0.01, 0.03]), 2));
         Assert.Equal(["+1.2", "−0.3", "0.0", "0.0"], new[] { 1.23, -0.3, 0.04, -0.04 }.Select(x => TableFormat.Signed(x, 1)));
     }

@@ -40,7 +40,10 @@ public class LocalEnergyTests
             Assert.Equal(Gaussian.H(Math.Sqrt((a + d) / (a * d)) / Math.Sqrt(1 + s * s)), LocalEnergy.BayesOptimalTheory(a, d, 0.5, s), 1e-14);
     }
 
-    // docs/theory.md#table-local-energy rows, from the docs/theory.md#table-erm fixed points (m, q, V); columns σ = 0, 0.1, 0.3, 0.5, 1.
+    // docs/theory.md#table-local-energy rows, from the independent implementation's fixed points (m, q, V) of
+    // docs/theory.md#table-erm (hinge λ = 1 and 1e-3: the list of independent values; the others as in the engine's tables);
+    // columns σ = 0, 0.1, 0.3, 0.5, 1. E_0 of logistic λ = 10, 0.1, hinge λ = 1 and square λ = 1e-3 is the independent
+    // training error printed under the local-energy table; every other E_σ is the engine's table.
     [Theory]
     [InlineData("logistic", 10, 0.08903, 0.01190, 0.09538, 0.10501, 0.10627, 0.11547, 0.13232, 0.19062)]
     [InlineData("logistic", 0.1, 1.37560, 3.53536, 4.06977, 0.03488, 0.03768, 0.05872, 0.09308, 0.18546)]
@@ -60,7 +63,10 @@ public class LocalEnergyTests
         for (int k = 0; k < 5; k++) Assert.Equal(expected[k], e[k], 1e-4);
     }
 
-    // docs/theory.md#table-local-energy straight from the replica fixed point (LE3 from the ERM saddle point).
+    // docs/theory.md#table-local-energy straight from the replica fixed point (LE3 from the ERM saddle point). E_0 of logistic
+    // λ = 10, 0.1, hinge λ = 1 and square λ = 1e-3 is the independent training error printed under that table, of square
+    // λ = 1e4 the independent ε_t of docs/theory.md#table-erm; the other values are the engine's tables (the last row is
+    // the BO row).
     [Theory]
     [InlineData("logistic", 10, 0.10501, 0.10627, 0.11547, 0.13232, 0.19062)]
     [InlineData("logistic", 0.1, 0.03488, 0.03768, 0.05872, 0.09308, 0.18546)]

@@ -4,14 +4,17 @@ using FlatMinima.Replica;
 
 namespace FlatMinima.Tests.Replica;
 
-/// <summary>Fixed points against docs/theory.md#table-erm (α = 2, Δ = 1) and the square-loss closed form of docs/theory.md#square-closed-form.</summary>
+/// <summary>Fixed points against the independent implementation's values of docs/theory.md#table-erm (α = 2, Δ = 1) and the
+/// square-loss closed form of docs/theory.md#square-closed-form.</summary>
 public class ErmSaddlePointTests
 {
     // |x − ref| ≤ 1e−4 · max(1, |ref|): "to 1e−4", relative for the large q and V of small λ
     private static void Near(double expected, double actual, string what, double tol = 1e-4) =>
         Assert.True(Math.Abs(actual - expected) <= tol * Math.Max(1, Math.Abs(expected)), $"{what}: expected {expected}, got {actual}");
 
-    // docs/theory.md#table-erm, ρ = ½: loss, λ, ε_g, ε_t, train loss, m, q, V
+    // The independent implementation's values, ρ = ½ (docs/theory.md#table-erm): loss, λ, ε_g, ε_t, train loss, m, q, V. Every
+    // value equals the engine's erm-balanced table there to its printed digits except ε_t of square λ = 1e-3, 1e-2, 10,
+    // 100, 1e4 and logistic λ = 0.1, 1, 10, 100, which are printed in the list of independent values under the tables.
     public static TheoryData<string, double, double, double, double, double, double, double> BalancedSmooth => new()
     {
         { "square", 1e-3, 0.28166, 0.04159, 0.12500, 0.49975, 0.74776, 0.99801 },
@@ -36,7 +39,7 @@ public class ErmSaddlePointTests
         var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), 2, 1, lambda));
         Assert.True(fp.Converged);
         Near(eg, fp.TestError, "eps_g");
-        // The reference ε_t (docs/theory.md#table-erm) carries the O(h) error of Θ on its 24 001-point grid (≲ 1e−4); ours is the exact Φ formula
+        // The independent ε_t (docs/theory.md#table-erm) carries the O(h) error of Θ on its 24 001-point grid (≲ 1e−4); ours is the exact Φ formula
         Near(et, fp.TrainError, "eps_t", 1.0e-4);
         Near(tl, fp.TrainLoss, "train loss");
         Near(m, fp.M, "m");
@@ -45,7 +48,9 @@ public class ErmSaddlePointTests
         Assert.Equal(0, fp.Bias);
     }
 
-    // docs/theory.md#table-erm hinge rows (ρ = ½): λ, ε_g, ε_t, train loss, m, q, V
+    // The independent implementation's hinge rows, ρ = ½ (docs/theory.md#table-erm): λ, ε_g, ε_t, train loss, m, q, V. Where
+    // they differ from the engine's erm-balanced table (V at λ ≤ 1e-2; ε_g, train loss, m, q, V at 0.1; ε_t, m, q, V at
+    // 1; ε_t at 10 and 100) they are printed in the list of independent values under the tables.
     public static TheoryData<double, double, double, double, double, double, double> BalancedHinge => new()
     {
         { 1e-3, 0.28177, 0.00000, 0.00000, 1.73107, 8.98273, 192.38 },
@@ -71,7 +76,7 @@ public class ErmSaddlePointTests
     [MemberData(nameof(BalancedHingeGrid))]
     public void TrapezoidGridReproducesTheGridBasedHingeReferenceRows(double lambda, double eg, double et, double tl, double m, double q, double v)
     {
-        // The reference hinge numbers (docs/theory.md#table-erm) were computed on the 24 001-point trapezoid grid: with that rule we reproduce them to 1e−4
+        // The independent hinge values (docs/theory.md#table-erm) were computed on the 24 001-point trapezoid grid: with that rule we reproduce them to 1e−4
         // On the grid the map is piecewise constant in the state (kinks jump across nodes), so the iteration may cycle at
         // the grid's resolution (docs/theory.md#erm-saddle-point notes this at λ ≈ 1); we accept a final residual below 1e−3 here.
         var opts = new ErmSaddlePointOptions(new SaddlePointOptions(Damping: 0.5, Tolerance: 1e-9, MaxIterations: 3000, AndersonDepth: 0), Rule: GaussianMeasure.Trapezoid());
@@ -115,7 +120,9 @@ public class ErmSaddlePointTests
         Assert.Equal(e.G2, g2.G2, 1e-6);
     }
 
-    // docs/theory.md#table-erm, ρ = 0.25: loss, λ, ε_g, ε_t, m, q, b
+    // The independent implementation's values, ρ = 0.25 (docs/theory.md#table-erm): loss, λ, ε_g, ε_t, m, q, b. Every value
+    // equals the engine's erm-unbalanced table to its printed digits except ε_t of square λ = 1e-3, 0.1, 1 and logistic
+    // λ = 0.1, 0.3, 1, which are printed in the list of independent values under the tables.
     public static TheoryData<string, double, double, double, double, double, double> Unbalanced => new()
     {
         { "square", 1e-3, 0.24215, 0.02871, 0.42833, 0.61033, -0.28584 },
