@@ -3,6 +3,7 @@ using FlatMinima.Estimators;
 using FlatMinima.Experiments;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 using FlatMinima.Replica;
 
 namespace FlatMinima.Cli.Commands;

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FlatMinima.Cli.Infrastructure;
-using FlatMinima.Experiments;
+using FlatMinima.Numerics;
 
 namespace FlatMinima.Cli.Commands;
 

@@ -1,4 +1,3 @@
-using FlatMinima.Experiments;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 
@@ -66,7 +65,7 @@ public sealed record FranzParisiSample(double Excess, double StdError, double Tr
 /// </summary>
 public static class FranzParisiLocalEntropy
 {
-    private static readonly Lazy<Replica.QuadratureRule> Rule = new(() => Replica.GaussianMeasure.Graded([], 12, 1, 16));
+    private static readonly Lazy<QuadratureRule> Rule = new(() => GaussianMeasure.Graded([], 12, 1, 16));
 
     /// <summary>Training error of the reference (N → ∞): its training margins are A(α+Δ) + yb + √Δ ξ (the Hebbian
     /// self-overlap shifts them by AΔ above the test margins Aα + yb + √Δ ξ).</summary>
@@ -121,7 +120,7 @@ public static class FranzParisiLocalEntropy
             // z(ξ) crosses 0 at ξ*, over a ξ-width σ/√(Δq) that vanishes as q → 1: grade the rule there.
             double sq = Math.Sqrt(delta * q);
             var (xs, ws) = sq > 0 && sig / sq < 0.5
-                ? Replica.GaussianMeasure.Graded([(-k * a * sig * sig - m - y * p.Bias) / sq], 12, 0.05 * sig / sq)
+                ? GaussianMeasure.Graded([(-k * a * sig * sig - m - y * p.Bias) / sq], 12, 0.05 * sig / sq)
                 : Rule.Value;
             for (int i = 0; i < xs.Length; i++)
             {

@@ -1,4 +1,3 @@
-using FlatMinima.Experiments;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 
@@ -50,7 +49,7 @@ public static class LocalEnergy
             {
                 // Breakpoints: ζ_b where some margin would cross zero is everywhere in general; the integrand is
                 // smooth in ζ_b for σ s_μ > 0, so a Gauss–Legendre rule on [−12, 12] with unit panels suffices.
-                var (zx, zw) = Replica.GaussianMeasure.Graded([], 12, 1, 16);
+                var (zx, zw) = GaussianMeasure.Graded([], 12, 1, 16);
                 double e = 0;
                 for (int i = 0; i < zx.Length; i++)
                 {
@@ -171,7 +170,7 @@ public static class LocalEnergy
             var breaks = new List<double>();
             if (double.IsFinite(xi0)) breaks.Add(xi0);
             foreach (var k in law.Kinks) breaks.Add(Xi(k));
-            var (xs, ws) = Replica.GaussianMeasure.Graded(breaks, 12, 1e-5);
+            var (xs, ws) = GaussianMeasure.Graded(breaks, 12, 1e-5);
             var us = new double[xs.Length];
             for (int i = 0; i < xs.Length; i++) us[i] = law.Margin(a0 + sq * xs[i]);
             for (int k = 0; k < sigmas.Count; k++)

@@ -134,7 +134,7 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
         if (!loss.IsSmooth && sigma > 0)
             throw new ArgumentOutOfRangeException("loss", loss.Name, $"loss must be smooth (square or logistic) for the smoothed objective (got {loss.Name}).");
         _square = loss is SquareLoss;
-        (_gx, _gw) = Replica.GaussianMeasure.GaussHermite(hermiteOrder);
+        (_gx, _gw) = GaussianMeasure.GaussHermite(hermiteOrder);
         double dhat = 0;
         foreach (var v in sample.X) dhat += v * v;
         dhat /= sample.X.Length;

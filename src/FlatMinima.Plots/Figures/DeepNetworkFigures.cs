@@ -1,5 +1,5 @@
 using System.Globalization;
-using FlatMinima.Experiments;
+using FlatMinima.Numerics;
 using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;

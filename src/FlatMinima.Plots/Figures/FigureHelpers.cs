@@ -1,6 +1,7 @@
 using FlatMinima.Experiments;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 using FlatMinima.Replica;
 using OxyPlot;
 using OxyPlot.Annotations;

@@ -3,6 +3,7 @@ using FlatMinima.Experiments;
 using FlatMinima.Flatness;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 using FlatMinima.Replica;
 using OxyPlot;
 using OxyPlot.Axes;

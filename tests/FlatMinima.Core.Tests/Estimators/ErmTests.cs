@@ -2,6 +2,7 @@ using FlatMinima.Estimators;
 using FlatMinima.Experiments;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 
 namespace FlatMinima.Tests.Estimators;
 

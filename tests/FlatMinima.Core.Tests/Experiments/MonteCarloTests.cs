@@ -1,5 +1,6 @@
 using FlatMinima.Experiments;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 
 namespace FlatMinima.Tests.Experiments;
 

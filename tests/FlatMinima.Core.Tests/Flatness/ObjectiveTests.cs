@@ -85,7 +85,7 @@ public class ObjectiveTests
             for (int j = 0; j < wp.Length; j++) wp[j] = w[j] * (1 + sigma * rng.NextGaussian());
             vals[d] = Small.TrainLoss(loss, wp, b);
         }
-        var st = FlatMinima.Experiments.Statistic.Of(vals);
+        var st = FlatMinima.Numerics.Statistic.Of(vals);
         Assert.True(Math.Abs(st.Mean - value) < 4 * st.StdError, $"{value} vs {st.Mean} ± {st.StdError}");
     }
 

@@ -2,6 +2,7 @@ using FlatMinima.Estimators;
 using FlatMinima.Experiments;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 using FlatMinima.Penalties;
 using FlatMinima.Replica;
 
