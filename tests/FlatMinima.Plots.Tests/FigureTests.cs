@@ -79,18 +79,18 @@ public class FigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
             double alpha = v[0], err = v[1], se = v[2], delta = v[3], rho = v[4];
             if (series.StartsWith("theory", StringComparison.Ordinal))
             {
-                Assert.Equal(BayesOptimal.Error(alpha, delta, rho), err);
+                Assert.Equal(BayesOptimal.Error(new MixtureModel(alpha, delta, rho)), err);
                 theory++;
             }
             else if (series.StartsWith("oracle", StringComparison.Ordinal))
             {
-                Assert.Equal(BayesOptimal.OracleError(delta, rho), err);
+                Assert.Equal(BayesOptimal.OracleError(new MixtureModel(1, delta, rho)), err);
                 oracle++;
             }
             else
             {
                 // Re-run the simulation behind this point: same seeds, same numbers.
-                var r = MonteCarlo.Run(new MixtureSpec(alpha, delta, rho, 200, figs.Options.Seed), 4, EstimatorKind.Bayes);
+                var r = MonteCarlo.Run(new MixtureSpec(new MixtureModel(alpha, delta, rho), 200, figs.Options.Seed), 4, EstimatorKind.Bayes);
                 Assert.Equal(r.TestError.Mean, err);
                 Assert.Equal(r.TestError.StdError, se);
                 Assert.True(se > 0);

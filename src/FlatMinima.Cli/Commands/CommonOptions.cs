@@ -20,10 +20,12 @@ internal static class CommonOptions
         "  --threads T      parallel workers (default: all cores; results do not depend on it)\n" +
         "  --exact-labels   exactly round(rho*P) labels +1 per dataset (default: i.i.d. labels)\n";
 
+    /// <summary>α, Δ, ρ as a validated data model.</summary>
+    public static MixtureModel Model(Args a) => new(a.Double("alpha"), a.Double("delta"), a.Double("rho", 0.5));
+
     /// <summary>α, Δ, ρ, N and the first seed as a validated spec.</summary>
     public static MixtureSpec Mixture(Args a, int? defaultN = 1000) => new(
-        a.Double("alpha"), a.Double("delta"), a.Double("rho", 0.5), a.Int("n", defaultN), a.Long("seed", 0),
-        ExactLabelCounts: a.Flag("exact-labels"));
+        Model(a), a.Int("n", defaultN), a.Long("seed", 0), ExactLabelCounts: a.Flag("exact-labels"));
 
     /// <summary>The estimator with its λ; λ is required for ERM estimators.</summary>
     public static EstimatorKind Estimator(Args a, string optionName = "estimator")

@@ -1,5 +1,6 @@
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Penalties;
 using FlatMinima.Replica;
 
@@ -73,11 +74,12 @@ internal static class ReplicaOptions
         {
             if (a.Has("lambda")) throw new UsageException("--lambda does not apply to --penalty sphere; give --norm Q.");
             double norm = a.Double("norm");
-            return new(loss, alpha, delta, new SpherePenalty(norm), a.Double("rho", 0.5));
+            return new(loss, new MixtureModel(alpha, delta, a.Double("rho", 0.5)), new SpherePenalty(norm));
         }
         if (a.Has("norm")) throw new UsageException("--norm applies to --penalty sphere only.");
         double lambda = a.Double("lambda"), rho = a.Double("rho", 0.5);
-        return pen == "ridge" ? new(loss, alpha, delta, lambda, rho) : new(loss, alpha, delta, new L1Penalty(lambda), rho);
+        var model = new MixtureModel(alpha, delta, rho);
+        return pen == "ridge" ? new(loss, model, lambda) : new(loss, model, new L1Penalty(lambda));
     }
 
     public static ErmSaddlePointOptions Solver(Args a)

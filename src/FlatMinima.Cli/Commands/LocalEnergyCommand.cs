@@ -35,8 +35,8 @@ public sealed class LocalEnergyCommand : ICommand
     public int Run(Args a, CommandContext ctx)
     {
         string est = a.Choice("estimator", ["bayes", "square", "logistic", "hinge", "maxflat"]);
-        double alpha = Guard.Positive(a.Double("alpha"), "alpha"), delta = Guard.Positive(a.Double("delta"), "delta");
-        double rho = Guard.OpenInterval(a.Double("rho", 0.5), 0, 1, "rho");
+        var model = CommonOptions.Model(a);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         var sig = FlatnessOptions.List(a, "sigma");
         foreach (var s in sig) Guard.NonNegative(s, "sigma");
         bool theory = a.Flag("theory");
@@ -56,14 +56,14 @@ public sealed class LocalEnergyCommand : ICommand
             result["mode"] = "theory";
             if (est == "bayes")
             {
-                le = LocalEnergy.BayesOptimalTheory(alpha, delta, rho, sig);
-                result["test_error"] = BayesOptimal.Error(alpha, delta, rho);
+                le = LocalEnergy.BayesOptimalTheory(model, sig);
+                result["test_error"] = BayesOptimal.Error(model);
                 result["cosine_bo"] = 1.0;
             }
             else if (est == "maxflat") throw new UsageException("--theory is not available for maxflat (its large-scale limit is the bayes estimator; docs/theory.md#max-flatness).");
             else
             {
-                var fp = ErmSaddlePoint.Solve(new ErmProblem(Losses.MarginLosses.Parse(est), alpha, delta, lambda!.Value, rho));
+                var fp = ErmSaddlePoint.Solve(new ErmProblem(Losses.MarginLosses.Parse(est), model, lambda!.Value));
                 le = LocalEnergy.ErmTheory(fp, sig);
                 result["test_error"] = fp.TestError;
                 result["cosine_bo"] = HebbianOverlap.ErmCosine(fp);
@@ -81,7 +81,7 @@ public sealed class LocalEnergyCommand : ICommand
             var mf = est == "maxflat" ? FlatnessOptions.MaxFlat(a) with { Sigma = flatSigma } : null;
             int? threads = CommonOptions.Threads(a);
             a.EnsureAllUsed();
-            var spec = new MixtureSpec(alpha, delta, rho, n, seed0);
+            var spec = new MixtureSpec(model, n, seed0);
             var per = new double[seeds][]; var perMc = new double[seeds][];
             var te = new double[seeds]; var cb = new double[seeds];
             using (var progress = new Progress(ctx, $"local-energy {est} N={n}", seeds))

@@ -26,8 +26,8 @@ public sealed class MaxFlatCommand : ICommand
 
     public int Run(Args a, CommandContext ctx)
     {
-        double alpha = Guard.Positive(a.Double("alpha"), "alpha"), delta = Guard.Positive(a.Double("delta"), "delta");
-        double rho = Guard.OpenInterval(a.Double("rho", 0.5), 0, 1, "rho");
+        var model = CommonOptions.Model(a);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         var sig = FlatnessOptions.List(a, "sigma");
         int n = a.Int("n", 500);
         int seeds = CommonOptions.Seeds(a, 1);
@@ -38,7 +38,7 @@ public sealed class MaxFlatCommand : ICommand
         string? outFile = a.OptionalString("out");
         a.EnsureAllUsed();
         foreach (var s in sig) Guard.Positive(s, "sigma");
-        var spec = new MixtureSpec(alpha, delta, rho, n, seed0);
+        var spec = new MixtureSpec(model, n, seed0);
         var fits = new MaxFlatnessFit[sig.Length, seeds];
         var secs = new double[sig.Length, seeds];
         using (var progress = new Progress(ctx, $"maxflat N={n}", sig.Length * seeds))
@@ -65,7 +65,7 @@ public sealed class MaxFlatCommand : ICommand
             ["bias_policy"] = baseOpt.Bias switch { BiasPolicy.Learned => "learned", BiasPolicy.Zero => "zero", _ => "bayes" },
             ["alpha"] = alpha, ["delta"] = delta, ["rho"] = rho, ["n"] = n, ["p"] = spec.P, ["seeds"] = seeds, ["seed"] = seed0,
             ["sigma"] = sig,
-            ["bo_theory_error"] = BayesOptimal.Error(alpha, delta, rho),
+            ["bo_theory_error"] = BayesOptimal.Error(model),
         };
         foreach (var (key, f) in names)
         {
@@ -82,7 +82,7 @@ public sealed class MaxFlatCommand : ICommand
             }).ToList());
         if (json) { Output.WriteJson(ctx.Out, result); return 0; }
         ctx.Out.WriteLine($"{result["method"]} descent on {result["objective"]}, alpha = {alpha:G6}, Delta = {delta:G6}, rho = {rho:G6}, N = {n}, " +
-                          $"{seeds} dataset(s); bias {result["bias_policy"]}; eps_BO(theory) = {BayesOptimal.Error(alpha, delta, rho):F5}");
+                          $"{seeds} dataset(s); bias {result["bias_policy"]}; eps_BO(theory) = {BayesOptimal.Error(model):F5}");
         ctx.Out.Write(Output.Table(["sigma", "cos(w, BO)", "test error", "BO on same data", "train error", "b", "s/fit"],
             sig.Select((s, i) => (IReadOnlyList<string>)[Output.Num(s), Output.Num(Col(i, f => f.CosineBo).Mean, "F4"),
                 Output.Num(Col(i, f => f.TestError).Mean, "F5"), Output.Num(Col(i, f => f.BoTestError).Mean, "F5"),

@@ -34,7 +34,8 @@ public sealed class ReplicatedCommand : ICommand
     public int Run(Args a, CommandContext ctx)
     {
         var loss = MarginLosses.Parse(a.Choice("loss", MarginLosses.Names));
-        double alpha = a.Double("alpha"), delta = a.Double("delta"), rho = a.Double("rho", 0.5);
+        var model = CommonOptions.Model(a);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         int y = a.Int("y");
         if (y < 1) throw new UsageException($"--y must be an integer >= 1 (got {y}).");
         bool hasD = a.Has("distance"), hasG = a.Has("gamma");
@@ -52,7 +53,7 @@ public sealed class ReplicatedCommand : ICommand
         a.EnsureAllUsed();
         if (sim && n < 10) throw new UsageException($"--n must be an integer >= 10 (got {n}).");
         if (sim && seeds < 2) throw new UsageException($"--seeds must be an integer >= 2 (got {seeds}).");
-        var problem = new ReplicatedProblem(loss, alpha, delta, rho, y, norm, g, d);
+        var problem = new ReplicatedProblem(loss, model, y, norm, g, d);
         var fp = ReplicatedSaddlePoint.Solve(problem);
         var row = new Dictionary<string, object?>
         {
@@ -67,12 +68,12 @@ public sealed class ReplicatedCommand : ICommand
             row["replica_m"] = fp.Replica.M; row["replica_q"] = fp.Replica.Q; row["replica_bias"] = fp.Replica.Bias;
             row["replica_center_overlap"] = fp.ReplicaCenterOverlap; row["replica_replica_overlap"] = fp.ReplicaReplicaOverlap;
             row["multiplier"] = fp.Replica.Multiplier;
-            row["erm_same_norm_test_error"] = ErmSaddlePoint.Solve(new ErmProblem(loss, alpha, delta, new FlatMinima.Penalties.SpherePenalty(norm), rho)).TestError;
-            row["bayes_optimal_error"] = BayesOptimal.Error(alpha, delta, rho);
+            row["erm_same_norm_test_error"] = ErmSaddlePoint.Solve(new ErmProblem(loss, model, new FlatMinima.Penalties.SpherePenalty(norm))).TestError;
+            row["bayes_optimal_error"] = BayesOptimal.Error(model);
             if (betaY is { } by)
             {
                 if (!hasG) throw new UsageException("--beta-y needs --gamma (the finite-temperature centre is parametrised by the coupling).");
-                var t = ThermalReplicatedSaddlePoint.Solve(alpha, delta, rho, by, norm, g);
+                var t = ThermalReplicatedSaddlePoint.Solve(model, by, norm, g);
                 row["beta_y"] = by;
                 row["thermal_mean_test_error"] = t.MeanTestError; row["thermal_sample_test_error"] = t.SampleTestError;
                 row["thermal_kappa"] = t.Kappa; row["thermal_lambda"] = t.Replica.Multiplier;
@@ -88,7 +89,7 @@ public sealed class ReplicatedCommand : ICommand
             var runs = new (double Eg, double Et, double M, double Q, double B, double D, double Ov, bool Ok)[seeds];
             Parallel.For(0, seeds, k =>
             {
-                var s = MixtureSample.Sample(new MixtureSpec(alpha, delta, rho, n, seed + k));
+                var s = MixtureSample.Sample(new MixtureSpec(model, n, seed + k));
                 var r = ReplicatedSphereDescent.Fit(s, y, norm, fp.Gamma, seed: seed + k);
                 var o = s.OverlapsOf(r.Center.W);
                 runs[k] = (GeneralizationError.Of(o.M, o.Q, r.Center.B, delta, rho), s.TrainError(r.Center.W, r.Center.B), o.M, o.Q, r.Center.B,

@@ -39,7 +39,7 @@ internal static class TorchCommon
         switch (data)
         {
             case "gmm":
-                var spec = new MixtureSpec(a.Double("alpha", 2), a.Double("delta", 1), a.Double("rho", 0.5), a.Int("n", 100), seed);
+                var spec = new MixtureSpec(new MixtureModel(a.Double("alpha", 2), a.Double("delta", 1), a.Double("rho", 0.5)), a.Int("n", 100), seed);
                 return GmmData.Create(spec, a.Int("test-size", 10_000));
             case "cifar10":
                 return Cifar10Reader.Load(dir ?? throw new UsageException("--data cifar10 needs --data-dir (the folder of data_batch_*.bin)."), trainLimit, testLimit);

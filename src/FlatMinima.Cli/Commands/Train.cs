@@ -195,7 +195,7 @@ internal static class GmReference
     {
         try
         {
-            var fp = FlatMinima.Replica.ErmSaddlePoint.Solve(new FlatMinima.Replica.ErmProblem(FlatMinima.Losses.LogisticLoss.Instance, alpha, delta, ErmLambda, rho));
+            var fp = FlatMinima.Replica.ErmSaddlePoint.Solve(new FlatMinima.Replica.ErmProblem(FlatMinima.Losses.LogisticLoss.Instance, new FlatMinima.Mixture.MixtureModel(alpha, delta, rho), ErmLambda));
             return fp.Converged ? fp.TestError : null;
         }
         catch (FlatMinima.Replica.NonConvergenceException) { return null; }

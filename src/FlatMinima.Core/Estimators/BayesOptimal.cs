@@ -11,32 +11,33 @@ namespace FlatMinima.Estimators;
 public static class BayesOptimal
 {
     /// <summary>m_B = q_B = α/(α + Δ): overlap and squared norm of v̂ (Nishimori identity, docs/theory.md#e3).</summary>
-    public static double Overlap(double alpha, double delta)
+    public static double Overlap(MixtureModel model)
     {
-        Guard.Positive(alpha, "alpha"); Guard.Positive(delta, "delta");
-        return alpha / (alpha + delta);
+        ArgumentNullException.ThrowIfNull(model);
+        return model.Alpha / (model.Alpha + model.Delta);
     }
 
-    /// <summary>Asymptotic BO bias b_BO = (Δ/2) ln(ρ/(1 − ρ)) for w = v̂ (docs/theory.md#e2).</summary>
-    public static double Bias(double delta, double rho)
+    /// <summary>Asymptotic BO bias b_BO = (Δ/2) ln(ρ/(1 − ρ)) for w = v̂ (docs/theory.md#e2); it does not depend on α.</summary>
+    public static double Bias(MixtureModel model)
     {
-        Guard.Positive(delta, "delta"); Guard.OpenInterval(rho, 0, 1, "rho");
-        return 0.5 * delta * Math.Log(rho / (1 - rho));
+        ArgumentNullException.ThrowIfNull(model);
+        return 0.5 * model.Delta * Math.Log(model.Rho / (1 - model.Rho));
     }
 
     /// <summary>
     /// BO generalisation error (docs/theory.md#e3): ρ H((m_B + b)/√(Δ m_B)) + (1 − ρ) H((m_B − b)/√(Δ m_B)); balanced:
     /// H(√(α/(Δ(α + Δ)))).
     /// </summary>
-    public static double Error(double alpha, double delta, double rho = 0.5)
+    public static double Error(MixtureModel model)
     {
-        double m = Overlap(alpha, delta);
-        return GeneralizationError.Of(m, m, Bias(delta, rho), delta, rho);
+        double m = Overlap(model);
+        return GeneralizationError.Of(m, m, Bias(model), model.Delta, model.Rho);
     }
 
-    /// <summary>Oracle error (docs/theory.md#e4): the classifier w = v with the optimal bias (Δ/2) ln(ρ/(1 − ρ)).</summary>
-    public static double OracleError(double delta, double rho = 0.5) =>
-        GeneralizationError.Of(1, 1, Bias(delta, rho), delta, rho);
+    /// <summary>Oracle error (docs/theory.md#e4): the classifier w = v with the optimal bias (Δ/2) ln(ρ/(1 − ρ)); the
+    /// α → ∞ limit of <see cref="Error"/>, so it does not depend on α.</summary>
+    public static double OracleError(MixtureModel model) =>
+        GeneralizationError.Of(1, 1, Bias(model), model.Delta, model.Rho);
 
     /// <summary>
     /// The BO classifier on a training set: w = v̂ = Σ_μ y^μ x^μ/(√N(α + Δ)) and the exact finite-N Bayes bias

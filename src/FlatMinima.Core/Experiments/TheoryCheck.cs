@@ -56,7 +56,7 @@ public static class TheoryCheck
         Guard.AtLeast(seeds, 2, "seeds");
         Guard.NonNegative(allowanceScale, "allowance");
         var theory = ErmSaddlePoint.Solve(problem);
-        var spec = new MixtureSpec(problem.Alpha, problem.Delta, problem.Rho, n, seed);
+        var spec = new MixtureSpec(problem.Model, n, seed);
         var sim = MonteCarlo.Run(spec, seeds, EstimatorKind.Erm(problem.Loss, problem.Penalty, problem.LearnBias ? null : new Estimators.ErmOptions(FitBias: false)), maxParallelism, onSeedDone);
         double[] th = [theory.TestError, theory.TrainError, theory.TrainLoss, theory.M, theory.Q, theory.Bias];
         var rows = new List<CheckRow>();

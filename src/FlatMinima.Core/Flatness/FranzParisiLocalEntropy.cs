@@ -10,17 +10,19 @@ namespace FlatMinima.Flatness;
 /// The constrained system: w on the sphere ‖w‖² = N at overlap w·w̃/N = R, with bias b fixed, weighted by e^{−βE(w)},
 /// E(w) = Σ_μ Θ(−u^μ) the number of training errors.
 /// </summary>
-/// <param name="Alpha">α &gt; 0.</param>
-/// <param name="Delta">Δ &gt; 0.</param>
-/// <param name="Rho">ρ ∈ (0, 1) [½].</param>
+/// <param name="Model">The data model (α, Δ, ρ).</param>
 /// <param name="Beta">β ≥ 0 [2].</param>
 /// <param name="ReferenceCosine">cos ψ ∈ [0, 1] [1 = the BO direction].</param>
 /// <param name="Bias">Bias b of reference and neighbours [0].</param>
-public sealed record FranzParisiProblem(double Alpha, double Delta, double Rho = 0.5, double Beta = 2, double ReferenceCosine = 1, double Bias = 0)
+public sealed record FranzParisiProblem(MixtureModel Model, double Beta = 2, double ReferenceCosine = 1, double Bias = 0)
 {
-    public double Alpha { get; init; } = Guard.Positive(Alpha, "alpha");
-    public double Delta { get; init; } = Guard.Positive(Delta, "delta");
-    public double Rho { get; init; } = Guard.OpenInterval(Rho, 0, 1, "rho");
+    public MixtureModel Model { get; init; } = Model ?? throw new ArgumentNullException(nameof(Model));
+    /// <summary>α of <see cref="Model"/>.</summary>
+    public double Alpha => Model.Alpha;
+    /// <summary>Δ of <see cref="Model"/>.</summary>
+    public double Delta => Model.Delta;
+    /// <summary>ρ of <see cref="Model"/>.</summary>
+    public double Rho => Model.Rho;
     public double Beta { get; init; } = Guard.NonNegative(Beta, "beta");
     public double ReferenceCosine { get; init; } = Guard.ClosedInterval(ReferenceCosine, 0, 1, "reference-cosine");
     public double Bias { get; init; } = Guard.Finite(Bias, "b");

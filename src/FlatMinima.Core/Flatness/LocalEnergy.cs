@@ -110,9 +110,10 @@ public static class LocalEnergy
     /// ρ H((1+b)/√(Δq_B(1+σ²))) + (1−ρ) H((1−b)/√(Δq_B(1+σ²))), q_B = α/(α+Δ). With <paramref name="bias"/> null
     /// the BO bias b_BO = (Δ/2) ln(ρ/(1−ρ)) of (E2) is used.
     /// </summary>
-    public static double BayesOptimalTheory(double alpha, double delta, double rho, double sigma, double? bias = null)
+    public static double BayesOptimalTheory(MixtureModel model, double sigma, double? bias = null)
     {
-        Guard.Positive(alpha, "alpha"); Guard.Positive(delta, "delta"); Guard.OpenInterval(rho, 0, 1, "rho");
+        ArgumentNullException.ThrowIfNull(model);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         Guard.NonNegative(sigma, "sigma");
         double b = bias ?? 0.5 * delta * Math.Log(rho / (1 - rho));
         double qb = alpha / (alpha + delta);
@@ -121,8 +122,8 @@ public static class LocalEnergy
     }
 
     /// <summary>(LE2) on a grid of σ.</summary>
-    public static double[] BayesOptimalTheory(double alpha, double delta, double rho, IReadOnlyList<double> sigmas, double? bias = null)
-        => sigmas.Select(s => BayesOptimalTheory(alpha, delta, rho, s, bias)).ToArray();
+    public static double[] BayesOptimalTheory(MixtureModel model, IReadOnlyList<double> sigmas, double? bias = null)
+        => sigmas.Select(s => BayesOptimalTheory(model, s, bias)).ToArray();
 
     /// <summary>(LE3) for the ERM minimiser at the replica fixed point <paramref name="fixedPoint"/> (docs/theory.md#erm-saddle-point):
     /// the training-margin law u* = prox_ℓ(yω, ΔV) with the fixed point's (m, q, V, b).</summary>

@@ -6,43 +6,43 @@ using FlatMinima.Penalties;
 namespace FlatMinima.Replica;
 
 /// <summary>
-/// An ERM problem on the two-cluster mixture in the proportional limit (docs/theory.md#classifier, docs/theory.md#erm-saddle-point): loss ℓ, sample ratio
-/// α = P/N, noise variance Δ, ridge λ (bias unpenalised) and cluster fraction ρ. Validated on construction.
+/// An ERM problem on the two-cluster mixture in the proportional limit (docs/theory.md#classifier, docs/theory.md#erm-saddle-point):
+/// loss ℓ, data model (α, Δ, ρ) and a penalty on the weights (ridge λ by default; the bias is unpenalised). Validated on construction.
+/// <code>var problem = new ErmProblem(LogisticLoss.Instance, new MixtureModel(Alpha: 2, Delta: 1), lambda: 0.1);</code>
 /// </summary>
 public sealed record ErmProblem
 {
     /// <summary>The loss ℓ of the margin.</summary>
     public IMarginLoss Loss { get; }
-    /// <summary>α &gt; 0.</summary>
-    public double Alpha { get; }
-    /// <summary>Δ &gt; 0.</summary>
-    public double Delta { get; }
+    /// <summary>The data model (α, Δ, ρ).</summary>
+    public MixtureModel Model { get; }
+    /// <summary>α of <see cref="Model"/>.</summary>
+    public double Alpha => Model.Alpha;
+    /// <summary>Δ of <see cref="Model"/>.</summary>
+    public double Delta => Model.Delta;
+    /// <summary>ρ of <see cref="Model"/>.</summary>
+    public double Rho => Model.Rho;
     /// <summary>Ridge λ &gt; 0 (λ = 0 has no fixed point below the separability threshold, docs/theory.md#erm-saddle-point); the L1 strength
     /// for <see cref="L1Penalty"/>; 0 for the sphere.</summary>
     public double Lambda { get; }
     /// <summary>The weight penalty (default <see cref="RidgePenalty"/> with <see cref="Lambda"/>).</summary>
     public IWeightPenalty Penalty { get; }
-    /// <summary>ρ ∈ (0, 1), fraction of the +1 cluster. Default ½.</summary>
-    public double Rho { get; }
 
-    public ErmProblem(IMarginLoss loss, double alpha, double delta, double lambda, double rho = 0.5)
+    /// <summary>ERM with the ridge penalty λ‖w‖²/2, λ &gt; 0.</summary>
+    public ErmProblem(IMarginLoss loss, MixtureModel model, double lambda)
     {
         Loss = loss ?? throw new ArgumentNullException(nameof(loss));
-        Alpha = Guard.Positive(alpha, "alpha");
-        Delta = Guard.Positive(delta, "delta");
+        Model = model ?? throw new ArgumentNullException(nameof(model));
         Lambda = Guard.Positive(lambda, "lambda");
-        Rho = Guard.OpenInterval(rho, 0, 1, "rho");
         Penalty = new RidgePenalty(lambda);
     }
 
     /// <summary>ERM with any weight penalty or constraint (ridge, sphere ‖w‖² = NQ, L1, or a user's
     /// <see cref="IWeightPenalty"/>).</summary>
-    public ErmProblem(IMarginLoss loss, double alpha, double delta, IWeightPenalty penalty, double rho = 0.5)
+    public ErmProblem(IMarginLoss loss, MixtureModel model, IWeightPenalty penalty)
     {
         Loss = loss ?? throw new ArgumentNullException(nameof(loss));
-        Alpha = Guard.Positive(alpha, "alpha");
-        Delta = Guard.Positive(delta, "delta");
-        Rho = Guard.OpenInterval(rho, 0, 1, "rho");
+        Model = model ?? throw new ArgumentNullException(nameof(model));
         Penalty = penalty ?? throw new ArgumentNullException(nameof(penalty));
         Lambda = penalty switch { RidgePenalty r => r.Lambda, L1Penalty l => l.Lambda, _ => 0 };
     }
@@ -51,7 +51,7 @@ public sealed record ErmProblem
     public bool IsRidge => Penalty is RidgePenalty;
 
     /// <summary>True when ρ = ½, where the bias vanishes by symmetry.</summary>
-    public bool Balanced => Rho == 0.5;
+    public bool Balanced => Model.Balanced;
     /// <summary>Whether the bias is learned (default true). False: b = 0 and the bias condition is dropped (ERM
     /// without bias, docs/norms.md §2).</summary>
     public bool LearnBias { get; init; } = true;
@@ -59,14 +59,14 @@ public sealed record ErmProblem
     public bool BiasFixedAtZero => Balanced || !LearnBias;
 
     /// <summary>The same problem with another α.</summary>
-    public ErmProblem WithAlpha(double alpha) => new(Loss, alpha, Delta, Penalty, Rho) { LearnBias = LearnBias };
+    public ErmProblem WithAlpha(double alpha) => new(Loss, Model with { Alpha = alpha }, Penalty) { LearnBias = LearnBias };
     /// <summary>The same problem with another λ (ridge, or L1 for an L1 problem).</summary>
     /// <exception cref="InvalidOperationException">For a fixed-norm problem (use <see cref="WithNorm"/>).</exception>
     public ErmProblem WithLambda(double lambda) => Penalty is SpherePenalty
         ? throw new InvalidOperationException("a fixed-norm problem has no lambda; sweep the norm (WithNorm, SweepVariable.Norm).")
-        : (Penalty is L1Penalty ? new ErmProblem(Loss, Alpha, Delta, new L1Penalty(lambda), Rho) : new ErmProblem(Loss, Alpha, Delta, lambda, Rho)) with { LearnBias = LearnBias };
+        : (Penalty is L1Penalty ? new ErmProblem(Loss, Model, new L1Penalty(lambda)) : new ErmProblem(Loss, Model, lambda)) with { LearnBias = LearnBias };
     /// <summary>The same loss and data with the spherical constraint ‖w‖² = N Q.</summary>
-    public ErmProblem WithNorm(double norm) => new(Loss, Alpha, Delta, new SpherePenalty(norm), Rho) { LearnBias = LearnBias };
+    public ErmProblem WithNorm(double norm) => new(Loss, Model, new SpherePenalty(norm)) { LearnBias = LearnBias };
 
     public override string ToString() => (IsRidge
         ? $"{Loss.Name} alpha={Alpha:G6} delta={Delta:G6} lambda={Lambda:G6} rho={Rho:G6}"
@@ -162,7 +162,7 @@ public sealed record ErmFixedPoint
 /// The ERM saddle point of docs/theory.md#erm-saddle-point: damped fixed-point iteration on (m, q, V, b) with the bias condition
 /// E[g](b) = 0 solved to machine precision at every iteration (b = 0 by symmetry when ρ = ½).
 /// <code>
-/// var fp = ErmSaddlePoint.Solve(new ErmProblem(LogisticLoss.Instance, alpha: 2, delta: 1, lambda: 0.1));
+/// var fp = ErmSaddlePoint.Solve(new ErmProblem(LogisticLoss.Instance, new MixtureModel(Alpha: 2, Delta: 1), lambda: 0.1));
 /// </code>
 /// </summary>
 public sealed class ErmSaddlePoint

@@ -45,12 +45,12 @@ public sealed class BayesErrorFigure : IFigure
                 };
                 foreach (var a in alphas)
                 {
-                    double e = BayesOptimal.Error(a, delta, rho);
+                    double e = BayesOptimal.Error(new MixtureModel(a, delta, rho));
                     line.Points.Add(new DataPoint(a, e));
                     data.Add(series, [a, e, double.NaN, delta, rho]);
                 }
                 model.Series.Add(line);
-                double oracle = BayesOptimal.OracleError(delta, rho);
+                double oracle = BayesOptimal.OracleError(new MixtureModel(1, delta, rho));
                 model.Series.Add(new LineSeries
                 {
                     Color = color, StrokeThickness = 0.8, LineStyle = LineStyle.Dot,
@@ -72,7 +72,7 @@ public sealed class BayesErrorFigure : IFigure
             };
             foreach (var a in SimAlphas)
             {
-                var r = MonteCarlo.Run(new MixtureSpec(a, 1, rho, n, options.Seed), seeds, EstimatorKind.Bayes, options.Threads);
+                var r = MonteCarlo.Run(new MixtureSpec(new MixtureModel(a, 1, rho), n, options.Seed), seeds, EstimatorKind.Bayes, options.Threads);
                 pts.Points.Add(new ScatterErrorPoint(a, r.TestError.Mean, 0, r.TestError.StdError));
                 data.Add($"simulation delta=1 rho={rho:G} n={n} seeds={seeds}", [a, r.TestError.Mean, r.TestError.StdError, 1, rho]);
                 progress?.Invoke(++done / (double)total);

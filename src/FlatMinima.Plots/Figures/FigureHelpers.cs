@@ -57,7 +57,7 @@ internal static class FigureHelpers
     /// <summary>Runs the finite-N simulation of one ERM point; returns the test-error statistic.</summary>
     public static Statistic Simulate(IMarginLoss loss, double alpha, double delta, double lambda, double rho, int n,
         int seeds, FigureOptions options, bool exactLabels = false) =>
-        MonteCarlo.Run(new MixtureSpec(alpha, delta, rho, n, options.Seed, ExactLabelCounts: exactLabels), seeds,
+        MonteCarlo.Run(new MixtureSpec(new MixtureModel(alpha, delta, rho), n, options.Seed, ExactLabelCounts: exactLabels), seeds,
             EstimatorKind.Erm(loss, lambda), options.Threads).TestError;
 
     /// <summary>A scatter series with error bars in the loss's colour and marker.</summary>

@@ -1,5 +1,6 @@
 using FlatMinima.Estimators;
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Replica;
 using OxyPlot;
 using OxyPlot.Axes;
@@ -38,11 +39,11 @@ public sealed class LambdaFigure(double rho) : IFigure
         var lambdas = LearningCurve.Grid(1e-3, 1e3, options.Pick(121, 61), log: true);
         foreach (var name in MarginLosses.Names)
         {
-            var fps = LearningCurve.OverLambda(MarginLosses.Parse(name), Alpha, Delta, lambdas, Rho);
+            var fps = LearningCurve.OverLambda(new ErmProblem(MarginLosses.Parse(name), new MixtureModel(Alpha, Delta, Rho), lambdas[0]), lambdas);
             FigureHelpers.AddTheoryCurve(model, data, warnings, $"theory {name}", fps, fp => fp.Problem.Lambda,
                 FigureHelpers.LossColor(name), LineStyle.Solid, name);
         }
-        double bo = BayesOptimal.Error(Alpha, Delta, Rho);
+        double bo = BayesOptimal.Error(new MixtureModel(Alpha, Delta, Rho));
         FigureHelpers.AddHorizontal(model, bo, 1e-3, 1e3, $"Bayes-optimal {bo:F4}", OxyColors.Black, LineStyle.Solid);
         data.Add("bayes-optimal", [double.NaN, bo, double.NaN, double.NaN, Rho]);
         if (Rho != 0.5)

@@ -1,5 +1,6 @@
 using FlatMinima.Estimators;
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Replica;
 using OxyPlot;
 using OxyPlot.Axes;
@@ -39,14 +40,14 @@ public sealed class LearningCurveFigure : IFigure
             var loss = MarginLosses.Parse(name);
             var color = FigureHelpers.LossColor(name);
             FigureHelpers.AddTheoryCurve(model, data, warnings, $"theory {name} lambda={Lambda:G}",
-                LearningCurve.OverAlpha(loss, alphas, Delta, Lambda, Rho), fp => fp.Problem.Alpha, color, LineStyle.Solid, name);
+                LearningCurve.OverAlpha(new ErmProblem(loss, new MixtureModel(alphas[0], Delta, Rho), Lambda), alphas), fp => fp.Problem.Alpha, color, LineStyle.Solid, name);
             FigureHelpers.AddTheoryCurve(model, data, warnings, $"theory {name} lambda={SmallLambda:G}",
-                LearningCurve.OverAlpha(loss, alphas, Delta, SmallLambda, Rho), fp => fp.Problem.Alpha, color, LineStyle.Dash, null, 1.0);
+                LearningCurve.OverAlpha(new ErmProblem(loss, new MixtureModel(alphas[0], Delta, Rho), SmallLambda), alphas), fp => fp.Problem.Alpha, color, LineStyle.Dash, null, 1.0);
         }
         var bo = new OxyPlot.Series.LineSeries { Title = "Bayes-optimal", Color = OxyColors.Black, StrokeThickness = 1 };
         foreach (var a in alphas)
         {
-            double e = BayesOptimal.Error(a, Delta, Rho);
+            double e = BayesOptimal.Error(new MixtureModel(a, Delta, Rho));
             bo.Points.Add(new DataPoint(a, e));
             data.Add("bayes-optimal", [a, e, double.NaN, double.NaN, Rho]);
         }

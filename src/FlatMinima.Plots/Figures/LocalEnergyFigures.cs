@@ -34,8 +34,8 @@ internal static class LocalEnergyEstimators
     public static (double TestError, double[] Energy) Theory(string? loss, double lambda, IReadOnlyList<double> sigmas)
     {
         if (loss is null)
-            return (BayesOptimal.Error(Alpha, Delta, Rho), LocalEnergy.BayesOptimalTheory(Alpha, Delta, Rho, sigmas));
-        var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), Alpha, Delta, lambda, Rho));
+            return (BayesOptimal.Error(new MixtureModel(Alpha, Delta, Rho)), LocalEnergy.BayesOptimalTheory(new MixtureModel(Alpha, Delta, Rho), sigmas));
+        var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(Alpha, Delta, Rho), lambda));
         return (fp.TestError, LocalEnergy.ErmTheory(fp, sigmas));
     }
 
@@ -50,7 +50,7 @@ internal static class LocalEnergyEstimators
         {
             // Exact label counts: at large λ the weights are O(1/λ) and an i.i.d. label imbalance of O(1/√P) would set
             // the bias (see figure 3); the theory has b = 0.
-            var s = MixtureSample.Sample(new MixtureSpec(Alpha, Delta, Rho, n, options.Seed + k, ExactLabelCounts: true));
+            var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(Alpha, Delta, Rho), n, options.Seed + k, ExactLabelCounts: true));
             var c = est.Fit(s);
             var e = LocalEnergy.Exact(s, c.W, c.B, [0, .. sigmas]);
             per[k] = (s.TestError(c.W, c.B), e.Skip(1).Select(v => v - e[0]).ToArray());

@@ -37,7 +37,7 @@ public sealed class LocalEntropyFigure : IFigure
         for (int c = 0; c < Cosines.Length; c++)
         {
             double cos = Cosines[c];
-            var problem = new FranzParisiProblem(Alpha, Delta, 0.5, Beta, cos);
+            var problem = new FranzParisiProblem(new MixtureModel(Alpha, Delta, 0.5), Beta, cos);
             var line = new LineSeries { Title = cos == 1 ? "cos ψ = 1 (BO)" : $"cos ψ = {cos:G}", Color = FigureStyle.Palette[c], StrokeThickness = 1.3 };
             foreach (var p in FranzParisiLocalEntropy.Curve(problem, overlaps))
             {
@@ -67,7 +67,7 @@ public sealed class LocalEntropyFigure : IFigure
             };
             foreach (var r in SampleOverlaps)
             {
-                var s = FranzParisiLocalEntropy.Sample(new MixtureSpec(Alpha, Delta, 0.5, n, options.Seed), cos, r, Beta, seeds,
+                var s = FranzParisiLocalEntropy.Sample(new MixtureSpec(new MixtureModel(Alpha, Delta, 0.5), n, options.Seed), cos, r, Beta, seeds,
                     sweeps, sweeps / 2, maxParallelism: options.Threads);
                 pts.Points.Add(new ScatterErrorPoint(2 * (1 - r), s.Excess, 0, s.StdError));
                 data.Add($"sampling cos={cos:G} n={n} seeds={seeds} sweeps={sweeps}", [2 * (1 - r), s.Excess, s.StdError, cos, r]);

@@ -41,7 +41,7 @@ internal static class MaxFlatnessRuns
                 foreach (var sigma in sigmas)
                 {
                     var fits = Enumerable.Range(0, seeds).Select(k =>
-                        MaxFlatness.Fit(MixtureSample.Sample(new MixtureSpec(Alpha, Delta, Rho, n, options.Seed + k)),
+                        MaxFlatness.Fit(MixtureSample.Sample(new MixtureSpec(new MixtureModel(Alpha, Delta, Rho), n, options.Seed + k)),
                             new MaxFlatnessOptions(MaxFlatnessMethod.Replicated, loss, sigma,
                                 Replicated: new ReplicatedOptions(Threads: options.Threads ?? 0)))).ToList();
                     list.Add(new Row(name, sigma, Statistic.Of(fits.Select(f => f.CosineBo).ToArray()),
@@ -107,7 +107,7 @@ public sealed class MaxFlatnessFigure(bool cosine) : IFigure
             var bo = Statistic.Of(rows.Where(r => r.Objective == rows[0].Objective).Select(r => r.BoTestError.Mean).Take(1).ToArray());
             FigureHelpers.AddHorizontal(model, bo.Mean, 0.07, 45, "BO estimator, same data", OxyColors.Black, LineStyle.Solid);
             data.Add("bo estimator same data", [double.NaN, bo.Mean, double.NaN]);
-            double eBo = BayesOptimal.Error(MaxFlatnessRuns.Alpha, MaxFlatnessRuns.Delta, MaxFlatnessRuns.Rho);
+            double eBo = BayesOptimal.Error(new MixtureModel(MaxFlatnessRuns.Alpha, MaxFlatnessRuns.Delta, MaxFlatnessRuns.Rho));
             FigureHelpers.AddHorizontal(model, eBo, 0.07, 45, "Bayes-optimal error (theory)", OxyColors.Gray, LineStyle.Dash);
             data.Add("bayes-optimal theory", [double.NaN, eBo, double.NaN]);
         }

@@ -44,17 +44,17 @@ public sealed class ReplicatedDistanceFigure : IFigure
             var line = new LineSeries { Color = FigureStyle.Palette[c++ % FigureStyle.Palette.Length], StrokeThickness = 1.3, Title = $"theory Q = {q:G3}" };
             foreach (var d in ds)
             {
-                var fp = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, Alpha, Delta, Rho, 3, q, double.NaN, d));
+                var fp = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, new MixtureModel(Alpha, Delta, Rho), 3, q, double.NaN, d));
                 if (!fp.Converged) { line.Points.Add(DataPoint.Undefined); warnings.Add($"Q = {q}, d = {d:G3}: not converged"); continue; }
                 line.Points.Add(new DataPoint(d, fp.TestError));
                 data.Add($"theory Q={q:G3}", [d, fp.TestError, double.NaN, q, double.NaN, fp.Gamma]);
             }
             model.Series.Add(line);
         }
-        double ermBest = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, Alpha, Delta, new SpherePenalty(0.154), Rho)).TestError;
+        double ermBest = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(Alpha, Delta, Rho), new SpherePenalty(0.154))).TestError;
         FigureHelpers.AddHorizontal(model, ermBest, 1e-4, 1, $"ERM, best norm {ermBest:F4}", OxyColors.SteelBlue, LineStyle.Dash);
         data.Add("erm best norm Q=0.154", [double.NaN, ermBest, double.NaN, 0.154, double.NaN, double.NaN]);
-        double bo = BayesOptimal.Error(Alpha, Delta, Rho);
+        double bo = BayesOptimal.Error(new MixtureModel(Alpha, Delta, Rho));
         FigureHelpers.AddHorizontal(model, bo, 1e-4, 1, $"Bayes-optimal {bo:F4}", OxyColors.Black, LineStyle.Solid);
         data.Add("bayes-optimal", [double.NaN, bo, double.NaN, double.NaN, double.NaN, double.NaN]);
 
@@ -70,11 +70,11 @@ public sealed class ReplicatedDistanceFigure : IFigure
             };
             foreach (var d in SimDistances)
             {
-                var th = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, Alpha, Delta, Rho, y, 0.15, double.NaN, d));
+                var th = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, new MixtureModel(Alpha, Delta, Rho), y, 0.15, double.NaN, d));
                 var errs = new double[seeds];
                 Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = options.Threads ?? Environment.ProcessorCount }, k =>
                 {
-                    var s = MixtureSample.Sample(new MixtureSpec(Alpha, Delta, Rho, n, options.Seed + k));
+                    var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(Alpha, Delta, Rho), n, options.Seed + k));
                     var r = ReplicatedSphereDescent.Fit(s, y, 0.15, th.Gamma, seed: options.Seed + k);
                     errs[k] = s.TestError(r.Center.W, r.Center.B);
                 });
@@ -119,21 +119,21 @@ public sealed class NormFigure(double rho) : IFigure
         var rep = new LineSeries { Color = FigureStyle.Palette[2], StrokeThickness = 1.3, LineStyle = LineStyle.Dash, Title = $"replicated centre, d = {Distance:G}" };
         foreach (var q in qs)
         {
-            var fp = new ErmSaddlePoint(new ErmProblem(SquareLoss.Instance, Alpha, Delta, new SpherePenalty(q), Rho)).TrySolve();
+            var fp = new ErmSaddlePoint(new ErmProblem(SquareLoss.Instance, new MixtureModel(Alpha, Delta, Rho), new SpherePenalty(q))).TrySolve();
             if (fp.Converged) { erm.Points.Add(new DataPoint(q, fp.TestError)); data.Add("theory fixed-norm erm", [q, fp.TestError, double.NaN, fp.Multiplier, Rho]); }
             else { erm.Points.Add(DataPoint.Undefined); warnings.Add($"ERM Q = {q:G3} not converged"); }
-            var r = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, Alpha, Delta, Rho, 3, q, double.NaN, Distance));
+            var r = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, new MixtureModel(Alpha, Delta, Rho), 3, q, double.NaN, Distance));
             if (r.Converged) { rep.Points.Add(new DataPoint(q, r.TestError)); data.Add($"theory replicated centre d={Distance:G}", [q, r.TestError, double.NaN, r.Gamma, Rho]); }
             else { rep.Points.Add(DataPoint.Undefined); warnings.Add($"replicated Q = {q:G3} not converged"); }
         }
         model.Series.Add(erm);
         model.Series.Add(rep);
-        double bo = BayesOptimal.Error(Alpha, Delta, Rho);
+        double bo = BayesOptimal.Error(new MixtureModel(Alpha, Delta, Rho));
         FigureHelpers.AddHorizontal(model, bo, 1e-3, 5, $"Bayes-optimal {bo:F4}", OxyColors.Black, LineStyle.Solid);
         data.Add("bayes-optimal", [double.NaN, bo, double.NaN, double.NaN, Rho]);
         if (Rho != 0.5)
         {
-            var best = LearningCurve.Optimize(SquareLoss.Instance, Alpha, Delta, Rho);
+            var best = LearningCurve.Optimize(SquareLoss.Instance, new MixtureModel(Alpha, Delta, Rho));
             FigureHelpers.AddHorizontal(model, best.FixedPoint.TestError, 1e-3, 5, $"ERM best λ {best.FixedPoint.TestError:F4}", OxyColors.Gray, LineStyle.Dash);
             data.Add("erm best lambda", [double.NaN, best.FixedPoint.TestError, double.NaN, best.Lambda, Rho]);
         }
@@ -142,7 +142,7 @@ public sealed class NormFigure(double rho) : IFigure
         int done = 0;
         foreach (var q in SimNorms)
         {
-            var s = MonteCarlo.Run(new MixtureSpec(Alpha, Delta, Rho, n, options.Seed), seeds,
+            var s = MonteCarlo.Run(new MixtureSpec(new MixtureModel(Alpha, Delta, Rho), n, options.Seed), seeds,
                 EstimatorKind.Erm(SquareLoss.Instance, new SpherePenalty(q)), options.Threads).TestError;
             pts.Points.Add(new ScatterErrorPoint(q, s.Mean, 0, s.StdError));
             data.Add($"simulation fixed-norm erm n={n} seeds={seeds}", [q, s.Mean, s.StdError, double.NaN, Rho]);
@@ -188,21 +188,21 @@ public sealed class ThermalReplicatedFigure : IFigure
             var line = new LineSeries { Color = FigureStyle.Palette[c++ % FigureStyle.Palette.Length], StrokeThickness = 1.3, Title = $"y = {y}" };
             foreach (var g in gammas)
             {
-                var t = ThermalReplicatedSaddlePoint.Solve(Alpha, Delta, Rho, Beta * y, Norm, g);
-                double d = ThermalReplicatedSaddlePoint.Distance(t, Alpha, Delta, Rho, Beta);
+                var t = ThermalReplicatedSaddlePoint.Solve(new MixtureModel(Alpha, Delta, Rho), Beta * y, Norm, g);
+                double d = ThermalReplicatedSaddlePoint.Distance(t, new MixtureModel(Alpha, Delta, Rho), Beta);
                 line.Points.Add(new DataPoint(d, t.MeanTestError));
                 data.Add($"theory y={y}", [d, t.MeanTestError, g, y, Beta]);
             }
             model.Series.Add(line);
             progress?.Invoke(++done / (double)Ys.Length);
         }
-        double ermQ = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, Alpha, Delta, new SpherePenalty(Norm), Rho)).TestError;
+        double ermQ = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(Alpha, Delta, Rho), new SpherePenalty(Norm))).TestError;
         FigureHelpers.AddHorizontal(model, ermQ, 1e-2, 3, $"ERM at Q = {Norm:G} ({ermQ:F4})", OxyColors.SteelBlue, LineStyle.Dash);
         data.Add("erm same norm", [double.NaN, ermQ, double.NaN, double.NaN, double.NaN]);
-        var best = LearningCurve.Optimize(SquareLoss.Instance, Alpha, Delta, Rho);
+        var best = LearningCurve.Optimize(SquareLoss.Instance, new MixtureModel(Alpha, Delta, Rho));
         FigureHelpers.AddHorizontal(model, best.FixedPoint.TestError, 1e-2, 3, $"ERM best λ ({best.FixedPoint.TestError:F4})", OxyColors.Gray, LineStyle.Dash);
         data.Add("erm best lambda", [double.NaN, best.FixedPoint.TestError, double.NaN, double.NaN, double.NaN]);
-        double bo = BayesOptimal.Error(Alpha, Delta, Rho);
+        double bo = BayesOptimal.Error(new MixtureModel(Alpha, Delta, Rho));
         FigureHelpers.AddHorizontal(model, bo, 1e-2, 3, $"Bayes-optimal {bo:F4}", OxyColors.Black, LineStyle.Solid);
         data.Add("bayes-optimal", [double.NaN, bo, double.NaN, double.NaN, double.NaN]);
         model.Subtitle = $"α = {Alpha:G}, Δ = {Delta:G}, ρ = 1/4, Q = {Norm:G}, β = {Beta:G}; square loss; lines: N → ∞ theory";

@@ -9,7 +9,7 @@ public class MonteCarloTests
     [Fact]
     public void ParallelRunEqualsSequentialRunBitForBit()
     {
-        var spec = new MixtureSpec(2, 1, 0.3, 150, Seed: 7);
+        var spec = new MixtureSpec(new MixtureModel(2, 1, 0.3), 150, Seed: 7);
         var est = EstimatorKind.Parse("logistic", 0.5);
         var par = MonteCarlo.Run(spec, 6, est, maxParallelism: 4);
         var seq = MonteCarlo.Run(spec, 6, est, maxParallelism: 1);
@@ -33,10 +33,10 @@ public class MonteCarloTests
     [Fact]
     public void BayesTrainLossIsUndefinedAndSeedsMustBePositive()
     {
-        var r = MonteCarlo.Run(new MixtureSpec(1, 1, 0.5, 50), 2, EstimatorKind.Bayes);
+        var r = MonteCarlo.Run(new MixtureSpec(new MixtureModel(1, 1, 0.5), 50), 2, EstimatorKind.Bayes);
         Assert.True(double.IsNaN(r.TrainLoss.Mean));
         Assert.Equal("seeds", Assert.Throws<ArgumentOutOfRangeException>(() =>
-            MonteCarlo.Run(new MixtureSpec(1, 1, 0.5, 50), 0, EstimatorKind.Bayes)).ParamName);
+            MonteCarlo.Run(new MixtureSpec(new MixtureModel(1, 1, 0.5), 50), 0, EstimatorKind.Bayes)).ParamName);
         Assert.Equal("estimator", Assert.Throws<ArgumentException>(() => EstimatorKind.Parse("ridge-ish", 1)).ParamName);
     }
 }

@@ -1,5 +1,6 @@
 using FlatMinima.Experiments;
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Replica;
 
 namespace FlatMinima.Tests.Experiments;
@@ -25,7 +26,7 @@ public class TheoryCheckTests
     [MemberData(nameof(Cases))]
     public void TheoryAndSimulationAgree(string loss, double alpha, double delta, double lambda, double rho)
     {
-        var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), alpha, delta, lambda, rho), n: 1000, seeds: 6, seed: 100);
+        var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(alpha, delta, rho), lambda), n: 1000, seeds: 6, seed: 100);
         Assert.True(r.Agree, r.Describe());
         Assert.All(r.Rows, row => Assert.Contains(row.Observable + ": th ", r.Describe()));
         Assert.Equal(Observables.Names, r.Rows.Select(x => x.Observable));
@@ -36,8 +37,8 @@ public class TheoryCheckTests
     public void CheckDetectsAWrongTheory()
     {
         // the simulation at λ = 1 is compared with the theory of λ = 0.1: must disagree (the check can fail)
-        var r = TheoryCheck.Erm(new ErmProblem(SquareLoss.Instance, 2, 1, 1), n: 400, seeds: 4, seed: 7);
-        var wrong = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, 0.1));
+        var r = TheoryCheck.Erm(new ErmProblem(SquareLoss.Instance, new MixtureModel(2, 1), 1), n: 400, seeds: 4, seed: 7);
+        var wrong = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(2, 1), 0.1));
         var se = r.Simulation.Q.StdError;
         Assert.True(Math.Abs(r.Simulation.Q.Mean - wrong.Q) > 3 * se + 2.0 * wrong.Q / 400);
     }

@@ -10,7 +10,7 @@ namespace FlatMinima.Tests.Flatness;
 /// </summary>
 public class MaxFlatnessTests
 {
-    private static readonly MixtureSample Data = MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, 500, 1));
+    private static readonly MixtureSample Data = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.5), 500, 1));
 
     [Theory]
     [InlineData(MaxFlatnessMethod.Replicated, null)]

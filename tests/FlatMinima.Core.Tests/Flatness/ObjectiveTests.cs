@@ -8,7 +8,7 @@ namespace FlatMinima.Tests.Flatness;
 
 public class ObjectiveTests
 {
-    private static readonly MixtureSample Small = MixtureSample.Sample(new MixtureSpec(1.5, 1, 0.4, 60, 5));
+    private static readonly MixtureSample Small = MixtureSample.Sample(new MixtureSpec(new MixtureModel(1.5, 1, 0.4), 60, 5));
 
     private static (double[] W, double B) Point(int n, long seed)
     {
@@ -113,7 +113,7 @@ public class ObjectiveTests
     [Fact]
     public void ReplicatedSgdWithMinibatchesStillReachesTheBoDirection()
     {
-        var data = MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, 200, 2));
+        var data = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.5), 200, 2));
         var fit = MaxFlatness.Fit(data, new MaxFlatnessOptions(Sigma: 30, Replicated: new ReplicatedOptions(BatchSize: 100)));
         Assert.True(fit.CosineBo > 0.98, $"cos = {fit.CosineBo}");
     }

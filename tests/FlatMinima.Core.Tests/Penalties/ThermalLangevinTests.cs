@@ -19,7 +19,7 @@ public class ThermalLangevinTests
     {
         const int n = 80, y = 3;
         const double rho = 0.25, norm = 0.3, gamma = 1.5, beta = 2.0; // βy = 6
-        var s = MixtureSample.Sample(new MixtureSpec(2, 1, rho, n, 77));
+        var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, rho), n, 77));
         int p = s.P;
         double sc = 1 / Math.Sqrt(n), yMean = s.Y.Average();
         var a = Matrix<double>.Build.Dense(p, n, (i, j) => s.X[i * n + j] * sc);
