@@ -88,4 +88,41 @@ public class ArchitectureTests
         g["Experiments"] = ["Numerics"];
         Assert.Null(FindCycle(g));
     }
+
+    // A type test on a shipped loss or penalty: `is X`, `is not X`, `as X`, `case X`, a switch arm `X =>` or `X x =>`,
+    // `typeof(X)`; X possibly namespace-qualified.
+    private static readonly Regex TypeTest = new(
+        @"\b(?:is\s+(?:not\s+)?|as\s+|case\s+|typeof\s*\(\s*)(?:[\w.]*\.)?(?<t>SquareLoss|LogisticLoss|HingeLoss|RidgePenalty|SpherePenalty|L1Penalty)\b" +
+        @"|(?<![\w.])(?:[\w.]*\.)?(?<t>SquareLoss|LogisticLoss|HingeLoss|RidgePenalty|SpherePenalty|L1Penalty)(?:\s+\w+)?\s*(?:=>|when\b)",
+        RegexOptions.Compiled);
+
+    internal static IEnumerable<string> TypeTests(string source) => TypeTest.Matches(source).Select(m => m.Value);
+
+    [Fact]
+    public void NoCodeTestsForAConcreteLossOrPenalty()
+    {
+        // loss- and penalty-specific behaviour lives behind IMarginLoss and IWeightPenalty, so a user's loss or penalty
+        // gets everything a shipped one does
+        var found = new List<string>();
+        foreach (var project in new[] { "FlatMinima.Core", "FlatMinima.Plots", "FlatMinima.Cli", "FlatMinima.Torch" })
+            foreach (var file in Sources(project))
+                foreach (var hit in TypeTests(File.ReadAllText(file)))
+                    found.Add($"{Path.GetFileName(file)}: {hit}");
+        Assert.True(found.Count == 0, "type tests on concrete losses or penalties: " + string.Join("; ", found));
+    }
+
+    [Theory]
+    [InlineData("if (loss is SquareLoss) return;")]
+    [InlineData("if (p is not FlatMinima.Penalties.SpherePenalty sp) x();")]
+    [InlineData("var r = loss switch { HingeLoss => 1, _ => 2 };")]
+    [InlineData("var l = penalty switch { RidgePenalty r => r.Lambda, _ => 0 };")]
+    [InlineData("bool b = loss is LogisticLoss;")]
+    [InlineData("case L1Penalty l1:")]
+    public void TypeTestPatternFindsEachForm(string code) => Assert.NotEmpty(TypeTests(code));
+
+    [Theory]
+    [InlineData("var l = SquareLoss.Instance;")]
+    [InlineData("public sealed class HingeLoss : IMarginLoss")]
+    [InlineData("new RidgePenalty(lambda) => x")]
+    public void TypeTestPatternIgnoresUses(string code) => Assert.Empty(TypeTests(code));
 }

@@ -36,19 +36,10 @@ internal static class CommonOptions
             if (a.Has("lambda")) throw new UsageException("--lambda applies to ERM estimators, not to bayes.");
             return EstimatorKind.Bayes;
         }
-        string pen = a.Choice("penalty", ["ridge", "sphere", "l1"], "ridge");
-        if (pen == "sphere")
-        {
-            if (a.Has("lambda")) throw new UsageException("--lambda does not apply to --penalty sphere; give --norm Q.");
-            double norm = a.Double("norm");
-            var o = new ErmOptions(Tolerance: a.Double("tolerance", ErmOptions.Default.Tolerance), FitBias: !a.Flag("no-bias"));
-            return EstimatorKind.Erm(EstimatorKind.Parse(name, 1, o).Loss!, new FlatMinima.Penalties.SpherePenalty(norm), o);
-        }
-        if (a.Has("norm")) throw new UsageException("--norm applies to --penalty sphere only.");
-        double lambda = a.Double("lambda");
+        string pen = a.Choice("penalty", FlatMinima.Penalties.WeightPenalties.Names, "ridge");
         var options = new ErmOptions(Tolerance: a.Double("tolerance", ErmOptions.Default.Tolerance), FitBias: !a.Flag("no-bias"));
-        if (pen == "l1") return EstimatorKind.Erm(EstimatorKind.Parse(name, 1, options).Loss!, new FlatMinima.Penalties.L1Penalty(lambda), options);
-        return EstimatorKind.Parse(name, lambda, options);
+        // the penalty's rules (ridge and l1 take --lambda, sphere takes --norm) live in Core
+        return EstimatorKind.Erm(FlatMinima.Losses.MarginLosses.Parse(name), pen, a.OptionalDouble("lambda"), a.OptionalDouble("norm"), options);
     }
 
     public static int Seeds(Args a, int fallback = 8)

@@ -83,7 +83,7 @@ public sealed class ReplicatedCommand : ICommand
         }
         else
         {
-            if (loss is not SquareLoss) throw new UsageException("--n: the finite-N replicated solver supports --loss square only.");
+            if (!ReplicatedSphereDescent.Supports(loss)) throw new UsageException("--n: the finite-N replicated solver supports --loss square only.");
             if (betaY is not null) throw new UsageException("--beta-y is a theory option; the finite-N solver is at zero temperature.");
             if (!(fp.Gamma > 0)) throw new UsageException($"the distance {d} needs a repulsive coupling (gamma = {fp.Gamma:G4}); choose a smaller distance.");
             var runs = new (double Eg, double Et, double M, double Q, double B, double D, double Ov, bool Ok)[seeds];

@@ -1,5 +1,6 @@
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
+using FlatMinima.Replica;
 
 namespace FlatMinima.Flatness;
 
@@ -127,15 +128,14 @@ public static class LocalEnergy
 
     /// <summary>(LE3) for the ERM minimiser at the replica fixed point <paramref name="fixedPoint"/> (docs/theory.md#erm-saddle-point):
     /// the training-margin law u* = prox_ℓ(yω, ΔV) with the fixed point's (m, q, V, b).</summary>
-    public static double[] ErmTheory(Replica.ErmFixedPoint fixedPoint, IReadOnlyList<double> sigmas)
+    public static double[] ErmTheory(ErmFixedPoint fixedPoint, IReadOnlyList<double> sigmas)
     {
         ArgumentNullException.ThrowIfNull(fixedPoint);
-        var p = fixedPoint.Problem;
-        return ErmTheory(new ProxMarginLaw(p.Loss, fixedPoint.M, fixedPoint.Q, fixedPoint.V, fixedPoint.Bias, p.Delta, p.Rho), sigmas);
+        return ErmTheory(fixedPoint.MarginLaw, sigmas);
     }
 
     /// <summary>(LE3) at one σ.</summary>
-    public static double ErmTheory(ITrainingMarginLaw law, double sigma) => ErmTheory(law, [sigma])[0];
+    public static double ErmTheory(TrainingMarginLaw law, double sigma) => ErmTheory(law, [sigma])[0];
 
     /// <summary>
     /// (LE3): E_σ = E_{y,ξ}[H(u*(y,ω)/(σ√(Δq)))] with ω = y m + b + √(Δq) ξ, the asymptotic local energy of the
@@ -143,7 +143,7 @@ public static class LocalEnergy
     /// Quadrature: the zero of u* (found by bisection, u* is monotone) and the kinks are breakpoints of a graded
     /// composite Gauss–Legendre rule; u* is evaluated once per node and reused for every σ.
     /// </summary>
-    public static double[] ErmTheory(ITrainingMarginLaw law, IReadOnlyList<double> sigmas)
+    public static double[] ErmTheory(TrainingMarginLaw law, IReadOnlyList<double> sigmas)
     {
         ArgumentNullException.ThrowIfNull(law);
         foreach (var s in sigmas) Guard.NonNegative(s, "sigma");
@@ -152,7 +152,7 @@ public static class LocalEnergy
         foreach (double y in new[] { 1.0, -1.0 })
         {
             double py = y > 0 ? law.Rho : 1 - law.Rho;
-            double a0 = law.M + y * law.B;               // a = a0 + sq ξ
+            double a0 = law.M + y * law.Bias;               // a = a0 + sq ξ
             double Xi(double a) => (a - a0) / sq;
             // zero of u*(a): bracket in a
             double lo = a0 - 20 * sq - 10, hi = a0 + 20 * sq + 10;

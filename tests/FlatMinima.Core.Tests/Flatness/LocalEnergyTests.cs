@@ -53,7 +53,7 @@ public class LocalEnergyTests
         double e0, double e01, double e03, double e05, double e1)
     {
         _ = lambda;
-        var law = new ProxMarginLaw(MarginLosses.Parse(loss), m, q, v, 0, 1.0, 0.5);
+        var law = new FlatMinima.Replica.TrainingMarginLaw(MarginLosses.Parse(loss), new MixtureModel(2, 1.0, 0.5), m, q, v, 0);
         var e = LocalEnergy.ErmTheory(law, [0, 0.1, 0.3, 0.5, 1.0]);
         double[] expected = [e0, e01, e03, e05, e1];
         // 1e-4: the fixed point (m, q, V) is itself given to 4–6 digits in docs/theory.md#table-erm.
@@ -123,7 +123,7 @@ public class LocalEnergyTests
     {
         // Square loss: u* = (a + c)/(1 + c) is Gaussian, so E_σ = Σ_y p_y H( (m+yb+c)/(1+c) / √(Δq/(1+c)² + σ²Δq) ).
         double m = 0.4, q = 0.3, v = 0.7, b = -0.2, delta = 1.3, rho = 0.3, c = delta * v;
-        var law = new ProxMarginLaw(SquareLoss.Instance, m, q, v, b, delta, rho);
+        var law = new FlatMinima.Replica.TrainingMarginLaw(SquareLoss.Instance, new MixtureModel(1, delta, rho), m, q, v, b);
         double[] sig = [0, 0.05, 0.2, 1, 4];
         var e = LocalEnergy.ErmTheory(law, sig);
         for (int k = 0; k < sig.Length; k++)
@@ -188,6 +188,6 @@ public class LocalEnergyTests
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => LocalEnergy.BayesOptimalTheory(new MixtureModel(2, 1, 0.5), -0.1));
         Assert.Equal("sigma", ex.ParamName);
         Assert.Equal("rho", Assert.Throws<ArgumentOutOfRangeException>(() => LocalEnergy.BayesOptimalTheory(new MixtureModel(2, 1, 1.0), 0.1)).ParamName);
-        Assert.Equal("q", Assert.Throws<ArgumentOutOfRangeException>(() => new ProxMarginLaw(SquareLoss.Instance, 0.1, 0, 1, 0, 1, 0.5)).ParamName);
+        Assert.Equal("q", Assert.Throws<ArgumentOutOfRangeException>(() => new FlatMinima.Replica.TrainingMarginLaw(SquareLoss.Instance, new MixtureModel(1, 1, 0.5), 0.1, 0, 1, 0)).ParamName);
     }
 }

@@ -36,7 +36,7 @@ public class L1CheckTests
         // mapping of 1e−7 per sample (3e−5 in total at P = 300); allow 3e−4 (1e−3 relative to λ)
         var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.25), 150, 4));
         double lambda = 0.4;
-        var sol = LassoErm.Fit(s, SquareLoss.Instance, lambda, new ErmOptions(Tolerance: 1e-9));
+        var sol = ProximalErm.Fit(s, SquareLoss.Instance, new L1Penalty(lambda), new ErmOptions(Tolerance: 1e-9));
         Assert.True(sol.Converged);
         var w = sol.Classifier.W; double b = sol.Classifier.B;
         var u = s.Margins(w, b);
@@ -69,7 +69,7 @@ public class L1CheckTests
         Parallel.For(0, 4, k =>
         {
             var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.25), 400, 820 + k));
-            var w = LassoErm.Fit(s, SquareLoss.Instance, 0.3).Classifier.W;
+            var w = ProximalErm.Fit(s, SquareLoss.Instance, new L1Penalty(0.3)).Classifier.W;
             fr[k] = w.Count(x => x == 0) / (double)w.Length;
         });
         var st = Statistic.Of(fr);

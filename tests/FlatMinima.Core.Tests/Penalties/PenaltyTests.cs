@@ -121,4 +121,55 @@ public class PenaltyTests
         Assert.Equal(0.18270, curve.Min(fp => fp.TestError), 2e-5);
         Assert.Throws<InvalidOperationException>(() => curve[0].Problem.WithLambda(1));
     }
+
+    public static TheoryData<string, double?, double?, string> MisnamedParameters => new()
+    {
+        // penalty, lambda, norm, the parameter the error names
+        { "sphere", 1, 0.5, "lambda" },
+        { "sphere", null, null, "norm" },
+        { "ridge", 1, 0.5, "norm" },
+        { "l1", null, null, "lambda" },
+        { "cube", 1, null, "penalty" },
+        { "sphere", null, -1, "norm" },
+        { "ridge", 0, null, "lambda" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MisnamedParameters))]
+    public void PenaltyRulesNameTheParameterToGive(string name, double? lambda, double? norm, string parameter)
+    {
+        // one rule for every caller (command line, configurations): ridge and l1 take lambda > 0, sphere takes Q > 0
+        var e = Assert.ThrowsAny<ArgumentException>(() => WeightPenalties.FromParameters(name, lambda, norm));
+        Assert.Equal(parameter, e.ParamName);
+        Assert.Contains(parameter == "penalty" ? "ridge, sphere, l1" : parameter, e.Message);
+    }
+
+    [Fact]
+    public void PenaltyRulesBuildEachPenalty()
+    {
+        Assert.Equal(new RidgePenalty(0.3), WeightPenalties.FromParameters("ridge", 0.3, null));
+        Assert.Equal(new L1Penalty(0.3), WeightPenalties.FromParameters("L1", 0.3, null));
+        Assert.Equal(new SpherePenalty(0.7), WeightPenalties.FromParameters(" sphere", null, 0.7));
+        // at finite N the ridge also allows lambda = 0 (unpenalised ERM)
+        var unpenalised = FlatMinima.Experiments.EstimatorKind.Erm(SquareLoss.Instance, "ridge", 0, null);
+        Assert.Null(unpenalised.Penalty);
+        Assert.Equal(0, unpenalised.Lambda);
+        Assert.Equal(new SpherePenalty(0.7), FlatMinima.Experiments.EstimatorKind.Erm(SquareLoss.Instance, "sphere", null, 0.7).Penalty);
+        Assert.Equal("penalty", Assert.Throws<ArgumentException>(() => FlatMinima.Experiments.EstimatorKind.Erm(HingeLoss.Instance, "l1", 0.3, null)).ParamName);
+    }
+
+    [Fact]
+    public void StrengthAndNormDescribeEachShippedPenalty()
+    {
+        Assert.Equal((0.3, (double?)null), (new RidgePenalty(0.3).Strength!.Value, ((IWeightPenalty)new RidgePenalty(0.3)).Norm));
+        Assert.Equal(0.7, ((IWeightPenalty)new SpherePenalty(0.7)).Norm);
+        Assert.Null(((IWeightPenalty)new SpherePenalty(0.7)).Strength);
+        Assert.Equal(new L1Penalty(2), new L1Penalty(0.3).WithStrength(2));
+        Assert.Throws<InvalidOperationException>(() => ((IWeightPenalty)new SpherePenalty(0.7)).WithStrength(1));
+        Assert.Throws<NotSupportedException>(() => ((IWeightPenalty)new SpherePenalty(0.7)).Prox(1, 1));
+        // the proximal maps: ridge shrinks, L1 soft-thresholds
+        Assert.Equal(2.0 * 4 / (4 + 0.3), new RidgePenalty(0.3).Prox(2, 4), 15);
+        Assert.Equal(2 - 0.3 / 4, new L1Penalty(0.3).Prox(2, 4), 15);
+        Assert.Equal(0, new L1Penalty(0.3).Prox(0.05, 4));
+    }
 }

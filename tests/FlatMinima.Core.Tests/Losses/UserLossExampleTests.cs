@@ -4,7 +4,7 @@ using FlatMinima.Losses;
 using FlatMinima.Penalties;
 using FlatMinima.Replica;
 
-namespace FlatMinima.Tests.Penalties;
+namespace FlatMinima.Tests.Losses;
 
 /// <summary>
 /// The worked example of docs/norms.md: a loss the toolkit does not ship, the exponential loss ℓ(u) = e^{−u}
