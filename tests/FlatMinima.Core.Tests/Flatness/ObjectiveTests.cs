@@ -119,20 +119,6 @@ public class ObjectiveTests
     }
 
     [Fact]
-    public void CouplingSchedulesHitBothEnds()
-    {
-        foreach (var shape in new[] { CouplingShape.Exponential, CouplingShape.Linear, CouplingShape.Cosine })
-        {
-            var s = new CouplingSchedule(shape, 0.1, 10);
-            Assert.Equal(0.1, s.At(0, 50, 0.1), 1e-12);
-            Assert.Equal(10, s.At(49, 50, 0.1), 1e-12);
-        }
-        Assert.Equal(1.0, new CouplingSchedule(CouplingShape.Exponential, 0.1, 10).At(25, 51, 0.1), 1e-12); // geometric midpoint
-        Assert.Equal(5.05, new CouplingSchedule(CouplingShape.Cosine, 0.1, 10).At(25, 51, 0.1), 1e-12);
-        Assert.Equal(CouplingShape.Cosine, CouplingSchedule.ParseShape("cos"));
-    }
-
-    [Fact]
     public void OptionsRejectBadInputNamingTheParameter()
     {
         Assert.Equal("gamma-max", Assert.Throws<ArgumentOutOfRangeException>(() => new CouplingSchedule(Final: 0)).ParamName);
