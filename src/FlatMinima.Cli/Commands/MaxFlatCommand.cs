@@ -39,19 +39,15 @@ public sealed class MaxFlatCommand : ICommand
         a.EnsureAllUsed();
         foreach (var s in sig) Guard.Positive(s, "sigma");
         var spec = new MixtureSpec(model, n, seed0);
-        var fits = new MaxFlatnessFit[sig.Length, seeds];
-        var secs = new double[sig.Length, seeds];
+        IReadOnlyList<MonteCarloResult<(MaxFlatnessFit Fit, double Seconds)>> runs;
         using (var progress = new Progress(ctx, $"maxflat N={n}", sig.Length * seeds))
-            Parallel.For(0, sig.Length * seeds, new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount }, job =>
+            runs = MonteCarlo.Run(spec, seeds, sig, (sample, sigma) =>
             {
-                int i = job / seeds, k = job % seeds;
-                var sample = MixtureSample.Sample(spec.WithSeed(seed0 + k));
                 var sw = Stopwatch.StartNew();
-                fits[i, k] = MaxFlatness.Fit(sample, baseOpt with { Sigma = sig[i] });
-                secs[i, k] = sw.Elapsed.TotalSeconds;
-                progress.Tick();
-            });
-        Statistic Col(int i, Func<MaxFlatnessFit, double> f) => Statistic.Of(Enumerable.Range(0, seeds).Select(k => f(fits[i, k])).ToArray());
+                var fit = MaxFlatness.Fit(sample, baseOpt with { Sigma = sigma });
+                return (fit, sw.Elapsed.TotalSeconds);
+            }, threads, progress.Tick);
+        Statistic Col(int i, Func<MaxFlatnessFit, double> f) => runs[i].Of(r => f(r.Fit));
         var names = new (string Key, Func<MaxFlatnessFit, double> F)[]
         {
             ("cosine_bo", f => f.CosineBo), ("test_error", f => f.TestError), ("bo_test_error", f => f.BoTestError),
@@ -72,7 +68,7 @@ public sealed class MaxFlatCommand : ICommand
             result[key] = Enumerable.Range(0, sig.Length).Select(i => Col(i, f).Mean).ToArray();
             if (seeds > 1) result[key + "_se"] = Enumerable.Range(0, sig.Length).Select(i => Col(i, f).StdError).ToArray();
         }
-        result["seconds_per_fit"] = Enumerable.Range(0, sig.Length).Select(i => Enumerable.Range(0, seeds).Average(k => secs[i, k])).ToArray();
+        result["seconds_per_fit"] = Enumerable.Range(0, sig.Length).Select(i => runs[i].PerSeed.Average(r => r.Seconds)).ToArray();
         if (outFile is not null)
             FlatnessOptions.WriteCsv(outFile, sig.Select((s, i) =>
             {

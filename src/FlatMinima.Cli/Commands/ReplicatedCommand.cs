@@ -29,6 +29,7 @@ public sealed class ReplicatedCommand : ICommand
         "  --n N            finite-N coupled gradient descent instead, at input dimension N >= 10\n" +
         "  --seeds S        datasets S >= 2 (default 4)\n" +
         "  --seed K         first seed (default 0)\n" +
+        "  --threads T      parallel workers over datasets (default: all cores; results do not depend on it)\n" +
         "  --json           print one JSON object\n";
 
     public int Run(Args a, CommandContext ctx)
@@ -49,6 +50,7 @@ public sealed class ReplicatedCommand : ICommand
         int n = sim ? a.Int("n") : 0;
         int seeds = a.Int("seeds", 4);
         long seed = a.Long("seed", 0);
+        int? threads = CommonOptions.Threads(a);
         bool json = a.Flag("json");
         a.EnsureAllUsed();
         if (sim && n < 10) throw new UsageException($"--n must be an integer >= 10 (got {n}).");
@@ -86,16 +88,14 @@ public sealed class ReplicatedCommand : ICommand
             if (!ReplicatedSphereDescent.Supports(loss)) throw new UsageException("--n: the finite-N replicated solver supports --loss square only.");
             if (betaY is not null) throw new UsageException("--beta-y is a theory option; the finite-N solver is at zero temperature.");
             if (!(fp.Gamma > 0)) throw new UsageException($"the distance {d} needs a repulsive coupling (gamma = {fp.Gamma:G4}); choose a smaller distance.");
-            var runs = new (double Eg, double Et, double M, double Q, double B, double D, double Ov, bool Ok)[seeds];
-            Parallel.For(0, seeds, k =>
+            var runs = MonteCarlo.Run(new MixtureSpec(model, n, seed), seeds, s =>
             {
-                var s = MixtureSample.Sample(new MixtureSpec(model, n, seed + k));
-                var r = ReplicatedSphereDescent.Fit(s, y, norm, fp.Gamma, seed: seed + k);
+                var r = ReplicatedSphereDescent.Fit(s, y, norm, fp.Gamma, seed: s.Spec.Seed);
                 var o = s.OverlapsOf(r.Center.W);
-                runs[k] = (GeneralizationError.Of(o.M, o.Q, r.Center.B, delta, rho), s.TrainError(r.Center.W, r.Center.B), o.M, o.Q, r.Center.B,
-                    r.Distance, r.ReplicaOverlap, r.Converged);
-            });
-            Statistic St(Func<(double Eg, double Et, double M, double Q, double B, double D, double Ov, bool Ok), double> f) => Statistic.Of(runs.Select(f).ToArray());
+                return (Eg: GeneralizationError.Of(o.M, o.Q, r.Center.B, delta, rho), Et: s.TrainError(r.Center.W, r.Center.B), o.M, o.Q, B: r.Center.B,
+                    D: r.Distance, Ov: r.ReplicaOverlap, Ok: r.Converged);
+            }, threads);
+            Statistic St(Func<(double Eg, double Et, double M, double Q, double B, double D, double Ov, bool Ok), double> f) => runs.Of(f);
             row["mode"] = "simulation"; row["n"] = n; row["seeds"] = seeds; row["seed"] = seed;
             void Put(string key, Statistic st, double th) { row[key] = st.Mean; row[key + "_se"] = st.StdError; row[key + "_theory"] = th; }
             Put("test_error", St(r => r.Eg), fp.TestError);
@@ -105,7 +105,7 @@ public sealed class ReplicatedCommand : ICommand
             Put("bias", St(r => r.B), fp.CenterBias);
             Put("distance_sim", St(r => r.D), fp.Distance);
             Put("replica_replica_overlap", St(r => r.Ov), fp.ReplicaReplicaOverlap);
-            row["converged"] = runs.All(r => r.Ok);
+            row["converged"] = runs.PerSeed.All(r => r.Ok);
         }
         if (json) { Output.WriteJson(ctx.Out, row); return 0; }
         ctx.Out.WriteLine($"replicated {loss.Name}: alpha={alpha:G6} delta={delta:G6} rho={rho:G6} y={y} Q={norm:G6} " +
