@@ -1,3 +1,4 @@
+using FlatMinima.Experiments;
 using OxyPlot;
 
 namespace FlatMinima.Plots;
@@ -14,7 +15,7 @@ public sealed record FigureOptions(bool Quick = false, long Seed = 0, int? Threa
 }
 
 /// <summary>A built figure: the plot and exactly the numbers it shows.</summary>
-public sealed record FigureResult(PlotModel Plot, CsvTable Data, IReadOnlyList<string> Warnings);
+public sealed record FigureResult(PlotModel Plot, SeriesTable Data, IReadOnlyList<string> Warnings);
 
 /// <summary>One figure of the catalogue.</summary>
 public interface IFigure

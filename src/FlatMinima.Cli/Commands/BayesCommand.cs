@@ -26,9 +26,9 @@ public sealed class BayesCommand : ICommand
         {
             ["alpha"] = alpha, ["delta"] = delta, ["rho"] = rho,
             ["test_error"] = BayesOptimal.Error(model),
-            ["oracle_error"] = BayesOptimal.OracleError(model),
+            ["oracle_error"] = BayesOptimal.OracleError(delta, rho),
             ["m"] = m, ["q"] = m,
-            ["bias"] = BayesOptimal.Bias(model),
+            ["bias"] = BayesOptimal.Bias(delta, rho),
         };
         if (json) { Output.WriteJson(ctx.Out, result); return 0; }
         ctx.Out.WriteLine($"Bayes-optimal classifier, alpha = {alpha:G6}, Delta = {delta:G6}, rho = {rho:G6}");

@@ -36,7 +36,7 @@ public sealed class DemoCommand : ICommand
                 rows.Add((e, MonteCarlo.Run(spec, seeds, e, threads, progress.Tick)));
 
         double bo = BayesOptimal.Error(spec.Model);
-        double oracle = BayesOptimal.OracleError(spec.Model);
+        double oracle = BayesOptimal.OracleError(spec.Delta, spec.Rho);
         if (json)
         {
             Output.WriteJson(ctx.Out, new Dictionary<string, object?>

@@ -17,11 +17,12 @@ public static class BayesOptimal
         return model.Alpha / (model.Alpha + model.Delta);
     }
 
-    /// <summary>Asymptotic BO bias b_BO = (Δ/2) ln(ρ/(1 − ρ)) for w = v̂ (docs/theory.md#e2); it does not depend on α.</summary>
-    public static double Bias(MixtureModel model)
+    /// <summary>Asymptotic BO bias b_BO = (Δ/2) ln(ρ/(1 − ρ)) for w = v̂ (docs/theory.md#e2). It does not depend on α, so
+    /// it takes Δ and ρ alone.</summary>
+    public static double Bias(double delta, double rho)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        return 0.5 * model.Delta * Math.Log(model.Rho / (1 - model.Rho));
+        Guard.Positive(delta, "delta"); Guard.OpenInterval(rho, 0, 1, "rho");
+        return 0.5 * delta * Math.Log(rho / (1 - rho));
     }
 
     /// <summary>
@@ -31,13 +32,13 @@ public static class BayesOptimal
     public static double Error(MixtureModel model)
     {
         double m = Overlap(model);
-        return GeneralizationError.Of(m, m, Bias(model), model.Delta, model.Rho);
+        return GeneralizationError.Of(m, m, Bias(model.Delta, model.Rho), model.Delta, model.Rho);
     }
 
     /// <summary>Oracle error (docs/theory.md#e4): the classifier w = v with the optimal bias (Δ/2) ln(ρ/(1 − ρ)); the
-    /// α → ∞ limit of <see cref="Error"/>, so it does not depend on α.</summary>
-    public static double OracleError(MixtureModel model) =>
-        GeneralizationError.Of(1, 1, Bias(model), model.Delta, model.Rho);
+    /// α → ∞ limit of <see cref="Error"/>, so it takes Δ and ρ alone.</summary>
+    public static double OracleError(double delta, double rho = 0.5) =>
+        GeneralizationError.Of(1, 1, Bias(delta, rho), delta, rho);
 
     /// <summary>
     /// The BO classifier on a training set: w = v̂ = Σ_μ y^μ x^μ/(√N(α + Δ)) and the exact finite-N Bayes bias

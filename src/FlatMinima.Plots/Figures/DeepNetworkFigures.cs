@@ -1,4 +1,5 @@
 using System.Globalization;
+using FlatMinima.Experiments;
 using FlatMinima.Numerics;
 using OxyPlot;
 using OxyPlot.Axes;
@@ -108,7 +109,7 @@ public sealed class DeepFlatnessFigure(string dataset, DeepFlatnessTarget target
         xAxis.MinimumPadding = xAxis.MaximumPadding = yAxis.MinimumPadding = yAxis.MaximumPadding = 0.06;
         model.Axes.Add(xAxis);
         model.Axes.Add(yAxis);
-        var data = new CsvTable("local_energy_pct", Gap ? "gap_pct" : "test_error_pct", "seed", "sigma");
+        var data = new SeriesTable("local_energy_pct", Gap ? "gap_pct" : "test_error_pct", "seed", "sigma");
         var optimizers = rows.Select(r => r["optimizer"]).Distinct().ToList();
         var markers = new[] { MarkerType.Circle, MarkerType.Square, MarkerType.Triangle, MarkerType.Diamond, MarkerType.Cross, MarkerType.Star, MarkerType.Plus };
         var xs = new List<double>(); var ys = new List<double>();
@@ -162,7 +163,7 @@ public sealed class PswaCurvesFigure(string dataset) : IFigure
         var model = FigureStyle.NewModel(legend: LegendPosition.TopRight);
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Bottom, "epoch"));
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, "test error (%)"));
-        var data = new CsvTable("epoch", "test_error_pct", "test_error_pct_se", "seeds");
+        var data = new SeriesTable("epoch", "test_error_pct", "test_error_pct_se", "seeds");
         int k = 0;
         foreach (var opt in new[] { "sgd", "swa", "pswa" })
         {

@@ -33,7 +33,7 @@ public class BayesOptimalTests
         // The table is rounded to 5 decimals: agreement within half a unit of the last digit (plus float slack).
         for (int i = 0; i < Alphas.Length; i++)
             Assert.Equal(expected[i], BayesOptimal.Error(new MixtureModel(Alphas[i], delta, rho)), 5.01e-6);
-        Assert.Equal(expected[^1], BayesOptimal.OracleError(new MixtureModel(1, delta, rho)), 5.01e-6);
+        Assert.Equal(expected[^1], BayesOptimal.OracleError(delta, rho), 5.01e-6);
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public class BayesOptimalTests
     {
         Assert.Equal(0.5 * MathNet.Numerics.SpecialFunctions.Erfc(0.5), BayesOptimal.Error(new MixtureModel(1, 1)), 1e-15); // H(1/√2)
         Assert.Equal(0.239750061093477, BayesOptimal.Error(new MixtureModel(1, 1)), 1e-12);
-        Assert.Equal(0.158655253931457, BayesOptimal.OracleError(new MixtureModel(1, 1)), 1e-12);                           // H(1)
+        Assert.Equal(0.158655253931457, BayesOptimal.OracleError(1), 1e-12);                           // H(1)
         Assert.Equal(0.207108, BayesOptimal.Error(new MixtureModel(2, 1)), 5e-7);                                         // H(√(1/3))
         // E3' in general: ½ erfc(√(α/(2Δ(α+Δ)))).
         foreach (var (a, d) in new[] { (0.3, 0.2), (3.0, 1.7), (40.0, 5.0) })
@@ -55,7 +55,7 @@ public class BayesOptimalTests
     public void LimitsInAlpha(double rho, double delta)
     {
         // α → ∞: the oracle; α → 0: ½ if balanced, else the majority-class error min(ρ, 1−ρ).
-        Assert.Equal(BayesOptimal.OracleError(new MixtureModel(1, delta, rho)), BayesOptimal.Error(new MixtureModel(1e9, delta, rho)), 1e-7);
+        Assert.Equal(BayesOptimal.OracleError(delta, rho), BayesOptimal.Error(new MixtureModel(1e9, delta, rho)), 1e-7);
         Assert.Equal(Math.Min(rho, 1 - rho), BayesOptimal.Error(new MixtureModel(1e-9, delta, rho)), 1e-3);
     }
 
