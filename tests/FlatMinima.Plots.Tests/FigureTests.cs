@@ -27,6 +27,8 @@ public sealed class QuickFigures : IDisposable
     public void Dispose() { if (Directory.Exists(Dir)) Directory.Delete(Dir, true); }
 }
 
+/// <remarks>Slow: the shared fixture builds every figure (quick mode) once.</remarks>
+[Trait("Speed", "Slow")]
 public class FigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
 {
     public static TheoryData<string> Names => new(FigureCatalog.All.Select(f => f.Name));

@@ -72,6 +72,7 @@ public class BayesOptimalTests
         Assert.Equal(0.5 * (1 + cPost / 300) * Math.Log(0.25 / 0.75), c.B, 1e-14);
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData(0.5, 0.20711)]
     [InlineData(0.25, 0.16187)]

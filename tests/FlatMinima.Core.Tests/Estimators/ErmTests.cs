@@ -148,6 +148,7 @@ public class ErmVersusReplicaTheoryTests
 {
     [Theory]
     // loss, ρ, λ, theory ε_g, m, q, b, ε_t  (docs/theory.md#table-erm)
+    [Trait("Speed", "Slow")]
     [InlineData("square", 0.5, 0.1, 0.2669, 0.4780, 0.5899, 0.0, 0.0426)]
     [InlineData("square", 0.5, 1.0, 0.2287, 0.3694, 0.2471, 0.0, 0.0575)]
     [InlineData("square", 0.25, 0.1, 0.2244, 0.4071, 0.4756, -0.2964, 0.0301)]

@@ -46,6 +46,7 @@ public class FranzParisiTests
         }
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData(1.0, 0.3)]
     [InlineData(1.0, 0.9)]

@@ -34,6 +34,7 @@ public class UserLossExampleTests
         }
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData(0.5, 0.5, double.NaN)]
     [InlineData(0.25, 0.3, double.NaN)]

@@ -21,6 +21,7 @@ public class L1CheckTests
         { "logistic", 0.25, 0.05 },
     };
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(Cases))]
     public void L1TheoryAndSimulationAgree(string loss, double rho, double lambda)

@@ -24,6 +24,7 @@ public class SphereCheckTests
         { "logistic", 0.25, 1.5 },
     };
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(Cases))]
     public void SphereTheoryAndSimulationAgree(string loss, double rho, double norm)

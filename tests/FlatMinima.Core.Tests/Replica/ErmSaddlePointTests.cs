@@ -68,6 +68,7 @@ public class ErmSaddlePointTests
         { 100, 0.20711, 0.11038, 0.97000, 0.02000, 0.00060, 0.01000 },
     };
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(BalancedHingeGrid))]
     public void ReproducesSpecHingeRowsWithTheSpecGrid(double lambda, double eg, double et, double tl, double m, double q, double v)

@@ -80,6 +80,7 @@ public class SaddlePointSolverTests
         { "logistic", 0.01, 10, 1e-3, 0.1 }, // tiny α, large Δ, extreme ρ
     };
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(NearSingular))]
     public void NearSingularInputsConvergeOrFailLoudlyNeverNaN(string loss, double alpha, double delta, double lambda, double rho)

@@ -6,6 +6,8 @@ using FlatMinima.Replica;
 namespace FlatMinima.Plots.Tests;
 
 /// <summary>The CSVs of figures 7 and 8 against the library and docs/theory.md#table-erm.</summary>
+/// <remarks>Slow: the shared fixture builds every figure (quick mode) once.</remarks>
+[Trait("Speed", "Slow")]
 public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
 {
     [Fact]

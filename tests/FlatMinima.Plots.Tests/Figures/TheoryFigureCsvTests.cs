@@ -6,6 +6,8 @@ using FlatMinima.Replica;
 namespace FlatMinima.Plots.Tests;
 
 /// <summary>The CSV of the ERM figures equals the library at the plotted points.</summary>
+/// <remarks>Slow: the shared fixture builds every figure (quick mode) once.</remarks>
+[Trait("Speed", "Slow")]
 public class TheoryFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigures>
 {
     private static string LossOf(string series) => MarginLosses.Names.First(n => series.Contains(n));
@@ -69,6 +71,8 @@ public class TheoryFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigure
 }
 
 /// <summary>The CSV of the flatness figures equals the library at the plotted points.</summary>
+/// <remarks>Slow: the shared fixture builds every figure (quick mode) once.</remarks>
+[Trait("Speed", "Slow")]
 public class FlatnessFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigures>
 {
     [Fact]

@@ -2,7 +2,7 @@ using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace FlatMinima.Tests.Penalties;
+namespace FlatMinima.Tests.Replica;
 
 /// <summary>
 /// The finite-temperature replicated system sampled directly: Langevin dynamics of y replicas and a centre kept on the
@@ -14,6 +14,7 @@ namespace FlatMinima.Tests.Penalties;
 /// </summary>
 public class ThermalLangevinTests
 {
+    [Trait("Speed", "Slow")]
     [Fact]
     public void LangevinCentreMeanMatchesTheGaussianComputation()
     {

@@ -5,7 +5,7 @@ using FlatMinima.Numerics;
 using FlatMinima.Replica;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace FlatMinima.Tests.Penalties;
+namespace FlatMinima.Tests.Replica;
 
 /// <summary>
 /// The finite-temperature replicated centre (docs/norms.md §3): its zero-temperature limit, and the large-N theory
@@ -37,6 +37,7 @@ public class ThermalReplicatedTests
         }
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData(0.25, 5.0, 0.3, 1.5)]
     [InlineData(0.5, 2.0, 0.5, 0.5)]

@@ -4,7 +4,7 @@ using FlatMinima.Mixture;
 using FlatMinima.Penalties;
 using FlatMinima.Replica;
 
-namespace FlatMinima.Tests.Penalties;
+namespace FlatMinima.Tests.Replica;
 
 /// <summary>
 /// ERM without bias (b = 0, no bias condition), ridge and fixed norm, against finite-N solvers with the bias fixed at 0:
@@ -21,6 +21,7 @@ public class NoBiasTests
         { "logistic", 0.25, double.NaN, 1.5 },
     };
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(Cases))]
     public void TheoryAndSimulationAgreeWithoutBias(string loss, double rho, double lambda, double norm)

@@ -4,7 +4,7 @@ using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace FlatMinima.Tests.Penalties;
+namespace FlatMinima.Tests.Replica;
 
 /// <summary>
 /// docs/norms.md §3, finite temperature: for the square loss the replicas integrate out exactly, the centre's law is

@@ -6,7 +6,7 @@ using FlatMinima.Numerics;
 using FlatMinima.Penalties;
 using FlatMinima.Replica;
 
-namespace FlatMinima.Tests.Penalties;
+namespace FlatMinima.Tests.Replica;
 
 /// <summary>
 /// The replicated square-loss ERM with a centre on the sphere (docs/norms.md §3): zero-temperature saddle point
