@@ -24,6 +24,7 @@ public interface IFigure
     string Name { get; }
     /// <summary>One sentence for figures/README.md: what the figure shows.</summary>
     string Caption { get; }
-    /// <summary>Computes the data and draws the figure. <paramref name="progress"/> receives fractions in [0, 1].</summary>
+    /// <summary>Builds the figure: its data from the library (a figure type of FlatMinima.Experiments, which also gives
+    /// the table), then the plot. <paramref name="progress"/> receives fractions in [0, 1].</summary>
     FigureResult Build(FigureOptions options, Action<double>? progress = null);
 }

@@ -226,12 +226,12 @@ public static class WeightPenalties
         if (n == "sphere")
         {
             if (lambdaGiven) throw new ArgumentException("lambda does not apply to the penalty sphere; give the norm Q.", "lambda");
-            if (!normGiven) throw new ArgumentException("the penalty sphere needs the norm Q > 0.", "norm");
+            if (!normGiven) throw new ArgumentException("norm Q is required for the penalty sphere.", "norm");
         }
         else
         {
             if (normGiven) throw new ArgumentException("norm applies to the penalty sphere only.", "norm");
-            if (!lambdaGiven) throw new ArgumentException($"the penalty {n} needs lambda.", "lambda");
+            if (!lambdaGiven) throw new ArgumentException($"lambda is required for the penalty {n}.", "lambda");
         }
         return n;
     }
