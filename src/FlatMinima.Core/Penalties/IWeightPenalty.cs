@@ -202,14 +202,10 @@ public static class WeightPenalties
     /// <summary>"ridge", "sphere", "l1".</summary>
     public static IReadOnlyList<string> Names { get; } = ["ridge", "sphere", "l1"];
 
-    /// <summary>Builds a penalty from its name: ridge and l1 take <paramref name="lambda"/>, sphere takes
-    /// <paramref name="norm"/>.</summary>
-    public static IWeightPenalty Parse(string name, double lambda, double norm) => CanonicalName(name) switch
-    {
-        "ridge" => new RidgePenalty(lambda),
-        "sphere" => new SpherePenalty(norm),
-        _ => new L1Penalty(lambda),
-    };
+    /// <summary>Builds a penalty from its name with whichever of the two parameters it takes (the other is ignored):
+    /// ridge and l1 take <paramref name="lambda"/>, sphere takes <paramref name="norm"/>.</summary>
+    public static IWeightPenalty Parse(string name, double lambda, double norm) =>
+        CanonicalName(name) == "sphere" ? FromParameters(name, null, norm) : FromParameters(name, lambda, null);
 
     /// <summary>
     /// The rule for a penalty named with its one parameter: ridge and l1 take lambda, sphere takes the norm Q; giving
