@@ -1,3 +1,4 @@
+using FlatMinima.Experiments;
 using OxyPlot;
 
 namespace FlatMinima.Plots;
@@ -15,7 +16,7 @@ public sealed record FigureOptions(bool Quick = false, long Seed = 0, int? Threa
 }
 
 /// <summary>A built figure: the plot and exactly the numbers it shows.</summary>
-public sealed record FigureResult(PlotModel Plot, CsvTable Data, IReadOnlyList<string> Warnings);
+public sealed record FigureResult(PlotModel Plot, SeriesTable Data, IReadOnlyList<string> Warnings);
 
 /// <summary>One figure of the catalogue.</summary>
 public interface IFigure
@@ -24,6 +25,7 @@ public interface IFigure
     string Name { get; }
     /// <summary>One sentence for figures/README.md: what the figure shows.</summary>
     string Caption { get; }
-    /// <summary>Computes the data and draws the figure. <paramref name="progress"/> receives fractions in [0, 1].</summary>
+    /// <summary>Builds the figure: its data from the library (a figure type of FlatMinima.Experiments, which also gives
+    /// the table), then the plot. <paramref name="progress"/> receives fractions in [0, 1].</summary>
     FigureResult Build(FigureOptions options, Action<double>? progress = null);
 }

@@ -47,8 +47,8 @@ public sealed class CheckCommand : ICommand
         {
             var o = new Dictionary<string, object?>
             {
-                ["loss"] = problem.Loss.Name, ["alpha"] = problem.Alpha, ["delta"] = problem.Delta, ["lambda"] = problem.IsRidge ? problem.Lambda : null,
-                ["penalty"] = problem.Penalty.Name, ["norm"] = problem.Penalty is FlatMinima.Penalties.SpherePenalty sp ? sp.Norm : null,
+                ["loss"] = problem.Loss.Name, ["alpha"] = problem.Alpha, ["delta"] = problem.Delta, ["lambda"] = problem.Penalty.Strength,
+                ["penalty"] = problem.Penalty.Name, ["norm"] = problem.Penalty.Norm,
                 ["rho"] = problem.Rho, ["n"] = n, ["seeds"] = seeds, ["seed"] = seed, ["allowance_scale"] = allowance,
                 ["verdict"] = r.Verdict, ["max_abs_z"] = r.MaxAbsZ,
             };

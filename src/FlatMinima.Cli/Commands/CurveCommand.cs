@@ -2,6 +2,7 @@ using FlatMinima.Storage;
 using System.Globalization;
 using System.Text;
 using FlatMinima.Cli.Infrastructure;
+using FlatMinima.Mixture;
 using FlatMinima.Replica;
 
 namespace FlatMinima.Cli.Commands;
@@ -45,7 +46,7 @@ public sealed class CurveCommand : ICommand
         bool json = a.Flag("json");
         a.EnsureAllUsed();
 
-        var problem = new ErmProblem(loss, alpha, delta, lambda, rho);
+        var problem = new ErmProblem(loss, new MixtureModel(alpha, delta, rho), lambda);
         var grid = LearningCurve.Grid(from, to, points, log);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         IReadOnlyList<ErmFixedPoint> curve;

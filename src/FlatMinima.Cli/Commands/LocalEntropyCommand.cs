@@ -45,8 +45,8 @@ public sealed class LocalEntropyCommand : ICommand
 
     private static int RunFranzParisi(Args a, CommandContext ctx)
     {
-        double alpha = Guard.Positive(a.Double("alpha"), "alpha"), delta = Guard.Positive(a.Double("delta"), "delta");
-        double rho = Guard.OpenInterval(a.Double("rho", 0.5), 0, 1, "rho");
+        var model = CommonOptions.Model(a);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         double beta = Guard.NonNegative(a.Double("beta", 2), "beta");
         var cosines = a.DoubleList("reference-cosine") ?? [1.0];
         var overlaps = FlatnessOptions.List(a, "overlap");
@@ -60,7 +60,7 @@ public sealed class LocalEntropyCommand : ICommand
         var clock = Stopwatch.StartNew();
         foreach (var c in cosines)
         {
-            var pr = new FranzParisiProblem(alpha, delta, rho, beta, c);
+            var pr = new FranzParisiProblem(model, beta, c);
             foreach (var r in overlaps)
             {
                 var pt = FranzParisiLocalEntropy.Solve(pr, r);
@@ -75,7 +75,7 @@ public sealed class LocalEntropyCommand : ICommand
                 };
                 if (!theory)
                 {
-                    var sim = FranzParisiLocalEntropy.Sample(new MixtureSpec(alpha, delta, rho, n, seed0), c, r, beta, seeds, sweeps, sweeps / 2);
+                    var sim = FranzParisiLocalEntropy.Sample(new MixtureSpec(model, n, seed0), c, r, beta, seeds, sweeps, sweeps / 2);
                     row["sim_excess"] = sim.Excess; row["sim_excess_se"] = sim.StdError; row["sim_train_error"] = sim.TrainError;
                     row["sim_reference_train_error"] = sim.ReferenceTrainError;
                 }

@@ -39,11 +39,11 @@ public sealed class SimulateCommand : ICommand
         {
             ["estimator"] = estimator.Name,
             ["alpha"] = spec.Alpha, ["delta"] = spec.Delta, ["rho"] = spec.Rho,
-            ["lambda"] = estimator.Loss is null || estimator.Penalty is FlatMinima.Penalties.SpherePenalty ? null : estimator.Lambda,
+            ["lambda"] = estimator.Loss is null ? null : estimator.Penalty is null ? estimator.Lambda : estimator.Penalty.Strength,
             ["n"] = spec.N, ["p"] = spec.P, ["seeds"] = seeds, ["seed"] = spec.Seed,
             ["exact_labels"] = spec.ExactLabelCounts,
         };
-        if (estimator.Penalty is FlatMinima.Penalties.SpherePenalty sphere) inputs["norm"] = sphere.Norm;
+        if (estimator.Penalty?.Norm is { } norm) inputs["norm"] = norm;
         if (estimator.Penalty is not null) inputs["penalty"] = estimator.Penalty.Name;
         if (!estimator.Options.FitBias) inputs["learn_bias"] = false;
         var run = outDir is null ? null : new RunDirectory(outDir, "simulate", ctx, inputs);

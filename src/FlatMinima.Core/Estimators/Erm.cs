@@ -1,6 +1,7 @@
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
+using FlatMinima.Penalties;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace FlatMinima.Estimators;
@@ -28,16 +29,35 @@ public static class Erm
     {
         ArgumentNullException.ThrowIfNull(loss);
         Guard.NonNegative(lambda, "lambda");
-        options ??= ErmOptions.Default;
-        return loss switch
-        {
-            SquareLoss => FitSquare(x, y, p, n, lambda, options.FitBias),
-            HingeLoss when !options.FitBias => throw new ArgumentException("the hinge solver always learns the bias; FitBias = false is not supported for hinge.", "loss"),
-            HingeLoss => FitHinge(x, y, p, n, lambda, options),
-            _ when !loss.IsSmooth => throw new ArgumentException(
-                $"loss '{loss.Name}' is not smooth; the finite-N solver handles non-smooth losses only for hinge.", "loss"),
-            _ => FitSmooth(x, y, p, n, loss, lambda, options),
-        };
+        return loss.SelectAlgorithm(new RidgeAlgorithms(x, y, p, n, lambda, options ?? ErmOptions.Default));
+    }
+
+    /// <summary>Fits ERM with any penalty: the ridge solvers above, <see cref="SphericalErm"/> at fixed norm, and
+    /// proximal gradient (<see cref="ProximalErm"/>) for any other separable penalty, as the penalty selects.</summary>
+    public static ErmSolution Fit(MixtureSample sample, IMarginLoss loss, IWeightPenalty penalty, ErmOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(penalty);
+        return penalty.SelectAlgorithm(new PenaltyAlgorithms(sample, loss, options));
+    }
+
+    // The ridge solver each loss selects.
+    private sealed class RidgeAlgorithms(double[] x, double[] y, int p, int n, double lambda, ErmOptions options) : IErmAlgorithms<ErmSolution>
+    {
+        public ErmSolution LeastSquares() => FitSquare(x, y, p, n, lambda, options.FitBias);
+        public ErmSolution SupportVectorDual() => options.FitBias
+            ? FitHinge(x, y, p, n, lambda, options)
+            : throw new ArgumentException("the hinge solver always learns the bias; FitBias = false is not supported for hinge.", "loss");
+        public ErmSolution Generic(IMarginLoss loss) => loss.IsSmooth
+            ? FitSmooth(x, y, p, n, loss, lambda, options)
+            : throw new ArgumentException($"loss '{loss.Name}' is not smooth; the finite-N solver handles non-smooth losses only for hinge.", "loss");
+    }
+
+    // The solver family each penalty selects.
+    private sealed class PenaltyAlgorithms(MixtureSample sample, IMarginLoss loss, ErmOptions? options) : IPenaltyAlgorithms<ErmSolution>
+    {
+        public ErmSolution Ridge(double lambda) => Fit(sample, loss, lambda, options);
+        public ErmSolution Sphere(double norm) => SphericalErm.Fit(sample, loss, norm, options);
+        public ErmSolution Proximal(IWeightPenalty penalty) => ProximalErm.Fit(sample, loss, penalty, options);
     }
 
     private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double lambda, bool fitBias = true)

@@ -30,11 +30,18 @@ public static class SphericalErm
     {
         ArgumentNullException.ThrowIfNull(loss);
         Guard.Positive(norm, "norm");
-        options ??= ErmOptions.Default;
-        if (loss is SquareLoss) return FitSquare(x, y, p, n, norm, options.FitBias);
-        if (!loss.IsSmooth)
-            throw new ArgumentException($"loss '{loss.Name}' is not smooth; the fixed-norm solver handles square and smooth losses.", "loss");
-        return FitSmooth(x, y, p, n, loss, norm, options);
+        return loss.SelectAlgorithm(new SphereAlgorithms(x, y, p, n, norm, options ?? ErmOptions.Default));
+    }
+
+    // The fixed-norm solver each loss selects.
+    private sealed class SphereAlgorithms(double[] x, double[] y, int p, int n, double norm, ErmOptions options) : IErmAlgorithms<ErmSolution>
+    {
+        public ErmSolution LeastSquares() => FitSquare(x, y, p, n, norm, options.FitBias);
+        public ErmSolution SupportVectorDual() =>
+            throw new ArgumentException("loss 'hinge' is not smooth; the fixed-norm solver handles square and smooth losses.", "loss");
+        public ErmSolution Generic(IMarginLoss loss) => loss.IsSmooth
+            ? FitSmooth(x, y, p, n, loss, norm, options)
+            : throw new ArgumentException($"loss '{loss.Name}' is not smooth; the fixed-norm solver handles square and smooth losses.", "loss");
     }
 
     private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double norm, bool fitBias)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FlatMinima.Experiments;
+using FlatMinima.Numerics;
 using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
@@ -78,7 +79,7 @@ public sealed class DeepFlatnessFigure(string dataset, string directory, DeepFla
         xAxis.MinimumPadding = xAxis.MaximumPadding = yAxis.MinimumPadding = yAxis.MaximumPadding = 0.06;
         model.Axes.Add(xAxis);
         model.Axes.Add(yAxis);
-        var data = new CsvTable("local_energy_pct", Gap ? "gap_pct" : "test_error_pct", "seed", "sigma");
+        var data = new SeriesTable("local_energy_pct", Gap ? "gap_pct" : "test_error_pct", "seed", "sigma");
         var optimizers = rows.Select(r => r.Optimizer).Distinct().ToList();
         var markers = new[] { MarkerType.Circle, MarkerType.Square, MarkerType.Triangle, MarkerType.Diamond, MarkerType.Cross, MarkerType.Star, MarkerType.Plus };
         var xs = new List<double>(); var ys = new List<double>();
@@ -134,7 +135,7 @@ public sealed class PswaCurvesFigure(string dataset, string directory) : IFigure
         var model = FigureStyle.NewModel(legend: LegendPosition.TopRight);
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Bottom, "epoch"));
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, "test error (%)"));
-        var data = new CsvTable("epoch", "test_error_pct", "test_error_pct_se", "seeds");
+        var data = new SeriesTable("epoch", "test_error_pct", "test_error_pct_se", "seeds");
         int k = 0;
         foreach (var opt in new[] { "sgd", "swa", "pswa" })
         {

@@ -138,7 +138,7 @@ public class DataTests
     [Fact]
     public void GmmTrainingSetIsCoreSampleWithSameSeed()
     {
-        var spec = new MixtureSpec(2, 1, 0.5, N: 20, Seed: 5);
+        var spec = new MixtureSpec(new MixtureModel(2, 1, 0.5), N: 20, Seed: 5);
         var core = MixtureSample.Sample(spec);
         using var s = GmmData.Create(spec, testSize: 30);
         Assert.Equal(core.P, s.Train.Count);
@@ -154,7 +154,7 @@ public class DataTests
     public void GmmTestSetSharesTheCentroid()
     {
         // The class means of the test set must point along Core's v (same centroid as training).
-        var spec = new MixtureSpec(1, 0.5, 0.5, N: 50, Seed: 3);
+        var spec = new MixtureSpec(new MixtureModel(1, 0.5, 0.5), N: 50, Seed: 3);
         var v = MixtureSample.Sample(spec).V;
         using var s = GmmData.Create(spec, testSize: 4000);
         var x = s.Test.X.data<float>().ToArray();

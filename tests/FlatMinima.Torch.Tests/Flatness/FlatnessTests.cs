@@ -111,7 +111,7 @@ public class FlatnessTests
     public void LocalEnergyOfLinearModelMatchesExactLE1()
     {
         // docs/theory.md#le1: with only w perturbed, E_σ = (1/P) Σ_μ H(u^μ/(σ s_μ)), s_μ² = (1/N) Σ_j w_j² (x_j^μ)².
-        var spec = new MixtureSpec(4, 1, 0.5, N: 40, Seed: 11);
+        var spec = new MixtureSpec(new MixtureModel(4, 1, 0.5), N: 40, Seed: 11);
         var sample = MixtureSample.Sample(spec);
         var w = sample.Hebbian();
         double b = 0.05;

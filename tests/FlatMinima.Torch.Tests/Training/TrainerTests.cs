@@ -11,7 +11,7 @@ public class TrainerTests
 {
     public TrainerTests() => TestRuntime.Init();
 
-    private static DataSplit SmallGm(int testSize = 200) => GmmData.Create(new MixtureSpec(3, 1, 0.5, N: 20, Seed: 2), testSize);
+    private static DataSplit SmallGm(int testSize = 200) => GmmData.Create(new MixtureSpec(new MixtureModel(3, 1, 0.5), N: 20, Seed: 2), testSize);
 
     private static nn.Module<Tensor, Tensor> Mlp(DataSplit d, long seed = 0) => new MlpConfig { Width = 16, Depth = 1 }.Create(d.Train.InputShape, 2, seed);
 
@@ -167,7 +167,7 @@ public class TrainerTests
     {
         // ε_BO is the error no classifier trained on αN samples can beat; a test error below it by more than its
         // standard error means the test set leaked into training. N = 40, α = 4, fresh test set of 20 000 samples.
-        var spec = new MixtureSpec(4, 1, 0.5, N: 40, Seed: 8);
+        var spec = new MixtureSpec(new MixtureModel(4, 1, 0.5), N: 40, Seed: 8);
         using var d = GmmData.Create(spec, testSize: 20_000);
         using var dir = new TempDir();
         var m = Mlp(d, seed: 1);

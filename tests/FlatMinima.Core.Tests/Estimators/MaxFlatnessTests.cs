@@ -2,7 +2,7 @@ using FlatMinima.Estimators;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
 
-namespace FlatMinima.Tests.Flatness;
+namespace FlatMinima.Tests.Estimators;
 
 /// <summary>
 /// The claim of docs/theory.md#max-flatness: as the flatness scale grows, max-flatness estimators converge to the BO direction
@@ -10,8 +10,9 @@ namespace FlatMinima.Tests.Flatness;
 /// </summary>
 public class MaxFlatnessTests
 {
-    private static readonly MixtureSample Data = MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, 500, 1));
+    private static readonly MixtureSample Data = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.5), 500, 1));
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData(MaxFlatnessMethod.Replicated, null)]
     [InlineData(MaxFlatnessMethod.Replicated, "square")]
@@ -24,6 +25,7 @@ public class MaxFlatnessTests
         Assert.True(Math.Abs(fit.TestError - fit.BoTestError) <= 0.005, $"ε_g = {fit.TestError}, BO {fit.BoTestError}");
     }
 
+    [Trait("Speed", "Slow")]
     [Fact]
     public void CosineWithBayesOptimalGrowsWithTheFlatnessScale()
     {

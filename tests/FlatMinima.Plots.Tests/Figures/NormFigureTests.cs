@@ -1,10 +1,13 @@
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Penalties;
 using FlatMinima.Replica;
 
 namespace FlatMinima.Plots.Tests;
 
 /// <summary>The CSVs of figures 7 and 8 against the library and docs/theory.md#table-erm.</summary>
+/// <remarks>Slow: the shared fixture builds every figure (quick mode) once.</remarks>
+[Trait("Speed", "Slow")]
 public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
 {
     [Fact]
@@ -13,7 +16,7 @@ public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
         var rows = figs.Results["fig9b_norm_unbalanced"].Data.Rows.Where(r => r.Series == "theory fixed-norm erm").ToList();
         Assert.NotEmpty(rows);
         foreach (var (_, v, _) in rows.Take(5))
-            Assert.Equal(ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new SpherePenalty(v[0]), 0.25)).TestError, v[1], 1e-12);
+            Assert.Equal(ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), new SpherePenalty(v[0]))).TestError, v[1], 1e-12);
         // docs/theory.md#table-erm: the best square-loss ERM at ρ = ¼ is 0.18270; a 25-point grid in Q comes within 2e-3 and never below
         double min = rows.Min(r => r.Values[1]);
         Assert.InRange(min, 0.18270 - 1e-5, 0.18270 + 2e-3);
@@ -36,9 +39,9 @@ public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
         Assert.Equal(3, rows.Select(r => r.Values[3]).Distinct().Count());
         foreach (var (_, v, _) in rows.Where((_, i) => i % 7 == 0))
         {
-            var t = ThermalReplicatedSaddlePoint.Solve(2, 1, 0.25, v[4] * v[3], 0.5, v[2]);
+            var t = ThermalReplicatedSaddlePoint.Solve(new MixtureModel(2, 1, 0.25), v[4] * v[3], 0.5, v[2]);
             Assert.Equal(t.MeanTestError, v[1], 1e-12);
-            Assert.Equal(ThermalReplicatedSaddlePoint.Distance(t, 2, 1, 0.25, v[4]), v[0], 1e-12);
+            Assert.Equal(ThermalReplicatedSaddlePoint.Distance(t, new MixtureModel(2, 1, 0.25), v[4]), v[0], 1e-12);
         }
         Assert.True(rows.Min(r => r.Values[1]) >= 0.18270 - 1e-5); // docs/theory.md#table-erm: ERM's best λ
     }

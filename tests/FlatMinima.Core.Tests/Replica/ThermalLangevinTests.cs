@@ -2,7 +2,7 @@ using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace FlatMinima.Tests.Penalties;
+namespace FlatMinima.Tests.Replica;
 
 /// <summary>
 /// The finite-temperature replicated system sampled directly: Langevin dynamics of y replicas and a centre kept on the
@@ -14,12 +14,13 @@ namespace FlatMinima.Tests.Penalties;
 /// </summary>
 public class ThermalLangevinTests
 {
+    [Trait("Speed", "Slow")]
     [Fact]
     public void LangevinCentreMeanMatchesTheGaussianComputation()
     {
         const int n = 80, y = 3;
         const double rho = 0.25, norm = 0.3, gamma = 1.5, beta = 2.0; // βy = 6
-        var s = MixtureSample.Sample(new MixtureSpec(2, 1, rho, n, 77));
+        var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, rho), n, 77));
         int p = s.P;
         double sc = 1 / Math.Sqrt(n), yMean = s.Y.Average();
         var a = Matrix<double>.Build.Dense(p, n, (i, j) => s.X[i * n + j] * sc);

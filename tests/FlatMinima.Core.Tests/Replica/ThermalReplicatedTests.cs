@@ -1,10 +1,11 @@
 using FlatMinima.Experiments;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 using FlatMinima.Replica;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace FlatMinima.Tests.Penalties;
+namespace FlatMinima.Tests.Replica;
 
 /// <summary>
 /// The finite-temperature replicated centre (docs/norms.md §3): its zero-temperature limit, and the large-N theory
@@ -16,8 +17,8 @@ public class ThermalReplicatedTests
     [Fact]
     public void InfiniteBetaYIsTheZeroTemperatureSaddlePoint()
     {
-        var t = ThermalReplicatedSaddlePoint.Solve(2, 1, 0.25, double.PositiveInfinity, 0.3, 1.5);
-        var z = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, 0.25, 3, 0.3, 1.5, double.NaN));
+        var t = ThermalReplicatedSaddlePoint.Solve(new MixtureModel(2, 1, 0.25), double.PositiveInfinity, 0.3, 1.5);
+        var z = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), 3, 0.3, 1.5, double.NaN));
         Assert.Equal(z.TestError, t.MeanTestError, 1e-7);
         Assert.Equal(z.TestError, t.SampleTestError, 1e-7);
         Assert.Equal(z.CenterBias, t.Bias, 1e-6);
@@ -30,24 +31,25 @@ public class ThermalReplicatedTests
         double prev = double.PositiveInfinity;
         foreach (var by in new[] { double.PositiveInfinity, 100.0, 10.0, 2.0 })
         {
-            var t = ThermalReplicatedSaddlePoint.Solve(2, 1, 0.25, by, 0.3, 1.5);
+            var t = ThermalReplicatedSaddlePoint.Solve(new MixtureModel(2, 1, 0.25), by, 0.3, 1.5);
             Assert.True(t.MeanQ < prev + 1e-12 && t.MeanQ <= 0.3 + 1e-10);
             prev = t.MeanQ;
         }
     }
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [InlineData(0.25, 5.0, 0.3, 1.5)]
     [InlineData(0.5, 2.0, 0.5, 0.5)]
     public void TheoryAgreesWithTheExactFiniteNGaussianCentre(double rho, double betaY, double norm, double gamma)
     {
-        var th = ThermalReplicatedSaddlePoint.Solve(2, 1, rho, betaY, norm, gamma);
+        var th = ThermalReplicatedSaddlePoint.Solve(new MixtureModel(2, 1, rho), betaY, norm, gamma);
         const int n = 300, seeds = 6;
         var eg = new double[seeds]; var mq = new double[seeds]; var mm = new double[seeds]; var bb = new double[seeds]; var dd = new double[seeds];
         const int y = 3; double beta = betaY / y;
         Parallel.For(0, seeds, k =>
         {
-            var s = MixtureSample.Sample(new MixtureSpec(2, 1, rho, n, 1000 + k));
+            var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, rho), n, 1000 + k));
             int p = s.P;
             double sc = 1 / Math.Sqrt(n), yMean = s.Y.Average();
             var a = Matrix<double>.Build.Dense(p, n, (i, j) => s.X[i * n + j] * sc);
@@ -86,7 +88,7 @@ public class ThermalReplicatedTests
         Agree("mean_q", mq, th.MeanQ);
         Agree("mean_m", mm, th.MeanM);
         Agree("bias", bb, th.Bias);
-        Agree("distance", dd, ThermalReplicatedSaddlePoint.Distance(th, 2, 1, rho, beta));
+        Agree("distance", dd, ThermalReplicatedSaddlePoint.Distance(th, new MixtureModel(2, 1, rho), beta));
     }
 
     [Fact]
@@ -94,11 +96,11 @@ public class ThermalReplicatedTests
     {
         // docs/norms.md §4, ρ = ¼: at Q = 1 fixed-norm ERM has 0.28060; the centre's thermal mean at βy = 0.5, γ = 30 has
         // its effective ridge near ERM's best λ ≈ 1.34 and an error near, but never below, the best-λ 0.18270 of docs/theory.md#table-erm
-        double ermQ = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new FlatMinima.Penalties.SpherePenalty(1.0), 0.25)).TestError;
+        double ermQ = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), new FlatMinima.Penalties.SpherePenalty(1.0))).TestError;
         double best = 1;
         foreach (var by in new[] { 0.3, 0.5, 1.0 })
             foreach (var g in new[] { 10.0, 30.0 })
-                best = Math.Min(best, ThermalReplicatedSaddlePoint.Solve(2, 1, 0.25, by, 1.0, g).MeanTestError);
+                best = Math.Min(best, ThermalReplicatedSaddlePoint.Solve(new MixtureModel(2, 1, 0.25), by, 1.0, g).MeanTestError);
         Assert.True(best < ermQ - 0.09, $"centre {best} vs ERM at the same norm {ermQ}");
         Assert.True(best >= 0.18270 - 1e-5, $"centre {best} below ERM's best");
     }

@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace FlatMinima.Flatness;
+namespace FlatMinima.Numerics;
 
 /// <summary>
 /// Fused row kernels for the smoothed objectives: each row of X is read once per pass for both the margin (x·w) and

@@ -1,6 +1,4 @@
-using FlatMinima.Numerics;
-
-namespace FlatMinima.Replica;
+namespace FlatMinima.Numerics;
 
 /// <summary>
 /// A quadrature rule for the standard Gaussian measure: E_ξ[f(ξ)] ≈ Σ_k w_k f(ξ_k), ξ ~ N(0,1). The weights

@@ -6,6 +6,8 @@ using FlatMinima.Replica;
 namespace FlatMinima.Plots.Tests;
 
 /// <summary>The CSV of the ERM figures equals the library at the plotted points.</summary>
+/// <remarks>Slow: the shared fixture builds every figure (quick mode) once.</remarks>
+[Trait("Speed", "Slow")]
 public class TheoryFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigures>
 {
     private static string LossOf(string series) => MarginLosses.Names.First(n => series.Contains(n));
@@ -24,8 +26,8 @@ public class TheoryFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigure
             var loss = MarginLosses.Parse(LossOf(curve.Key));
             var xs = curve.Select(r => r.Values[0]).ToArray();
             var fps = name.StartsWith("fig2", StringComparison.Ordinal)
-                ? LearningCurve.OverAlpha(loss, xs, 1, first[3], first[4])
-                : LearningCurve.OverLambda(loss, 2, 1, xs, first[4]);
+                ? LearningCurve.OverAlpha(new ErmProblem(loss, new MixtureModel(xs[0], 1, first[4]), first[3]), xs)
+                : LearningCurve.OverLambda(new ErmProblem(loss, new MixtureModel(2, 1, first[4]), xs[0]), xs);
             Assert.Equal(xs.Length, fps.Count);
             int k = 0;
             foreach (var (_, v, note) in curve)
@@ -53,7 +55,7 @@ public class TheoryFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigure
         {
             double x = v[0], lambda = v[3], rho = v[4];
             double alpha = name.StartsWith("fig2", StringComparison.Ordinal) ? x : 2;
-            var r = MonteCarlo.Run(new MixtureSpec(alpha, 1, rho, 100, figs.Options.Seed, ExactLabelCounts: exactLabels), 3,
+            var r = MonteCarlo.Run(new MixtureSpec(new MixtureModel(alpha, 1, rho), 100, figs.Options.Seed, ExactLabelCounts: exactLabels), 3,
                 EstimatorKind.Erm(MarginLosses.Parse(LossOf(series)), lambda));
             Assert.Equal(r.TestError.Mean, v[1]);
             Assert.Equal(r.TestError.StdError, v[2]);
@@ -69,6 +71,8 @@ public class TheoryFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigure
 }
 
 /// <summary>The CSV of the flatness figures equals the library at the plotted points.</summary>
+/// <remarks>Slow: the shared fixture builds every figure (quick mode) once.</remarks>
+[Trait("Speed", "Slow")]
 public class FlatnessFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigures>
 {
     [Fact]
@@ -77,7 +81,7 @@ public class FlatnessFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigu
         var rows = figs.Results["fig4a_local_energy"].Data.Rows;
         var bo = rows.Where(r => r.Series == "theory Bayes-optimal").ToList();
         var sig = bo.Select(r => r.Values[0]).ToArray();
-        var e = FlatMinima.Flatness.LocalEnergy.BayesOptimalTheory(2, 1, 0.5, sig);
+        var e = FlatMinima.Flatness.LocalEnergy.BayesOptimalTheory(new MixtureModel(2, 1, 0.5), sig);
         for (int k = 0; k < sig.Length; k++) Assert.Equal(e[k] - e[0], bo[k].Values[1]);
         // docs/theory.md#table-local-energy: δE(1) of BO = 0.0829, of logistic λ = 0.1 = 0.1506 (4 digits).
         Assert.Equal(0.0829, bo.Single(r => r.Values[0] == 1).Values[1], 1e-4);
@@ -110,7 +114,7 @@ public class FlatnessFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigu
     public void LocalEntropyTheoryRowsAreTheFranzParisiCurve()
     {
         var rows = figs.Results["fig5_local_entropy"].Data.Rows.Where(r => r.Series == "theory cos=1").ToList();
-        var pts = FlatMinima.Flatness.FranzParisiLocalEntropy.Curve(new FlatMinima.Flatness.FranzParisiProblem(2, 1, 0.5, 2, 1),
+        var pts = FlatMinima.Flatness.FranzParisiLocalEntropy.Curve(new FlatMinima.Flatness.FranzParisiProblem(new MixtureModel(2, 1, 0.5), 2, 1),
             rows.Select(r => r.Values[4]).ToArray());
         for (int k = 0; k < rows.Count; k++)
         {
@@ -128,7 +132,7 @@ public class FlatnessFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigu
         Assert.True(rows[^1].Values[1] >= 0.98);
         // The largest-σ point, recomputed.
         var fit = FlatMinima.Estimators.MaxFlatness.Fit(
-            FlatMinima.Mixture.MixtureSample.Sample(new FlatMinima.Mixture.MixtureSpec(2, 1, 0.5, 200, figs.Options.Seed)),
+            FlatMinima.Mixture.MixtureSample.Sample(new FlatMinima.Mixture.MixtureSpec(new MixtureModel(2, 1, 0.5), 200, figs.Options.Seed)),
             new FlatMinima.Estimators.MaxFlatnessOptions(FlatMinima.Estimators.MaxFlatnessMethod.Replicated, null, rows[^1].Values[0]));
         Assert.Equal(fit.CosineBo, rows[^1].Values[1]);
     }

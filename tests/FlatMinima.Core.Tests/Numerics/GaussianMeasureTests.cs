@@ -1,7 +1,6 @@
 using FlatMinima.Numerics;
-using FlatMinima.Replica;
 
-namespace FlatMinima.Tests.Replica;
+namespace FlatMinima.Tests.Numerics;
 
 public class GaussianMeasureTests
 {

@@ -1,7 +1,6 @@
-using FlatMinima.Losses;
 using FlatMinima.Numerics;
 
-namespace FlatMinima.Replica;
+namespace FlatMinima.Losses;
 
 /// <summary>
 /// Gaussian averages over one cluster of the channel (sample) side of the ERM saddle point (docs/theory.md#erm-saddle-point).
@@ -14,11 +13,11 @@ namespace FlatMinima.Replica;
 public readonly record struct ClusterMoments(double G, double G2, double DU);
 
 /// <summary>
-/// Cluster averages of the channel: moments for the fixed-point equations, training loss and Moreau envelope for
-/// the observables and the free energy. Hinge uses exact closed forms (truncated Gaussian moments: the proximal
-/// map is piecewise linear); smooth losses use split Gauss–Legendre quadrature whose panels resolve both the
-/// >/> in ξ) and the loss (width ≤
-/// <see cref="ErmQuadrature.MarginResolution"/> in a); other non-smooth losses use the fine trapezoid grid.
+/// Cluster averages of the channel of a loss: moments for the fixed-point equations, training loss and Moreau
+/// envelope for the observables and the free energy. Each loss provides its channel through
+/// <see cref="IMarginLoss.Channel"/>: by default split Gauss–Legendre quadrature whose panels resolve the Gaussian
+/// (width ≤ <see cref="ErmQuadrature.PanelWidth"/> in ξ) and the loss (width ≤ <see cref="ErmQuadrature.MarginResolution"/>
+/// in a) and end at the kinks of the proximal map; the hinge loss has exact closed forms (truncated Gaussian moments).
 /// </summary>
 public abstract class ErmChannel
 {
@@ -36,13 +35,14 @@ public abstract class ErmChannel
     /// <summary>E[min_u (u − a)²/(2c) + ℓ(u)] (Moreau envelope) for a ~ N(μ, s²).</summary>
     public abstract double Moreau(double mu, double s, double c);
 
-    /// <summary>The channel used for <paramref name="loss"/>: closed forms for hinge, quadrature otherwise.</summary>
-    public static ErmChannel For(IMarginLoss loss, ErmQuadrature? quadrature = null) => loss switch
-    {
-        HingeLoss => new HingeChannel(),
-        _ when loss.IsSmooth => new QuadratureChannel(loss, quadrature ?? ErmQuadrature.Default),
-        _ => new GridChannel(loss, GaussianMeasure.Trapezoid()),
-    };
+    /// <summary>The channel <paramref name="loss"/> provides (<see cref="IMarginLoss.Channel"/>), with the quadrature settings
+    /// <paramref name="quadrature"/> (default <see cref="ErmQuadrature.Default"/>) where it integrates numerically.</summary>
+    public static ErmChannel For(IMarginLoss loss, ErmQuadrature? quadrature = null) =>
+        (loss ?? throw new ArgumentNullException(nameof(loss))).Channel(quadrature ?? ErmQuadrature.Default);
+
+    /// <summary>The default channel of any loss: split Gauss–Legendre quadrature (see the class summary).</summary>
+    public static ErmChannel Quadrature(IMarginLoss loss, ErmQuadrature quadrature) =>
+        new QuadratureChannel(loss ?? throw new ArgumentNullException(nameof(loss)), quadrature ?? throw new ArgumentNullException(nameof(quadrature)));
 
     /// <summary>A channel that averages with a fixed rule, for any loss (e.g. the trapezoid grid of docs/theory.md#erm-numerics).</summary>
     public static ErmChannel WithRule(IMarginLoss loss, QuadratureRule rule) => new GridChannel(loss, rule ?? throw new ArgumentNullException(nameof(rule)));
@@ -65,6 +65,9 @@ public sealed record ErmQuadrature(double PanelWidth = 2, double MarginResolutio
 /// (ξ &lt; z₁), 1 (z₁ &lt; ξ &lt; z₂), a (ξ &gt; z₂), and every average is a truncated Gaussian moment.</summary>
 internal sealed class HingeChannel() : ErmChannel(HingeLoss.Instance)
 {
+    /// <summary>The one instance (the channel has no state).</summary>
+    public static readonly HingeChannel Instance = new();
+
     private readonly record struct Pieces(double P1, double L1, double P2, double E1, double E2);
 
     // P1 = P(a ≤ 1−c); L1 = E[(1−c−a) 1{a ≤ 1−c}]; P2 = P(mid); E1 = E[(1−a) 1{mid}]; E2 = E[(1−a)² 1{mid}]
@@ -101,7 +104,11 @@ internal sealed class HingeChannel() : ErmChannel(HingeLoss.Instance)
     }
 }
 
-/// <summary>Smooth losses: split Gauss–Legendre over ξ with panels resolving both scales.</summary>
+/// <summary>
+/// Split Gauss–Legendre over ξ with panels resolving both scales. For a loss with kinks the proximal map u*(a) is
+/// piecewise smooth, with breakpoints at a = k + c ℓ'(k±) (<see cref="ScalarProx.Breakpoints"/>): the panels then end
+/// there, so every panel integrates a smooth function.
+/// </summary>
 internal sealed class QuadratureChannel(IMarginLoss loss, ErmQuadrature q) : ErmChannel(loss)
 {
     private readonly (double[] X, double[] W) _ref = GaussianMeasure.Legendre(q.PointsPerPanel);
@@ -110,10 +117,12 @@ internal sealed class QuadratureChannel(IMarginLoss loss, ErmQuadrature q) : Erm
     private int Panels(double s) => (int)Math.Min(q.MaxPanels, Math.Ceiling(2 * q.HalfWidth / Math.Min(q.PanelWidth, s > 0 ? q.MarginResolution / s : double.PositiveInfinity)));
 
     // Accumulates Σ w f(ξ) for the selected outputs; kind 0 = moments, 1 = loss, 2 = Moreau. Nodes are visited in
-    // increasing ξ, so a increases and u* = prox(a) with it: the logistic prox is warm-started from the previous node.
+    // increasing ξ, so a increases and u* = prox(a) with it: the loss may warm-start its prox from the previous node.
     private (double A, double B, double C) Sum(double mu, double s, double c, int kind)
     {
         if (s == 0) return Point(mu, c, kind, double.NaN).Item1;
+        var kinks = Loss.Kinks;
+        if (kinks.Count > 0) return SumSplit(mu, s, c, kind, ScalarProx.Breakpoints(kinks, c));
         int panels = Panels(s);
         double width = 2 * q.HalfWidth / panels, half = 0.5 * width;
         var (gx, gw) = _ref;
@@ -133,60 +142,51 @@ internal sealed class QuadratureChannel(IMarginLoss loss, ErmQuadrature q) : Erm
         return (sa, sb, sc);
     }
 
+    // The same sum with panel edges at the breakpoints of u*(a), mapped to ξ = (a − μ)/s.
+    private (double A, double B, double C) SumSplit(double mu, double s, double c, int kind, double[] breakpoints)
+    {
+        var edges = new List<double> { -q.HalfWidth, q.HalfWidth };
+        foreach (var a in breakpoints)
+        {
+            double xi = (a - mu) / s;
+            if (xi > -q.HalfWidth && xi < q.HalfWidth) edges.Add(xi);
+        }
+        edges.Sort();
+        double maxWidth = 2 * q.HalfWidth / Panels(s);
+        var (gx, gw) = _ref;
+        double sa = 0, sb = 0, sc = 0, guess = double.NaN;
+        for (int e = 0; e + 1 < edges.Count; e++)
+        {
+            double lo = edges[e], hi = edges[e + 1];
+            if (!(hi > lo)) continue;
+            int panels = (int)Math.Ceiling((hi - lo) / maxWidth - 1e-12);
+            double width = (hi - lo) / panels, half = 0.5 * width;
+            for (int p = 0; p < panels; p++)
+            {
+                double mid = lo + (p + 0.5) * width;
+                for (int j = 0; j < gx.Length; j++)
+                {
+                    double xi = mid + half * gx[j];
+                    double w = half * gw[j] * Gaussian.Pdf(xi);
+                    var ((a, b, cc), u) = Point(mu + s * xi, c, kind, guess);
+                    guess = u;
+                    sa += w * a; sb += w * b; sc += w * cc;
+                }
+            }
+        }
+        return (sa, sb, sc);
+    }
+
     private ((double, double, double), double) Point(double a, double c, int kind, double guess)
     {
-        double u, g, l2;
-        if (_logistic)
-        {
-            u = LogisticProx(a, c, guess);
-            g = LogisticLoss.Sigmoid(-u);
-            l2 = g * (1 - g);
-        }
-        else
-        {
-            u = Loss.Prox(a, c);
-            g = -Loss.Derivative(u);
-            l2 = Loss.SecondDerivative(u);
-        }
+        var (u, g, slope) = Loss.ProxPoint(a, c, guess);
         var r = kind switch
         {
-            0 => (g, g * g, 1 / (1 + c * l2)),
+            0 => (g, g * g, slope),
             1 => (Loss.Value(u), 0.0, 0.0),
             _ => (0.5 * c * g * g + Loss.Value(u), 0.0, 0.0),
         };
         return (r, u);
-    }
-
-    private readonly bool _logistic = loss is LogisticLoss;
-
-    /// <summary>
-    /// Logistic proximal margin: root of h(u) = (u − a)/c − σ(−u) in [a, a + cσ(−a)] (docs/theory.md#erm-saddle-point), by safeguarded
-    /// Newton (rtsafe) started from <paramref name="guess"/> when it lies in the bracket (else the midpoint).
-    /// </summary>
-    internal static double LogisticProx(double a, double c, double guess)
-    {
-        double lo = a, hi = a + c * LogisticLoss.Sigmoid(-a);
-        if (!(hi > lo)) return a;
-        double u = guess > lo && guess < hi ? guess : 0.5 * (lo + hi);
-        double dxOld = hi - lo, dx = dxOld;
-        for (int it = 0; it < 400; it++)
-        {
-            double sg = LogisticLoss.Sigmoid(-u);
-            double f = (u - a) / c - sg;
-            if (f == 0) return u;
-            if (f > 0) hi = u; else lo = u;
-            double fp = 1 / c + sg * (1 - sg);
-            double next = u - f / fp;
-            if (!(next > lo && next < hi) || Math.Abs(2 * f) > Math.Abs(dxOld * fp))
-            {
-                dxOld = dx; next = 0.5 * (lo + hi); dx = next - u;
-            }
-            else { dxOld = dx; dx = next - u; }
-            double scale = 4e-16 * Math.Max(1, Math.Abs(u));
-            if (Math.Abs(next - u) <= scale || hi - lo <= scale) return next;
-            u = next;
-        }
-        return 0.5 * (lo + hi);
     }
 
     public override ClusterMoments Moments(double mu, double s, double c)

@@ -4,7 +4,7 @@ using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace FlatMinima.Tests.Penalties;
+namespace FlatMinima.Tests.Replica;
 
 /// <summary>
 /// docs/norms.md §3, finite temperature: for the square loss the replicas integrate out exactly, the centre's law is
@@ -22,7 +22,7 @@ public class FiniteTemperatureIdentityTests
     [InlineData(5.0, -0.1)]
     public void CentreMeanIsARescaledRidgeSolution(double gamma, double mu)
     {
-        var s = MixtureSample.Sample(new MixtureSpec(2, 1, 0.25, 120, 3));
+        var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.25), 120, 3));
         int n = s.N, p = s.P;
         double scale = 1 / Math.Sqrt(n), yMean = s.Y.Average();
         var a = Matrix<double>.Build.Dense(p, n, (mu2, j) => s.X[mu2 * n + j] * scale);

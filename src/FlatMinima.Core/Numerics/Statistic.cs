@@ -1,4 +1,4 @@
-namespace FlatMinima.Experiments;
+namespace FlatMinima.Numerics;
 
 /// <summary>Sample mean with its standard error over independent repetitions.</summary>
 /// <param name="Mean">Sample mean.</param>

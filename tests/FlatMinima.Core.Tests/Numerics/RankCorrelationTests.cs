@@ -1,6 +1,6 @@
-using FlatMinima.Experiments;
+using FlatMinima.Numerics;
 
-namespace FlatMinima.Core.Tests.Experiments;
+namespace FlatMinima.Tests.Numerics;
 
 public class RankCorrelationTests
 {

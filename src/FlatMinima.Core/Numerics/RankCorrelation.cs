@@ -1,7 +1,7 @@
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.Statistics;
 
-namespace FlatMinima.Experiments;
+namespace FlatMinima.Numerics;
 
 /// <summary>A rank correlation with its (1 − level) confidence interval and sample size.</summary>
 public sealed record RankCorrelationResult(string Method, double Value, double Lower, double Upper, int N, double Level);

@@ -2,10 +2,11 @@ using FlatMinima.Estimators;
 using FlatMinima.Experiments;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 using FlatMinima.Penalties;
 using FlatMinima.Replica;
 
-namespace FlatMinima.Tests.Penalties;
+namespace FlatMinima.Tests.Replica;
 
 /// <summary>
 /// The replicated square-loss ERM with a centre on the sphere (docs/norms.md §3): zero-temperature saddle point
@@ -26,13 +27,13 @@ public class ReplicatedTests
     [MemberData(nameof(Cases))]
     public void SaddlePointAgreesWithCoupledGradientDescent(double rho, int y, double norm, double gamma)
     {
-        var th = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, rho, y, norm, gamma, double.NaN));
+        var th = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, new MixtureModel(2, 1, rho), y, norm, gamma, double.NaN));
         Assert.True(th.Converged);
         const int n = 300, seeds = 6;
         var eg = new double[seeds]; var m = new double[seeds]; var b = new double[seeds]; var d = new double[seeds]; var ov = new double[seeds];
         Parallel.For(0, seeds, k =>
         {
-            var s = MixtureSample.Sample(new MixtureSpec(2, 1, rho, n, 900 + k));
+            var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, rho), n, 900 + k));
             var r = ReplicatedSphereDescent.Fit(s, y, norm, gamma, seed: k);
             Assert.True(r.Converged, $"gradient {r.GradientNorm:G3} after {r.Steps} steps");
             var o = s.OverlapsOf(r.Center.W);
@@ -56,7 +57,7 @@ public class ReplicatedTests
     public void ReplicasCoincideAndTheCentreDoesNotDependOnY()
     {
         // zero temperature: the minimiser is unique, so y = 1 and y = 4 give the same centre from different starts
-        var s = MixtureSample.Sample(new MixtureSpec(2, 1, 0.25, 200, 11));
+        var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.25), 200, 11));
         var one = ReplicatedSphereDescent.Fit(s, 1, 0.4, 1.5, seed: 1);
         var four = ReplicatedSphereDescent.Fit(s, 4, 0.4, 1.5, seed: 2);
         for (int j = 0; j < s.N; j++) Assert.Equal(one.Center.W[j], four.Center.W[j], 1e-6);
@@ -68,8 +69,8 @@ public class ReplicatedTests
     public void StrongCouplingIsErmAtTheSameNorm()
     {
         // γ → ∞ forces w^a = w̃: the centre is fixed-norm ERM at Q (the replicas' q_r → Q, d → 0)
-        var erm = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new SpherePenalty(0.5), 0.25));
-        var rep = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, 0.25, 3, 0.5, 1e5, double.NaN));
+        var erm = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), new SpherePenalty(0.5)));
+        var rep = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), 3, 0.5, 1e5, double.NaN));
         Assert.Equal(erm.TestError, rep.TestError, 1e-6);
         Assert.Equal(erm.M, rep.CenterM, 1e-5);
         Assert.Equal(erm.Bias, rep.CenterBias, 1e-5);
@@ -81,7 +82,7 @@ public class ReplicatedTests
     {
         // γ → 0: the replicas are unpenalised ERM (ρ = ½, α = 2, Δ = 1: m = 0.5, q = 0.75, docs/theory.md#erm-saddle-point) and the centre is
         // their projection, m̃ = √(Q/q) m
-        var rep = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, 0.5, 3, 0.2, 1e-6, double.NaN));
+        var rep = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.5), 3, 0.2, 1e-6, double.NaN));
         Assert.Equal(0.5, rep.Replica.M, 1e-5);
         Assert.Equal(0.75, rep.Replica.Q, 1e-5);
         Assert.Equal(Math.Sqrt(0.2 / 0.75) * 0.5, rep.CenterM, 1e-5);
@@ -90,9 +91,9 @@ public class ReplicatedTests
     [Fact]
     public void FixedDistanceAndCouplingAreTheSameFamily()
     {
-        var byD = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, 0.25, 3, 0.1, double.NaN, 0.01));
+        var byD = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), 3, 0.1, double.NaN, 0.01));
         Assert.Equal(0.01, byD.Distance, 1e-12);
-        var byG = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, 0.25, 3, 0.1, byD.Gamma, double.NaN));
+        var byG = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), 3, 0.1, byD.Gamma, double.NaN));
         Assert.Equal(0.01, byG.Distance, 1e-7);
         Assert.Equal(byD.TestError, byG.TestError, 1e-8);
     }
@@ -105,7 +106,7 @@ public class ReplicatedTests
         double best = 1;
         foreach (var q in new[] { 0.1, 0.13, 0.154, 0.18, 0.25 })
             foreach (var g in new[] { 0.3, 1.0, 3.0, 10.0, 100.0 })
-                best = Math.Min(best, ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, 0.25, 3, q, g, double.NaN)).TestError);
+                best = Math.Min(best, ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), 3, q, g, double.NaN)).TestError);
         Assert.True(best >= 0.18270 - 1e-5, $"best {best}");
         Assert.True(best <= 0.18270 + 5e-4, $"best {best}");
     }
