@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Experiments;
+using FlatMinima.Penalties;
 using FlatMinima.Plots;
 using FlatMinima.Plots.Figures;
 using FlatMinima.Replica;
@@ -48,8 +49,8 @@ internal static class FiniteSizeCheck
 
         var inputs = new Dictionary<string, object?>
         {
-            ["loss"] = problem.Loss.Name, ["alpha"] = problem.Alpha, ["delta"] = problem.Delta, ["lambda"] = problem.IsRidge ? problem.Lambda : null,
-            ["penalty"] = problem.Penalty.Name, ["norm"] = problem.Penalty is FlatMinima.Penalties.SpherePenalty sp ? sp.Norm : null,
+            ["loss"] = problem.Loss.Name, ["alpha"] = problem.Alpha, ["delta"] = problem.Delta, ["lambda"] = problem.Penalty.Strength,
+            ["penalty"] = problem.Penalty.Name, ["norm"] = problem.Penalty.Norm,
             ["rho"] = problem.Rho, ["learn_bias"] = problem.LearnBias, ["sizes"] = sizes, ["seeds"] = seeds, ["seed"] = seed,
             ["form"] = form?.Name(), ["confidence"] = confidence, ["fit_threshold"] = threshold,
         };
@@ -79,7 +80,7 @@ internal static class FiniteSizeCheck
             run.WriteFile("summary.json", Output.Json(result));
             run.WriteFile("per_seed.csv", PerSeedCsv(r));
             string subtitle = string.Create(CultureInfo.InvariantCulture,
-                $"{problem.Loss.Name}, α = {problem.Alpha:G4}, Δ = {problem.Delta:G4}, {(problem.IsRidge ? $"λ = {problem.Lambda:G4}" : problem.Penalty.Name)}, ρ = {problem.Rho:G3}");
+                $"{problem.Loss.Name}, α = {problem.Alpha:G4}, Δ = {problem.Delta:G4}, {(problem.Penalty is RidgePenalty ? $"λ = {problem.Lambda:G4}" : problem.Penalty.Name)}, ρ = {problem.Rho:G3}");
             var files = new List<string>();
             foreach (var row in r.Rows)
             {

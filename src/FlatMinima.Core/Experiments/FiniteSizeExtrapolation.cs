@@ -255,7 +255,7 @@ public static class FiniteSizeExtrapolation
         Guard.OpenInterval(fitThreshold, 0, 1, "fit-threshold");
         var theory = ErmSaddlePoint.Solve(problem);
         var estimator = EstimatorKind.Erm(problem.Loss, problem.Penalty, problem.LearnBias ? null : new Estimators.ErmOptions(FitBias: false));
-        var perSize = Simulate(new MixtureSpec(problem.Alpha, problem.Delta, problem.Rho, ExactLabelCounts: exactLabelCounts), ns, seeds, seed,
+        var perSize = Simulate(new MixtureSpec(problem.Model, ExactLabelCounts: exactLabelCounts), ns, seeds, seed,
             estimator.Measure, maxParallelism, onJobDone);
         double[] th = [theory.TestError, theory.TrainError, theory.TrainLoss, theory.M, theory.Q, theory.Bias];
         var rows = new List<FiniteSizeRow>();
@@ -304,7 +304,7 @@ public static class FiniteSizeExtrapolation
         var jobs = Enumerable.Range(0, sizes.Count).SelectMany(i => Enumerable.Range(0, seeds).Select(k => (I: i, K: k)))
             .OrderByDescending(j => sizes[j.I]).ThenBy(j => j.K).ToArray();
         var results = sizes.Select(_ => new Observables[seeds]).ToArray();
-        Parallel.For(0, jobs.Length, new ParallelOptions { MaxDegreeOfParallelism = maxParallelism ?? Environment.ProcessorCount }, j =>
+        Parallel.For(0, jobs.Length, new ParallelOptions { MaxDegreeOfParallelism = MonteCarlo.Workers(maxParallelism) }, j =>
         {
             var (i, k) = jobs[j];
             var spec = mixture with { N = sizes[i], Seed = DatasetSeed(seed, sizes[i], k) };

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using FlatMinima.Numerics;
 
 namespace FlatMinima.Experiments;
 

@@ -1,6 +1,7 @@
 using FlatMinima.Estimators;
 using FlatMinima.Flatness;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 using static FlatMinima.Experiments.TableFormat;
 
 namespace FlatMinima.Experiments;
@@ -28,7 +29,7 @@ public static partial class ReferenceTables
         var t = new MarkdownTable(["ρ", "Δ", .. alphas.Select(a => $"α = {Short(a)}"), "oracle (E4)"]);
         foreach (double rho in new[] { 0.5, 0.25, 0.1 })
             foreach (double delta in new[] { 0.25, 0.5, 1.0, 2.0 })
-                t.Add([Short(rho), Short(delta), .. alphas.Select(a => Fixed(BayesOptimal.Error(a, delta, rho), 5)),
+                t.Add([Short(rho), Short(delta), .. alphas.Select(a => Fixed(BayesOptimal.Error(new MixtureModel(a, delta, rho)), 5)),
                     Fixed(BayesOptimal.OracleError(delta, rho), 5)]);
         return t;
     }
@@ -38,8 +39,8 @@ public static partial class ReferenceTables
         var t = new MarkdownTable(["ρ", "theory ε_BO (E3)", "simulated ε_g", "theory m = q", "simulated m", "simulated q"]);
         foreach (double rho in new[] { 0.5, 0.25 })
         {
-            var mc = MonteCarlo.Run(new MixtureSpec(2, 1, rho, BoSimulationN, BoSimulationSeed), BoSimulationSets, EstimatorKind.Bayes);
-            t.Add(Short(rho), Fixed(BayesOptimal.Error(2, 1, rho), 5), MeanSe(mc.TestError, 5), Fixed(BayesOptimal.Overlap(2, 1), 5),
+            var mc = MonteCarlo.Run(new MixtureModel(2, 1, rho).AtSize(BoSimulationN, BoSimulationSeed), BoSimulationSets, EstimatorKind.Bayes);
+            t.Add(Short(rho), Fixed(BayesOptimal.Error(mc.Spec.Model), 5), MeanSe(mc.TestError, 5), Fixed(BayesOptimal.Overlap(mc.Spec.Model), 5),
                 MeanSe(mc.M, 4), MeanSe(mc.Q, 4));
         }
         return t;
@@ -49,9 +50,9 @@ public static partial class ReferenceTables
     {
         double[] sigmas = [0, 0.1, 0.3, 1];
         var t = new MarkdownTable(["α", "Δ", "E_0 (training error)", "E_0.1", "E_0.3", "E_1", "ε_BO (test)"]);
-        foreach (var (alpha, delta) in new[] { (1.0, 1.0), (2.0, 1.0), (5.0, 1.0), (10.0, 1.0), (2.0, 0.5) })
-            t.Add([Short(alpha), Short(delta), .. LocalEnergy.BayesOptimalTheory(alpha, delta, 0.5, sigmas).Select(e => Fixed(e, 5)),
-                Fixed(BayesOptimal.Error(alpha, delta), 5)]);
+        foreach (var model in new MixtureModel[] { new(1, 1), new(2, 1), new(5, 1), new(10, 1), new(2, 0.5) })
+            t.Add([Short(model.Alpha), Short(model.Delta), .. LocalEnergy.BayesOptimalTheory(model, sigmas).Select(e => Fixed(e, 5)),
+                Fixed(BayesOptimal.Error(model), 5)]);
         return t;
     }
 
@@ -61,17 +62,16 @@ public static partial class ReferenceTables
         var t = new MarkdownTable(["ρ", "σ", "theory E_σ (LE2)", "simulated E_σ (LE1)"]);
         foreach (double rho in new[] { 0.5, 0.25 })
         {
-            var spec = new MixtureSpec(2, 1, rho, Le2SimulationN);
-            var perSet = new double[Le2SimulationSets][];
-            Parallel.For(0, Le2SimulationSets, k =>
+            var model = new MixtureModel(2, 1, rho);
+            var mc = MonteCarlo.Run(model.AtSize(Le2SimulationN, Le2SimulationSeed), Le2SimulationSets, s =>
             {
-                var s = MixtureSample.Sample(spec.WithSeed(Le2SimulationSeed + k));
                 var bo = BayesOptimal.Fit(s);
-                perSet[k] = LocalEnergy.Exact(s, bo.W, bo.B, sigmas);
+                return LocalEnergy.Exact(s, bo.W, bo.B, sigmas);
             });
-            var theory = LocalEnergy.BayesOptimalTheory(2, 1, rho, sigmas);
+            var simulated = mc.OfEach(e => e);
+            var theory = LocalEnergy.BayesOptimalTheory(model, sigmas);
             for (int i = 0; i < sigmas.Length; i++)
-                t.Add(Short(rho), Short(sigmas[i]), Fixed(theory[i], 4), MeanSe(Statistic.Of(perSet.Select(e => e[i]).ToArray()), 4));
+                t.Add(Short(rho), Short(sigmas[i]), Fixed(theory[i], 4), MeanSe(simulated[i], 4));
         }
         return t;
     }

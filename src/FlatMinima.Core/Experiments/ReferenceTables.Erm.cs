@@ -1,6 +1,7 @@
 using FlatMinima.Estimators;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 using FlatMinima.Replica;
 using static FlatMinima.Experiments.TableFormat;
 
@@ -23,7 +24,7 @@ public static partial class ReferenceTables
     ];
 
     private static ErmFixedPoint SolveErm(string loss, double lambda, double rho = 0.5, double alpha = 2, double delta = 1) =>
-        ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), alpha, delta, lambda, rho));
+        ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(alpha, delta, rho), lambda));
 
     private static readonly (string Loss, double[] Lambdas)[] BalancedRows =
     [
@@ -78,7 +79,7 @@ public static partial class ReferenceTables
         foreach (var (loss, rho, lambda) in SimulationRows)
         {
             var fp = SolveErm(loss, lambda, rho);
-            var mc = MonteCarlo.Run(new MixtureSpec(2, 1, rho, ErmSimulationN, ErmSimulationSeed), ErmSimulationSets,
+            var mc = MonteCarlo.Run(new MixtureModel(2, 1, rho).AtSize(ErmSimulationN, ErmSimulationSeed), ErmSimulationSets,
                 EstimatorKind.Erm(MarginLosses.Parse(loss), lambda));
             static string Cell(double theory, Statistic sim) => $"{Fixed(theory, 4)} / {MeanSe(sim, 4)}";
             t.Add(loss, Short(rho), AsTyped(lambda), Cell(fp.TestError, mc.TestError), Cell(fp.TrainError, mc.TrainError),
@@ -93,7 +94,7 @@ public static partial class ReferenceTables
         foreach (double rho in new[] { 0.5, 0.25 })
             foreach (var loss in new[] { "square", "logistic", "hinge" })
             {
-                var opt = LearningCurve.Optimize(MarginLosses.Parse(loss), 2, 1, rho);
+                var opt = LearningCurve.Optimize(MarginLosses.Parse(loss), new MixtureModel(2, 1, rho));
                 var fp = opt.FixedPoint;
                 t.Add(Short(rho), loss, opt.AtUpperBound ? $"{AsTyped(opt.Lambda)} (upper end: λ* → ∞)" : Fixed(opt.Lambda, 3),
                     Fixed(fp.TestError, 5), Fixed(opt.BayesOptimalError, 5), Fixed(opt.GapToBayesOptimal, 5), Fixed(fp.Cosine, 4), Fixed(fp.Bias, 5));

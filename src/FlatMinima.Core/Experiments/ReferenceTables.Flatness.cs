@@ -43,7 +43,7 @@ public static partial class ReferenceTables
     /// <summary>Test error, E_σ on <paramref name="sigmas"/> and the cosine with the BO direction, N → ∞.</summary>
     private static (double TestError, double[] Energy, double Cosine) LocalEnergyTheory(string? loss, double lambda, double[] sigmas)
     {
-        if (loss is null) return (BayesOptimal.Error(2, 1), LocalEnergy.BayesOptimalTheory(2, 1, 0.5, sigmas), 1);
+        if (loss is null) return (BayesOptimal.Error(new MixtureModel(2, 1)), LocalEnergy.BayesOptimalTheory(new MixtureModel(2, 1), sigmas), 1);
         var fp = SolveErm(loss, lambda);
         return (fp.TestError, LocalEnergy.ErmTheory(fp, sigmas), HebbianOverlap.ErmCosine(fp));
     }
@@ -68,15 +68,12 @@ public static partial class ReferenceTables
         {
             var theory = LocalEnergy.ErmTheory(SolveErm(loss, lambda), sigmas);
             var est = EstimatorKind.Erm(MarginLosses.Parse(loss), lambda);
-            var perSet = new double[LocalEnergySimulationSets][];
-            Parallel.For(0, LocalEnergySimulationSets, k =>
+            var simulated = MonteCarlo.Run(new MixtureModel(2, 1).AtSize(LocalEnergySimulationN, LocalEnergySimulationSeed), LocalEnergySimulationSets, s =>
             {
-                var s = MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, LocalEnergySimulationN, LocalEnergySimulationSeed + k));
                 var c = est.Fit(s);
-                perSet[k] = LocalEnergy.Exact(s, c.W, c.B, sigmas);
-            });
-            t.Add([$"{loss} λ = {Short(lambda)}", .. sigmas.Select((_, i) =>
-                $"{Fixed(theory[i], 4)} / {MeanSe(Statistic.Of(perSet.Select(e => e[i]).ToArray()), 4)}")]);
+                return LocalEnergy.Exact(s, c.W, c.B, sigmas);
+            }).OfEach(e => e);
+            t.Add([$"{loss} λ = {Short(lambda)}", .. sigmas.Select((_, i) => $"{Fixed(theory[i], 4)} / {MeanSe(simulated[i], 4)}")]);
         }
         return t;
     }
@@ -84,14 +81,10 @@ public static partial class ReferenceTables
     private static MarkdownTable MaxFlatnessSimulation()
     {
         double[] sigmas = [0.1, 0.3, 1, 3, 10, 30];
-        var fits = new MaxFlatnessFit[sigmas.Length, MaxFlatnessSets];
         // One fit per (σ, data set), as flatminima maxflat runs them; each is deterministic whatever runs beside it.
-        Parallel.For(0, sigmas.Length * MaxFlatnessSets, job =>
-        {
-            int i = job / MaxFlatnessSets, k = job % MaxFlatnessSets;
-            fits[i, k] = MaxFlatness.Fit(MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, MaxFlatnessN, k)), new MaxFlatnessOptions(Sigma: sigmas[i]));
-        });
-        Statistic Over(int i, Func<MaxFlatnessFit, double> f) => Statistic.Of(Enumerable.Range(0, MaxFlatnessSets).Select(k => f(fits[i, k])).ToArray());
+        var fits = MonteCarlo.Run(new MixtureModel(2, 1).AtSize(MaxFlatnessN), MaxFlatnessSets, sigmas,
+            (sample, sigma) => MaxFlatness.Fit(sample, new MaxFlatnessOptions(Sigma: sigma)));
+        Statistic Over(int i, Func<MaxFlatnessFit, double> f) => fits[i].Of(f);
         var t = new MarkdownTable(["σ", "cosine with Σ y x", "ε_g", "ε_t", "ε_g of the BO estimator, same data"]);
         for (int i = 0; i < sigmas.Length; i++)
             t.Add(Short(sigmas[i]), MeanSe(Over(i, f => f.CosineBo), 4), MeanSe(Over(i, f => f.TestError), 4),

@@ -2,6 +2,7 @@ using FlatMinima.Estimators;
 using FlatMinima.Flatness;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 using FlatMinima.Penalties;
 using FlatMinima.Replica;
 using static FlatMinima.Experiments.TableFormat;
@@ -54,7 +55,7 @@ public static partial class ReferenceTables
         var t = new MarkdownTable(["loss", "α", "Δ", "λ", "ρ", "test error", "train error", "m", "q", "bias", "verdict"]);
         foreach (var (loss, alpha, delta, lambda, rho) in ErmCheckCases)
         {
-            var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), alpha, delta, lambda, rho), ErmCheckN, ErmCheckSets);
+            var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(alpha, delta, rho), lambda), ErmCheckN, ErmCheckSets);
             string Cell(string name)
             {
                 var row = r.Rows.First(x => x.Observable == name);
@@ -85,7 +86,7 @@ public static partial class ReferenceTables
         Func<MaxFlatnessFit, string> cell, string cellHeader, Func<MixtureSample, LinearClassifier, string> boCell)
     {
         double[] sigmas = MaxFlatnessScales;
-        var sample = MixtureSample.Sample(new MixtureSpec(2, 1, rho, MaxFlatnessMethodsN, 0));
+        var sample = MixtureSample.Sample(new MixtureModel(2, 1, rho).AtSize(MaxFlatnessMethodsN, 0));
         var cells = new string[cases.Length, sigmas.Length];
         Parallel.For(0, cases.Length * sigmas.Length, k =>
         {
@@ -137,7 +138,7 @@ public static partial class ReferenceTables
         var t = new MarkdownTable(["cos ψ", "ε_t(w̃)", "ε_g(w̃)", .. overlaps.Select(r => $"R = {Short(r)}")]);
         foreach (double cos in new[] { 1, 0.9, 0.8, 0.7 })
         {
-            var p = new FranzParisiProblem(2, 1, 0.5, 2, cos);
+            var p = new FranzParisiProblem(new MixtureModel(2, 1), 2, cos);
             var points = FranzParisiLocalEntropy.Curve(p, overlaps);
             t.Add([Short(cos), Fixed(FranzParisiLocalEntropy.ReferenceTrainError(p), 4), Fixed(FranzParisiLocalEntropy.ReferenceTestError(p), 4),
                 .. points.Select(x => $"{Fixed(x.Excess, 4)} ({Fixed(x.TrainError, 3)})")]);
@@ -150,8 +151,9 @@ public static partial class ReferenceTables
         var t = new MarkdownTable(["cos ψ", "R", "RS excess", "sampled excess", "z", "RS ⟨ε⟩", "sampled ⟨ε⟩"]);
         foreach (var (cos, r) in new[] { (1.0, 0.3), (1.0, 0.6), (1.0, 0.9), (0.8, 0.3), (0.8, 0.6), (0.8, 0.9) })
         {
-            var th = FranzParisiLocalEntropy.Solve(new FranzParisiProblem(2, 1, 0.5, 2, cos), r);
-            var sim = FranzParisiLocalEntropy.Sample(new MixtureSpec(2, 1, 0.5, FranzParisiN, 0), cos, r, 2, seeds: FranzParisiSets, sweeps: 150, burnIn: 75);
+            var model = new MixtureModel(2, 1);
+            var th = FranzParisiLocalEntropy.Solve(new FranzParisiProblem(model, 2, cos), r);
+            var sim = FranzParisiLocalEntropy.Sample(model.AtSize(FranzParisiN, 0), cos, r, 2, seeds: FranzParisiSets, sweeps: 150, burnIn: 75);
             double z = (sim.Excess - th.Excess) / sim.StdError;
             t.Add(Short(cos), Short(r), Fixed(th.Excess, 4), $"{Fixed(sim.Excess, 4)} ± {Fixed(sim.StdError, 4)}",
                 Signed(z, 2), Fixed(th.TrainError, 4), Fixed(sim.TrainError, 4));
@@ -162,7 +164,7 @@ public static partial class ReferenceTables
     private static MarkdownTable NormBalanced()
     {
         double[] norms = [0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5];
-        var fps = norms.Select(q => ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new SpherePenalty(q), 0.5))).ToArray();
+        var fps = norms.Select(q => ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.5), new SpherePenalty(q)))).ToArray();
         var t = new MarkdownTable(["Q", .. norms.Select(Short)]);
         t.Add(["λ̃", .. fps.Select(f => Fixed(f.Multiplier, 3))]);
         t.Add(["ε_g", .. fps.Select(f => Fixed(f.TestError, 5))]);
@@ -174,7 +176,7 @@ public static partial class ReferenceTables
         var t = new MarkdownTable(["loss", "ρ", "Q", "λ̃", "ε_g", "ε_t", "m", "b", "verdict"]);
         foreach (var (loss, rho, norm) in new[] { ("square", 0.5, 0.5), ("square", 0.25, 0.5), ("square", 0.25, 1.2), ("logistic", 0.5, 1.0), ("logistic", 0.25, 1.5) })
         {
-            var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), 2, 1, new SpherePenalty(norm), rho), SphereCheckN, SphereCheckSets, seed: 300);
+            var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(2, 1, rho), new SpherePenalty(norm)), SphereCheckN, SphereCheckSets, seed: 300);
             string Cell(string name)
             {
                 var row = r.Rows.First(x => x.Observable == name);
@@ -190,18 +192,18 @@ public static partial class ReferenceTables
         var t = new MarkdownTable(["ρ", "y", "Q", "γ", "centre ε_g", "centre m", "centre b", "d", "replica–replica overlap"]);
         foreach (var (rho, y, norm, gamma) in new[] { (0.25, 3, 0.5, 1.0), (0.25, 2, 0.05, 2.0), (0.5, 3, 0.3, 0.5) })
         {
-            var th = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, rho, y, norm, gamma, double.NaN));
-            var runs = new (double Eg, double M, double B, double D, double Ov)[ReplicatedCheckSets];
-            Parallel.For(0, ReplicatedCheckSets, k =>
+            var model = new MixtureModel(2, 1, rho);
+            var th = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, model, y, norm, gamma, double.NaN));
+            var runs = MonteCarlo.Run(model.AtSize(ReplicatedCheckN, 900), ReplicatedCheckSets, s =>
             {
-                var s = MixtureSample.Sample(new MixtureSpec(2, 1, rho, ReplicatedCheckN, 900 + k));
-                var r = ReplicatedSphereDescent.Fit(s, y, norm, gamma, seed: 900 + k);
-                if (!r.Converged) throw new InvalidOperationException($"coupled gradient descent did not converge on seed {900 + k}.");
+                long seed = s.Spec.Seed;
+                var r = ReplicatedSphereDescent.Fit(s, y, norm, gamma, seed: seed);
+                if (!r.Converged) throw new InvalidOperationException($"coupled gradient descent did not converge on seed {seed}.");
                 var o = s.OverlapsOf(r.Center.W);
-                runs[k] = (GeneralizationError.Of(o.M, o.Q, r.Center.B, 1, rho), o.M, r.Center.B, r.Distance, r.ReplicaOverlap);
+                return (Eg: GeneralizationError.Of(o.M, o.Q, r.Center.B, 1, rho), o.M, r.Center.B, D: r.Distance, Ov: r.ReplicaOverlap);
             });
             string Cell(double theory, Func<(double Eg, double M, double B, double D, double Ov), double> f) =>
-                $"{Fixed(theory, 4)} / {MeanSe(Statistic.Of(runs.Select(f).ToArray()), 4)}";
+                $"{Fixed(theory, 4)} / {MeanSe(runs.Of(f), 4)}";
             t.Add(Short(rho), y.ToString(), Short(norm), Short(gamma), Cell(th.TestError, r => r.Eg), Cell(th.CenterM, r => r.M),
                 Cell(th.CenterBias, r => r.B), Cell(th.Distance, r => r.D), Cell(th.ReplicaReplicaOverlap, r => r.Ov));
         }
@@ -214,8 +216,8 @@ public static partial class ReferenceTables
         var t = new MarkdownTable(["Q", .. distances.Select(d => $"d = {Lambda(d)}"), "ERM at Q"]);
         foreach (double norm in new[] { 0.1, 0.15, 0.3 })
             t.Add([Short(norm), .. distances.Select(d =>
-                    Fixed(ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, 0.25, 1, norm, double.NaN, d)).TestError, 5)),
-                Fixed(ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new SpherePenalty(norm), 0.25)).TestError, 5)]);
+                    Fixed(ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), 1, norm, double.NaN, d)).TestError, 5)),
+                Fixed(ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), new SpherePenalty(norm))).TestError, 5)]);
         return t;
     }
 
@@ -223,12 +225,13 @@ public static partial class ReferenceTables
     {
         double[] betaY = [100, 10, 3, 1];
         var t = new MarkdownTable(["Q", "γ", "T = 0", .. betaY.Select(b => $"βy = {Short(b)}")]);
+        var model = new MixtureModel(2, 1, 0.25);
         foreach (var (norm, gamma) in new[] { (0.15, 10.0), (0.3, 10.0), (1.0, 2.0) })
         {
-            var zero = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, 2, 1, 0.25, 1, norm, gamma, double.NaN));
+            var zero = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, model, 1, norm, gamma, double.NaN));
             t.Add([Short(norm), Short(gamma), Fixed(zero.TestError, 5), .. betaY.Select(b =>
             {
-                var r = ThermalReplicatedSaddlePoint.Solve(2, 1, 0.25, b, norm, gamma);
+                var r = ThermalReplicatedSaddlePoint.Solve(model, b, norm, gamma);
                 return $"{Fixed(r.MeanTestError, 5)} / {Fixed(r.SampleTestError, 5)}";
             })]);
         }

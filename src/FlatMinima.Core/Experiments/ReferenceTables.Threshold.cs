@@ -56,8 +56,7 @@ public static partial class ReferenceTables
             var cells = new List<string> { n.ToString() };
             foreach (double alpha in SeparabilityAlphas)
             {
-                var verdicts = new bool?[SeparabilitySets];
-                Parallel.For(0, SeparabilitySets, k => verdicts[k] = SeparableThroughOrigin(MixtureSample.Sample(new MixtureSpec(alpha, 1, 0.5, n, k))));
+                var verdicts = MonteCarlo.Run(new MixtureModel(alpha, 1).AtSize(n), SeparabilitySets, SeparableThroughOrigin).PerSeed;
                 int undecided = verdicts.Count(v => v is null);
                 cells.Add(Fixed(verdicts.Count(v => v == true) / (double)SeparabilitySets, 2) + (undecided > 0 ? $" ({undecided} undecided)" : ""));
             }

@@ -97,6 +97,6 @@ public static class ThermalReplicatedSaddlePoint
         double mm = kappa * fp.M, mq = kappa * kappa * fp.Q;
         var result = new Result(fp, kappa, GeneralizationError.Of(mm, mq, fp.Bias, model.Delta, model.Rho), GeneralizationError.Of(mm, norm, fp.Bias, model.Delta, model.Rho),
             mm, mq, fp.Bias) { Gamma = gamma, BetaY = betaY };
-        return result with { Replicon = ThermalReplicatedStability.Replicon(result, model.Alpha, model.Delta) };
+        return result with { Replicon = ThermalReplicatedStability.Replicon(result, model) };
     }
 }

@@ -1,3 +1,5 @@
+using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 
 namespace FlatMinima.Replica;
@@ -23,12 +25,13 @@ namespace FlatMinima.Replica;
 public static class ThermalReplicatedStability
 {
     /// <summary>V₂ = (1/N)Tr(H + λ)⁻² from V = (1/N)Tr(H + λ)⁻¹ of the square-loss fixed point at ridge λ:
-    /// V₂ = V²/(1 − αΔ²V²/(1 + ΔV)²).</summary>
-    public static double ResolventSecondMoment(double v, double alpha, double delta)
+    /// V₂ = V²/(1 − αΔ²V²/(1 + ΔV)²) (independent of ρ).</summary>
+    public static double ResolventSecondMoment(double v, MixtureModel model)
     {
-        Guard.Positive(v, "V"); Guard.Positive(alpha, "alpha"); Guard.Positive(delta, "delta");
-        double s = delta * v / (1 + delta * v);
-        return v * v / (1 - alpha * s * s);
+        Guard.Positive(v, "V");
+        ArgumentNullException.ThrowIfNull(model);
+        double s = model.Delta * v / (1 + model.Delta * v);
+        return v * v / (1 - model.Alpha * s * s);
     }
 
     /// <summary>Λ = (1 + εV)²/(1 + 2εV + ε²V₂).</summary>
@@ -42,19 +45,20 @@ public static class ThermalReplicatedStability
     }
 
     /// <summary>Λ of a solved centre.</summary>
-    public static double Replicon(ThermalReplicatedSaddlePoint.Result result, double alpha, double delta)
+    public static double Replicon(ThermalReplicatedSaddlePoint.Result result, MixtureModel model)
     {
         ArgumentNullException.ThrowIfNull(result);
         double v = result.Replica.V;
-        return Replicon(result.Gamma - result.Replica.Multiplier, v, ResolventSecondMoment(v, alpha, delta));
+        return Replicon(result.Gamma - result.Replica.Multiplier, v, ResolventSecondMoment(v, model));
     }
 
     /// <summary>The βy → 0 limit: ε ≈ βyγ²Q, so 1 − Λ ≈ (βyγ²Q)²(V₂(γ) − V(γ)²); returns the coefficient
     /// γ⁴Q²(V₂(γ) − V(γ)²) of (βy)², with V(γ) the square-loss ERM fixed point's V at ridge γ.</summary>
-    public static double SmallBetaYCoefficient(double alpha, double delta, double rho, double norm, double gamma)
+    public static double SmallBetaYCoefficient(MixtureModel model, double norm, double gamma)
     {
+        ArgumentNullException.ThrowIfNull(model);
         Guard.Positive(norm, "norm"); Guard.Positive(gamma, "gamma");
-        double v = ErmSaddlePoint.Solve(new ErmProblem(Losses.SquareLoss.Instance, alpha, delta, gamma, rho)).V;
-        return Math.Pow(gamma, 4) * norm * norm * (ResolventSecondMoment(v, alpha, delta) - v * v);
+        double v = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, model, gamma)).V;
+        return Math.Pow(gamma, 4) * norm * norm * (ResolventSecondMoment(v, model) - v * v);
     }
 }

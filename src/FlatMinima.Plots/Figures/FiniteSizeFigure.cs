@@ -28,7 +28,7 @@ public static class FiniteSizeFigure
         double xmax = 1.1 / row.Sizes.Min();
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Bottom, "1/N", 0, xmax));
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, row.Observable.Replace('_', ' ')));
-        var data = new CsvTable("inverse_n", "value", "error", "n");
+        var data = new SeriesTable("inverse_n", "value", "error", "n");
         var warnings = new List<string>();
 
         var sim = new ScatterErrorSeries

@@ -42,6 +42,5 @@ public static class GmmData
 
     /// <summary>Bayes-optimal error ε_BO(α, Δ, ρ) of docs/theory.md#e3, from Core: the floor no classifier trained on αN
     /// samples can beat.</summary>
-    public static double BayesOptimalError(double alpha, double delta, double rho) =>
-        FlatMinima.Estimators.BayesOptimal.Error(new MixtureModel(alpha, delta, rho));
+    public static double BayesOptimalError(MixtureModel model) => FlatMinima.Estimators.BayesOptimal.Error(model);
 }

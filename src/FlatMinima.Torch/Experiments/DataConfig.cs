@@ -37,8 +37,11 @@ public sealed record GmmDataConfig : DataConfig
     [Option("test-size", "fresh test samples from the same mixture", Range = "[1, inf)")]
     public int TestSize { get; init; } = 10_000;
 
+    /// <summary>The data model (α, Δ, ρ) of these options (validated on construction).</summary>
+    [JsonIgnore] public MixtureModel Model => new(Alpha, Delta, Rho);
+
     /// <summary>The mixture drawn with <paramref name="seed"/>.</summary>
-    public MixtureSpec Spec(long seed) => new(Alpha, Delta, Rho, N, seed);
+    public MixtureSpec Spec(long seed) => Model.AtSize(N, seed);
 
     public override DataSplit Load(long seed) => GmmData.Create(Spec(seed), TestSize);
 

@@ -37,15 +37,15 @@ public static class GmReference
     public const double ErmLambda = 0.01;
 
     /// <summary>
-    /// The replica (RS, N → ∞) test error of logistic ERM with ridge <see cref="ErmLambda"/> on (α, Δ, ρ): what a linear
-    /// classifier trained by logistic regression reaches (<see cref="ErmSaddlePoint"/>). Null when the saddle point does
-    /// not converge.
+    /// The replica (RS, N → ∞) test error of logistic ERM with ridge <see cref="ErmLambda"/> on the data model (α, Δ, ρ):
+    /// what a linear classifier trained by logistic regression reaches (<see cref="ErmSaddlePoint"/>). Null when the
+    /// saddle point does not converge.
     /// </summary>
-    public static double? ReplicaErmError(double alpha, double delta, double rho)
+    public static double? ReplicaErmError(MixtureModel model)
     {
         try
         {
-            var fp = ErmSaddlePoint.Solve(new ErmProblem(LogisticLoss.Instance, alpha, delta, ErmLambda, rho));
+            var fp = ErmSaddlePoint.Solve(new ErmProblem(LogisticLoss.Instance, model, ErmLambda));
             return fp.Converged ? fp.TestError : null;
         }
         catch (NonConvergenceException) { return null; }
@@ -56,6 +56,6 @@ public static class GmReference
     public static GmComparison Compare(MixtureSpec spec, double testError, long testSamples)
     {
         double se = Math.Sqrt(Math.Max(testError * (1 - testError), 1.0 / testSamples) / testSamples);
-        return new GmComparison(testError, se, BayesOptimal.Error(spec.Alpha, spec.Delta, spec.Rho), ReplicaErmError(spec.Alpha, spec.Delta, spec.Rho));
+        return new GmComparison(testError, se, BayesOptimal.Error(spec.Model), ReplicaErmError(spec.Model));
     }
 }

@@ -134,15 +134,15 @@ public class FiniteSizeExtrapolationTests
             FiniteSizeExtrapolation.Fit(Ladder, Ladder.Select(_ => 0.2).ToArray(), Ladder.Select(_ => 0.01).ToArray(), FiniteSizeForm.InverseN, 1.0)).ParamName);
         Assert.Equal("form", Assert.Throws<ArgumentException>(() => FiniteSizeForms.Parse("1/n^2")).ParamName);
         Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() =>
-            FiniteSizeExtrapolation.Erm(new ErmProblem(SquareLoss.Instance, 2, 1, 1.0), [5, 50, 100], 4)).ParamName);
+            FiniteSizeExtrapolation.Erm(new ErmProblem(SquareLoss.Instance, new MixtureModel(2, 1), 1.0), [5, 50, 100], 4)).ParamName);
     }
 
     [Fact]
     public void SimulationLadderIsDeterministicAndIndependentOfTheThreadCount()
     {
         var est = EstimatorKind.Erm(SquareLoss.Instance, 1.0);
-        var a = FiniteSizeExtrapolation.Simulate(new MixtureSpec(2, 1, 0.5), [20, 40], 3, 5, est.Measure, maxParallelism: 1);
-        var b = FiniteSizeExtrapolation.Simulate(new MixtureSpec(2, 1, 0.5), [20, 40], 3, 5, est.Measure, maxParallelism: 2);
+        var a = FiniteSizeExtrapolation.Simulate(new MixtureSpec(new MixtureModel(2, 1, 0.5)), [20, 40], 3, 5, est.Measure, maxParallelism: 1);
+        var b = FiniteSizeExtrapolation.Simulate(new MixtureSpec(new MixtureModel(2, 1, 0.5)), [20, 40], 3, 5, est.Measure, maxParallelism: 2);
         for (int i = 0; i < 2; i++)
             for (int k = 0; k < 3; k++)
                 Assert.Equal(a[i].PerSeed[k].Values, b[i].PerSeed[k].Values);
@@ -157,7 +157,7 @@ public class FiniteSizeExtrapolationTests
     public void SquareLossTestErrorExtrapolatesToTheReplicaValue(double alpha, double delta, double lambda, double rho)
     {
         // Held-out points (not used to choose the form): N = 50, 100, 200, 400, 40 data sets each, 1/N form, 99 % interval
-        var problem = new ErmProblem(SquareLoss.Instance, alpha, delta, lambda, rho);
+        var problem = new ErmProblem(SquareLoss.Instance, new MixtureModel(alpha, delta, rho), lambda);
         var r = FiniteSizeExtrapolation.Erm(problem, [50, 100, 200, 400], 40, seed: 31);
         var eg = r.Rows.Single(x => x.Observable == "test_error");
         Assert.Equal(ErmSaddlePoint.Solve(problem).TestError, eg.Theory, 12);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using FlatMinima.Experiments;
+using FlatMinima.Numerics;
 using MathNet.Numerics;
 
 namespace FlatMinima.Tests.Experiments;

@@ -1,4 +1,5 @@
 using FlatMinima.Flatness;
+using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 using FlatMinima.Replica;
 
@@ -18,7 +19,7 @@ public class FranzParisiStabilityTests
     public void AtSmallBetaItIsStableWithTheClosedFormCurvature(double alpha, double cos, double r)
     {
         // β → 0 (RS exact): Λ = 1 − c₀β² + O(β³), c₀ = α E[z²φ(z)²] at the β = 0 saddle point, in closed form.
-        var p0 = new FranzParisiProblem(alpha, 1, 0.5, 0, cos);
+        var p0 = new FranzParisiProblem(new MixtureModel(alpha, 1, 0.5), 0, cos);
         double c0 = FranzParisiStability.SmallBetaCoefficient(p0, r);
         Assert.True(c0 > 0);
         Assert.Equal(1.0, FranzParisiLocalEntropy.Solve(p0, r).Replicon, 12);
@@ -43,7 +44,7 @@ public class FranzParisiStabilityTests
     {
         // Δ → ∞ with a reference independent of the data (cos ψ = 0), b = 0 and R → 0: the Franz–Parisi saddle point is
         // the finite-temperature storage problem of random patterns at margin 0, solved independently by SphericalPerceptron.
-        var fp = FranzParisiLocalEntropy.Solve(new FranzParisiProblem(alpha, 1e8, 0.5, beta, 0), 0.01, 16);
+        var fp = FranzParisiLocalEntropy.Solve(new FranzParisiProblem(new MixtureModel(alpha, 1e8, 0.5), beta, 0), 0.01, 16);
         var gd = SphericalPerceptron.Solve(alpha, 0, beta);
         Assert.True(fp.Converged);
         Assert.Equal(gd.Q, fp.Q, 5e-4);                 // the overlap constraint shifts q by O(R²)
@@ -56,7 +57,7 @@ public class FranzParisiStabilityTests
     [InlineData(2.0, 10.0, 1.0, 0.3)]  // an unstable point
     public void TwoOtherQuadraturesGiveTheSameEigenvalue(double alpha, double beta, double cos, double r)
     {
-        var p = new FranzParisiProblem(alpha, 1, 0.5, beta, cos);
+        var p = new FranzParisiProblem(new MixtureModel(alpha, 1, 0.5), beta, cos);
         var pt = FranzParisiLocalEntropy.Solve(p, r, 16);
         Assert.True(pt.Converged);
         // (1) the uniform trapezoid grid of 24 001 points on [−12, 12] instead of the graded Gauss–Legendre rule
@@ -71,7 +72,7 @@ public class FranzParisiStabilityTests
             double xi = rng.NextGaussian();
             vals[i] = p.Alpha * (p.Rho * f(1, xi) + (1 - p.Rho) * f(-1, xi));
         }
-        var st = FlatMinima.Experiments.Statistic.Of(vals);
+        var st = Statistic.Of(vals);
         double mc = 1 - st.Mean;
         Assert.True(Math.Abs(mc - pt.Replicon) < 4 * st.StdError, $"Monte Carlo {mc} ± {st.StdError}, quadrature {pt.Replicon}");
     }
@@ -85,8 +86,8 @@ public class FranzParisiStabilityTests
         // the curves tend to 1 as R → 1 (the 0-1 boundary layer shrinks with 1 − q)
         foreach (var cos in new[] { 1.0, 0.9, 0.8, 0.7 })
             foreach (var r in new[] { 0.25, 0.4632, 0.99 })
-                Assert.True(FranzParisiLocalEntropy.Solve(new FranzParisiProblem(2, 1, 0.5, 2, cos), r).RsStable);
-        var pr = new FranzParisiProblem(2, 1, 0.5, 2, 1);
+                Assert.True(FranzParisiLocalEntropy.Solve(new FranzParisiProblem(new MixtureModel(2, 1, 0.5), 2, cos), r).RsStable);
+        var pr = new FranzParisiProblem(new MixtureModel(2, 1, 0.5), 2, 1);
         Assert.InRange(FranzParisiLocalEntropy.Solve(pr, 0.4632).Replicon, 0.785, 0.787);
         Assert.True(FranzParisiLocalEntropy.Solve(pr, 0.9999).Replicon > FranzParisiLocalEntropy.Solve(pr, 0.99).Replicon);
     }
@@ -96,7 +97,7 @@ public class FranzParisiStabilityTests
     {
         // α = 2, Δ = 1, β = 10 around BO: the neighbours at R = 0.3 (near-zero training error, negative tilt k) are
         // unstable, at R = 0.8 stable
-        var p = new FranzParisiProblem(2, 1, 0.5, 10, 1);
+        var p = new FranzParisiProblem(new MixtureModel(2, 1, 0.5), 10, 1);
         var far = FranzParisiLocalEntropy.Solve(p, 0.3, 16);
         var near = FranzParisiLocalEntropy.Solve(p, 0.8, 16);
         Assert.True(far.Converged && near.Converged);

@@ -11,9 +11,9 @@ public class FranzParisiTemperingTests
     public void TemperingAgreesWithTheReplicaTheoryAndTheAnnealedSamplerWhereRsIsStable()
     {
         // α = 2, Δ = 1, β = 2, cos ψ = 1, R = 0.6 (Λ = 0.81): N = 60, 4 data sets; |sim − theory| < 3 s.e. + 0.02 (finite N)
-        var theory = FranzParisiLocalEntropy.Solve(new FranzParisiProblem(2, 1, 0.5, 2, 1), 0.6);
+        var theory = FranzParisiLocalEntropy.Solve(new FranzParisiProblem(new MixtureModel(2, 1, 0.5), 2, 1), 0.6);
         Assert.True(theory.RsStable);
-        var spec = new MixtureSpec(2, 1, 0.5, 60, 0);
+        var spec = new MixtureSpec(new MixtureModel(2, 1, 0.5), 60, 0);
         var pt = FranzParisiLocalEntropy.SampleTempered(spec, 1, 0.6, 2, seeds: 4, temperatures: 9, sweeps: 150, burnIn: 150);
         var annealed = FranzParisiLocalEntropy.Sample(spec, 1, 0.6, 2, seeds: 4, sweeps: 150, burnIn: 75);
         Assert.True(Math.Abs(pt.Excess - theory.Excess) < 3 * pt.StdError + 0.02, $"tempering {pt.Excess} ± {pt.StdError}, theory {theory.Excess}");

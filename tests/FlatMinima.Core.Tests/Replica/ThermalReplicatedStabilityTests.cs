@@ -17,11 +17,12 @@ public class ThermalReplicatedStabilityTests
     public void SecondResolventMomentIsMinusTheDerivativeOfV()
     {
         // V₂ = −dV/dλ of the square-loss fixed point (ridge λ), by central differences
+        var model = new MixtureModel(2, 1, 0.25);
         foreach (var lam in new[] { 0.05, 0.5, 3.0 })
         {
-            double V(double l) => ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, l, 0.25)).V;
+            double V(double l) => ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, model, l)).V;
             double h = 1e-4 * lam, numeric = -(V(lam + h) - V(lam - h)) / (2 * h);
-            Assert.Equal(numeric, ThermalReplicatedStability.ResolventSecondMoment(V(lam), 2, 1), 1e-5 * numeric);
+            Assert.Equal(numeric, ThermalReplicatedStability.ResolventSecondMoment(V(lam), model), 1e-5 * numeric);
         }
     }
 
@@ -31,10 +32,11 @@ public class ThermalReplicatedStabilityTests
     public void AtSmallBetaYItIsStableWithTheClosedFormCurvature(double gamma)
     {
         // βy → 0: ε = γ − λ ≈ βyγ²Q and 1 − Λ ≈ (βyγ²Q)²(V₂(γ) − V(γ)²)
-        double c0 = ThermalReplicatedStability.SmallBetaYCoefficient(2, 1, 0.25, 0.5, gamma);
+        var model = new MixtureModel(2, 1, 0.25);
+        double c0 = ThermalReplicatedStability.SmallBetaYCoefficient(model, 0.5, gamma);
         foreach (var by in new[] { 1e-3, 1e-4 })
         {
-            var t = ThermalReplicatedSaddlePoint.Solve(2, 1, 0.25, by, 0.5, gamma);
+            var t = ThermalReplicatedSaddlePoint.Solve(model, by, 0.5, gamma);
             Assert.True(t.RsStable);
             Assert.Equal(1.0, (1 - t.Replicon) / (by * by) / c0, by < 1e-3 ? 2e-3 : 2e-2);
         }
@@ -45,7 +47,7 @@ public class ThermalReplicatedStabilityTests
     {
         // γ → ∞ the replicas sit on the centre: a spherical square-loss perceptron, whose replicon in the channel form is
         // 1 − α(1 − q)²E[(∂²_ω ln Z_out)²] = 1 − αΔ²V²/(1 + ΔV)² (∂²_ω ln Z_out = −β/(1 + βΔ(1 − q)), β(1 − q) = V)
-        var t = ThermalReplicatedSaddlePoint.Solve(2, 1, 0.25, 3, 0.5, 1e6);
+        var t = ThermalReplicatedSaddlePoint.Solve(new MixtureModel(2, 1, 0.25), 3, 0.5, 1e6);
         double v = t.Replica.V, s = v / (1 + v);
         Assert.Equal(1 - 2 * s * s, t.Replicon, 5e-5);
     }
@@ -58,12 +60,11 @@ public class ThermalReplicatedStabilityTests
     {
         // Λ = g²/g₂ with g, g₂ the first two moments of (K + μ)⁻¹ ∝ 1 + (γ − λ)/(h_i + λ), h_i the eigenvalues of the centred
         // Gram matrix and λ from the finite-N norm budget: N = 300, 6 datasets, within 3 s.e. + 2/N
-        var th = ThermalReplicatedSaddlePoint.Solve(2, 1, rho, betaY, norm, gamma);
+        var model = new MixtureModel(2, 1, rho);
+        var th = ThermalReplicatedSaddlePoint.Solve(model, betaY, norm, gamma);
         const int n = 300, seeds = 6;
-        var lam = new double[seeds];
-        Parallel.For(0, seeds, k =>
+        var st = MonteCarlo.Run(model.AtSize(n, 2000), seeds, smp =>
         {
-            var smp = MixtureSample.Sample(new MixtureSpec(2, 1, rho, n, 2000 + k));
             int p = smp.P;
             double sc = 1 / Math.Sqrt(n), yMean = smp.Y.Average();
             var a = Matrix<double>.Build.Dense(p, n, (i, j) => smp.X[i * n + j] * sc);
@@ -82,9 +83,8 @@ public class ThermalReplicatedStabilityTests
             for (int it = 0; it < 200; it++) { double mid = 0.5 * (lo + hi); if (Budget(mid) > 0) lo = mid; else hi = mid; }
             double l = 0.5 * (lo + hi), g1 = 0, g2 = 0;
             foreach (var h in ev) { double f = 1 + (gamma - l) / (h + l); g1 += f; g2 += f * f; }
-            lam[k] = g1 / n * (g1 / n) / (g2 / n);
-        });
-        var st = Statistic.Of(lam);
+            return g1 / n * (g1 / n) / (g2 / n);
+        }).Of(x => x);
         Assert.True(th.RsStable);
         Assert.True(Math.Abs(st.Mean - th.Replicon) <= 3 * st.StdError + 2.0 / n, $"theory {th.Replicon:G6}, finite N {st.Mean:G6} ± {st.StdError:G2}");
     }
@@ -98,8 +98,8 @@ public class ThermalReplicatedStabilityTests
         int i = 0;
         foreach (var y in new[] { 1, 3, 10 })
         {
-            Assert.True(ThermalReplicatedSaddlePoint.Solve(2, 1, 0.25, y, 0.5, 0.05).Replicon > 0.9999);
-            Assert.Equal(expected[i++], ThermalReplicatedSaddlePoint.Solve(2, 1, 0.25, y, 0.5, 200).Replicon, 4);
+            Assert.True(ThermalReplicatedSaddlePoint.Solve(new MixtureModel(2, 1, 0.25), y, 0.5, 0.05).Replicon > 0.9999);
+            Assert.Equal(expected[i++], ThermalReplicatedSaddlePoint.Solve(new MixtureModel(2, 1, 0.25), y, 0.5, 200).Replicon, 4);
         }
     }
 }

@@ -171,6 +171,6 @@ public class DataTests
         // docs/theory.md#e3-balanced: ε_BO = ½ erfc(√(α / (2Δ(α+Δ)))).
         double a = 2, d = 1;
         double expected = 0.5 * MathNet.Numerics.SpecialFunctions.Erfc(Math.Sqrt(a / (2 * d * (a + d))));
-        Assert.Equal(expected, GmmData.BayesOptimalError(a, d, 0.5), 12);
+        Assert.Equal(expected, GmmData.BayesOptimalError(new MixtureModel(a, d, 0.5)), 12);
     }
 }

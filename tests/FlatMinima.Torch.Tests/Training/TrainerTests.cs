@@ -175,7 +175,7 @@ public class TrainerTests
         var r = t.Run();
         double err = r.Epochs[^1].TestError;
         double se = Math.Sqrt(err * (1 - err) / d.Test.Count);
-        double bo = GmmData.BayesOptimalError(spec.Alpha, spec.Delta, spec.Rho);
+        double bo = GmmData.BayesOptimalError(spec.Model);
         Assert.True(err >= bo - se, $"test error {err} ± {se} below ε_BO = {bo}: leak");
         Assert.True(err < 0.4, $"the MLP did not learn (test error {err})");
     }

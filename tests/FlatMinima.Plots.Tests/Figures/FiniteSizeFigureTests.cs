@@ -1,4 +1,5 @@
 using FlatMinima.Experiments;
+using FlatMinima.Numerics;
 using FlatMinima.Plots.Figures;
 
 namespace FlatMinima.Plots.Tests;
