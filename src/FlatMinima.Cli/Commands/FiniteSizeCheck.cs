@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Experiments;
-using FlatMinima.Penalties;
 using FlatMinima.Plots;
 using FlatMinima.Plots.Figures;
 using FlatMinima.Replica;
@@ -80,7 +79,7 @@ internal static class FiniteSizeCheck
             run.WriteFile("summary.json", Output.Json(result));
             run.WriteFile("per_seed.csv", PerSeedCsv(r));
             string subtitle = string.Create(CultureInfo.InvariantCulture,
-                $"{problem.Loss.Name}, α = {problem.Alpha:G4}, Δ = {problem.Delta:G4}, {(problem.Penalty is RidgePenalty ? $"λ = {problem.Lambda:G4}" : problem.Penalty.Name)}, ρ = {problem.Rho:G3}");
+                $"{problem.Loss.Name}, α = {problem.Alpha:G4}, Δ = {problem.Delta:G4}, {(problem.Penalty.Name == "ridge" ? $"λ = {problem.Lambda:G4}" : problem.Penalty.Name)}, ρ = {problem.Rho:G3}");
             var files = new List<string>();
             foreach (var row in r.Rows)
             {
