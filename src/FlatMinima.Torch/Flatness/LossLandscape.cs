@@ -276,10 +276,10 @@ public sealed class LossLandscape(nn.Module<Tensor, Tensor> model, Device device
         {
             for (int i = 0; i < o.Points; i++)
             {
-                double alpha = -o.Extent + 2 * o.Extent * i / (o.Points - 1);
+                double alpha = o.Extent * (2 * i - (o.Points - 1)) / (o.Points - 1);   // exactly 0 at the centre
                 for (int j = 0; j < o.Points; j++)
                 {
-                    double beta = -o.Extent + 2 * o.Extent * j / (o.Points - 1);
+                    double beta = o.Extent * (2 * j - (o.Points - 1)) / (o.Points - 1);
                     using (no_grad())
                         for (int k = 0; k < ps.Count; k++)
                         {
