@@ -11,7 +11,8 @@ namespace FlatMinima.Plots.Figures;
 /// Recorded deep-network runs in the figures' data folder (written by the sweep experiment, docs/optim.md):
 /// <c>deep_sweep.csv</c> (one row per run: dataset, optimizer, seed, test_error, le_delta_pct_sigma{σ}, hessian_top,
 /// hessian_trace, …) and <c>pswa_curves.csv</c> (dataset, optimizer, seed, epoch, test_error, …). Figures are made for
-/// every dataset found, so adding runs and rerunning <c>flatminima figures</c> redraws them.
+/// every dataset found, so adding runs and rerunning <c>flatminima figures</c> redraws them. The probe figures of
+/// <see cref="ProbeFigures"/> (figure 8) are found in the same folder.
 /// </summary>
 public static class DeepNetworkFigures
 {
@@ -29,6 +30,7 @@ public static class DeepNetworkFigures
         var curves = Table.Read(Path.Combine(dataDirectory, "pswa_curves.csv"));
         if (curves is not null)
             foreach (var d in curves.Rows.Select(r => r["dataset"]).Distinct()) figs.Add(new PswaCurvesFigure(d));
+        figs.AddRange(ProbeFigures.For(dataDirectory));   // figure 8: spectral densities and loss landscapes, if recorded
         return figs;
     }
 

@@ -105,12 +105,13 @@ public sealed record SpectralDensityResult(
         return s;
     }
 
-    /// <summary>The density as CSV: <c>eigenvalue,density,density_se</c>, one row per grid point.</summary>
+    /// <summary>The density as CSV: <c>eigenvalue,density,density_se,width</c>, one row per grid point (width = σ,
+    /// the same on every row, so that a figure can tell whether two densities are comparable).</summary>
     public string DensityCsv()
     {
-        var sb = new StringBuilder("eigenvalue,density,density_se\n");
+        var sb = new StringBuilder("eigenvalue,density,density_se,width\n");
         for (int i = 0; i < Grid.Length; i++)
-            sb.Append(F(Grid[i])).Append(',').Append(F(Density[i])).Append(',').Append(F(DensityStdError[i])).Append('\n');
+            sb.Append(F(Grid[i])).Append(',').Append(F(Density[i])).Append(',').Append(F(DensityStdError[i])).Append(',').Append(F(Width)).Append('\n');
         return sb.ToString();
     }
 

@@ -167,7 +167,7 @@ public class SpectralDensityTests(Xunit.Abstractions.ITestOutputHelper output)
         var g = new SpectralDensity(model, CPU) { Groups = ["out"] }.Compute(set, o with { VectorKind = ProbeVectorKind.Gaussian });
         Assert.Equal(6 * 3 + 3, g.Parameters);
         Assert.Equal("gaussian", g.VectorKind);
-        Assert.StartsWith("eigenvalue,density,density_se\n", a.DensityCsv());
+        Assert.StartsWith("eigenvalue,density,density_se,width\n", a.DensityCsv());
         Assert.Equal(a.Grid.Length + 1, a.DensityCsv().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Equal(1 + a.Nodes.Sum(n => n.Length), a.NodesCsv().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
