@@ -21,7 +21,9 @@ public enum SharpnessKind
 {
     /// <summary>max over the ball of L(w + δ) − L(w), by projected gradient ascent (a lower bound of the maximum).</summary>
     WorstCase,
-    /// <summary>E_δ[L(w + δ)] − L(w) with δ = ρ T ζ, ζ Gaussian (p = 2) or uniform on [−1, 1] (p = ∞).</summary>
+    /// <summary>E_δ[L(w + δ)] − L(w) with δ = ρ T ζ, ζ Gaussian (p = 2) or uniform on [−1, 1] (p = ∞). ρ is then a
+    /// per-coordinate scale: for p = 2 the typical ‖T⁻¹δ‖₂ is ρ√d, not ρ, so the two kinds are not on one ball at one ρ
+    /// (as in Andriushchenko et al., who use different ρ for them).</summary>
     AverageCase,
 }
 
