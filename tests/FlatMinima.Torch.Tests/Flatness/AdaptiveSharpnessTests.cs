@@ -31,6 +31,7 @@ public class AdaptiveSharpnessTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void LinearLossWorstCaseIsRhoTimesDualNormOfScaledGradient()
     {
         const int inputs = 6, classes = 3;
@@ -120,6 +121,7 @@ public class AdaptiveSharpnessTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void AdaptiveSharpnessIsInvariantUnderReluLayerRescalingPlainSharpnessIsNot()
     {
         var set = ProbeTestModels.RandomSet(50, 4, 3, 31);

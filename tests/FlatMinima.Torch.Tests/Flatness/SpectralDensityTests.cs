@@ -90,6 +90,7 @@ public class SpectralDensityTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void LogisticModelRitzValuesAndWeightsAreTheExactHessiansEigenpairs()
     {
         var (model, set, h, ev, u) = Logistic();
@@ -119,6 +120,7 @@ public class SpectralDensityTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void LogisticModelDensityMatchesTheBroadenedExactHistogram()
     {
         // The model's Hessian, applied as an explicit matrix (fast products, so that 400 vectors are affordable).
@@ -146,6 +148,7 @@ public class SpectralDensityTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void SameSeedSameDensityAndParametersUntouched()
     {
         var set = ProbeTestModels.RandomSet(64, 5, 3, 9);
