@@ -200,6 +200,7 @@ public sealed class AdaptiveSharpness(nn.Module<Tensor, Tensor> model, Device de
         Tensor x;
         using (var g = new Generator((ulong)seed))
         using (no_grad())
+        using (var scope = NewDisposeScope())
         {
             if (!o.RandomStart) x = zeros_like(w0);
             else if (o.Norm == SharpnessNorm.LInf) x = rand([w0.numel()], dtype: ScalarType.Float64, generator: g).mul_(2 * rho).sub_(rho).to(w0.dtype).to(w0.device);
@@ -207,8 +208,8 @@ public sealed class AdaptiveSharpness(nn.Module<Tensor, Tensor> model, Device de
             {
                 var z = randn([w0.numel()], dtype: ScalarType.Float64, generator: g);
                 x = z.mul(rho / z.norm().item<double>()).to(w0.dtype).to(w0.device);
-                z.Dispose();
             }
+            x = x.clone().DetachFromDisposeScope();   // owned here, disposed in the finally below
         }
         Tensor xPrev = x.clone();
         Tensor best = x.clone();

@@ -230,7 +230,7 @@ public sealed class LossLandscape(nn.Module<Tensor, Tensor> model, Device device
     }
 
     /// <summary>Direction a ∈ {0, 1} of <see cref="Surface"/> for the selected parameters (Gaussian, filter-normalised),
-    /// one tensor per parameter on the model's device.</summary>
+    /// one tensor per parameter on the model's device; the caller disposes them.</summary>
     public List<Tensor> Direction(int a, long seed)
     {
         var ps = SelectedParams(model);
@@ -240,7 +240,7 @@ public sealed class LossLandscape(nn.Module<Tensor, Tensor> model, Device device
             using var g = new Generator((ulong)Seeds.Mix(seed, 0x11D + a, i));
             using var scope = NewDisposeScope();
             var z = randn(ps[i].shape, dtype: ScalarType.Float64, generator: g).to(ps[i].dtype).to(ps[i].device);
-            dir.Add(FilterNormalise(z, ps[i].detach()).MoveToOuterDisposeScope());
+            dir.Add(FilterNormalise(z, ps[i].detach()).DetachFromDisposeScope());   // the caller owns the directions
         }
         return dir;
     }

@@ -176,6 +176,39 @@ public class SpectralDensityTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
+    public void TinyMlpTopRitzAgreesWithPowerIterationAndTheDenseSpectrumIncludingNegativeEigenvalues()
+    {
+        // A tanh MLP 3-4-2 in float64 away from any minimum: its Hessian has negative eigenvalues.
+        manual_seed(3);
+        var model = nn.Sequential(("fc0", nn.Linear(3, 4)), ("act", nn.Tanh()), ("out", nn.Linear(4, 2)));
+        model.to(ScalarType.Float64);
+        var set = ProbeTestModels.RandomSet(16, 3, 2, 7);
+        var ps = model.parameters().Select(p => (Tensor)p).ToList();
+        int d = (int)ps.Sum(p => p.numel());
+        var loss = nn.functional.cross_entropy(model.forward(set.X), set.Y);
+        var g = autograd.grad([loss], ps, retain_graph: true, create_graph: true);
+        var flat = cat(g.Select(t => t.reshape(-1)).ToList());
+        var h = Matrix<double>.Build.Dense(d, d);
+        for (int i = 0; i < d; i++)
+        {
+            var row = ProbeTestModels.ToArray(cat(autograd.grad([flat[i]], ps, retain_graph: true).Select(t => t.reshape(-1)).ToList()));
+            for (int j = 0; j < d; j++) h[i, j] = row[j];
+        }
+        var ev = h.Evd(Symmetricity.Symmetric).EigenValues.Select(c => c.Real).ToArray();
+        Assert.True(ev.Min() < 0, "the test needs a Hessian with negative eigenvalues");
+        var r = new SpectralDensity(model, CPU).Compute(set, new SlqOptions { Steps = d, Vectors = 2, Seed = 3 });
+        Assert.Equal(ev.Max(), r.TopRitz, 1e-8 * ev.Max());
+        Assert.Equal(ev.Min(), r.BottomRitz, 1e-8 * ev.Max());
+        // Power iteration converges to the eigenvalue of largest magnitude; here that is λ_max.
+        Assert.True(ev.Max() > -ev.Min());
+        var top = new Probes(model, CPU).HessianTop(set, 1, seed: 1, maxIter: 2000, tol: 1e-12);
+        Assert.Equal(top.Values[0], r.TopRitz, 1e-6 * ev.Max());
+        // Negative eigenvalues carry density below 0.
+        Assert.True(r.Grid.Zip(r.Density).Where(t => t.First < 0.5 * ev.Min()).Sum(t => t.Second) > 0);
+    }
+
+    [Fact]
     public void BadOptionsNameTheOption()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new SlqOptions { Steps = 0 }.Validate());
