@@ -236,8 +236,8 @@ public sealed record SweepResults(string Directory, SweepTable Table, IReadOnlyL
     }
 }
 
-/// <summary>Plain CSV as the sweep writes it: a header, comma-separated cells, no quoting.</summary>
-internal sealed class Csv
+/// <summary>Plain CSV as the toolkit writes it: a header, comma-separated cells, no quoting.</summary>
+public sealed class Csv
 {
     public required string Path { get; init; }
     public required string[] Header { get; init; }

@@ -21,15 +21,22 @@ public static class DeepNetworkFigures
     /// sweep, 7c for those that recorded training errors, 7b for those with per-epoch histories.</summary>
     public static IReadOnlyList<IFigure> For(string sweepList)
     {
-        if (!File.Exists(sweepList)) return [];
-        var sweeps = SweepResults.ReadList(sweepList).Select(d => (d.Dataset, d.Directory, Results: SweepResults.Read(d.Directory))).ToList();
         var figs = new List<IFigure>();
-        foreach (var s in sweeps) figs.Add(new DeepFlatnessFigure(s.Dataset, s.Directory));
-        foreach (var s in sweeps.Where(s => s.Results.Table.Runs.Any(r => r.TrainError is not null)))
-            figs.Add(new DeepFlatnessFigure(s.Dataset, s.Directory, DeepFlatnessTarget.GeneralizationGap));
-        foreach (var s in sweeps.Where(s => s.Results.Curves is not null)) figs.Add(new PswaCurvesFigure(s.Dataset, s.Directory));
+        if (File.Exists(sweepList))
+        {
+            var sweeps = SweepResults.ReadList(sweepList).Select(d => (d.Dataset, d.Directory, Results: SweepResults.Read(d.Directory))).ToList();
+            foreach (var s in sweeps) figs.Add(new DeepFlatnessFigure(s.Dataset, s.Directory));
+            foreach (var s in sweeps.Where(s => s.Results.Table.Runs.Any(r => r.TrainError is not null)))
+                figs.Add(new DeepFlatnessFigure(s.Dataset, s.Directory, DeepFlatnessTarget.GeneralizationGap));
+            foreach (var s in sweeps.Where(s => s.Results.Curves is not null)) figs.Add(new PswaCurvesFigure(s.Dataset, s.Directory));
+        }
+        // Figure 8 (spectral densities, loss landscapes) from the recorded probe data in probes/ beside the list.
+        figs.AddRange(ProbeFigures.For(ProbeDirectory(sweepList)));
         return figs;
     }
+
+    /// <summary>The folder of recorded probe data that goes with the sweep list <paramref name="sweepList"/>.</summary>
+    public static string ProbeDirectory(string sweepList) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(sweepList))!, "probes");
 
     internal static string Slug(string s) => new(s.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
 }
