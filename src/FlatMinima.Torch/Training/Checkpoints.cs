@@ -127,7 +127,7 @@ public sealed class CheckpointStore(string directory)
             }
             using (var fs = new FileStream(System.IO.Path.Combine(tmp, StateFile), FileMode.CreateNew, FileAccess.Write))
             {
-                fs.Write(System.Text.Encoding.UTF8.GetBytes(state.ToJsonString(new JsonSerializerOptions { WriteIndented = true })));
+                fs.Write(System.Text.Encoding.UTF8.GetBytes(state.ToJsonString(Indented)));
                 fs.Flush(flushToDisk: true);
             }
             if (System.IO.Directory.Exists(final)) System.IO.Directory.Delete(final, true);
@@ -142,6 +142,8 @@ public sealed class CheckpointStore(string directory)
         foreach (var (_, old) in List().Where(c => c.Epoch < epoch).SkipLast(Keep - 1)) System.IO.Directory.Delete(old, true);
         return final;
     }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     private static JsonObject Describe(string file) => new() { ["bytes"] = new FileInfo(file).Length, ["sha256"] = Sha256(file) };
 
@@ -249,11 +251,11 @@ public sealed class CheckpointStore(string directory)
     public static string? NonFinite(nn.Module<Tensor, Tensor> model)
     {
         using var _ = no_grad();
+        using var scope = NewDisposeScope();
         foreach (var (name, t) in model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(model.named_buffers()))
         {
             if (!t.is_floating_point()) continue;
-            using var finite = isfinite(t).all();
-            if (!finite.item<bool>()) return name;
+            if (!isfinite(t).all().item<bool>()) return name;
         }
         return null;
     }

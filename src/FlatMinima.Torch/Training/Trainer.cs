@@ -133,6 +133,8 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
             _algorithm = null;
             if (last is not null)
                 start = CheckpointStore.Load(last, Model, () => _algorithm = algorithmFactory(Model), options.Identity, options.IdentityName).Epoch;
+            if (start > options.Epochs)
+                throw new ArgumentOutOfRangeException("epochs", options.Epochs, $"epochs must be at least the epoch of the checkpoint to resume from, {start} ({last}); got {options.Epochs}.");
             log.Verify(log.Reconcile(start), Enumerable.Range(1, start).ToList(), last ?? "no checkpoint");
             rows.AddRange(_metrics.Read());
             foreach (var h in Hooks) h.OnResume(start, last);
