@@ -19,8 +19,10 @@ internal sealed record ChildResult(int Code, string Out, string Err)
 /// </summary>
 internal sealed class Child : IDisposable
 {
-    public static string Dll { get; } = Path.GetFullPath(typeof(Child).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .First(a => a.Key == "FlatminimaDll").Value!);
+    /// <summary>The command under test: the build of this configuration, or FLATMINIMA_TEST_DLL (to run the suite
+    /// against another build, e.g. the one before a fix).</summary>
+    public static string Dll { get; } = Path.GetFullPath(Environment.GetEnvironmentVariable("FLATMINIMA_TEST_DLL") is { Length: > 0 } dll ? dll
+        : typeof(Child).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "FlatminimaDll").Value!);
 
     private readonly Process _p;
     private readonly StringBuilder _out = new(), _err = new();
