@@ -43,9 +43,9 @@ public class HistoryFaultTests
         AssertSameCsv(Read(expectedDir), Read(actualDir), file);
     }
 
-    // Resuming used to erase every optim_log.csv and local_energy.csv row written before the resume (and Entropy-SGD
-    // with its default noise resumed onto another trajectory): two epochs, then a resume to four, now give the files of
-    // four epochs straight, row for row.
+    // Resuming used to erase every optim_log.csv and local_energy.csv row written before the resume, and Entropy-SGD
+    // with its default noise resumed onto another trajectory (its noise stream was reseeded): two epochs, then a resume
+    // to four, now give the files and the weights of four epochs straight.
     [Theory]
     [InlineData("esgd")]
     [InlineData("pswa")]
@@ -59,6 +59,10 @@ public class HistoryFaultTests
         foreach (var f in new[] { "optim_log.csv", "local_energy.csv" }) AssertSameFile(dir["straight"], dir["resumed"], f);
         AssertSameFile(dir["straight"], dir["resumed"], "metrics.csv", withoutTiming: true);
         Assert.Equal(5, File.ReadAllLines(Path.Combine(dir["resumed"], "local_energy.csv")).Length);
+        // The weights and the optimiser's state (Entropy-SGD: with its noise generator) are those of the straight run,
+        // bit for bit.
+        foreach (var f in new[] { "model.bin", "optimizer.bin" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir["straight"], "checkpoints", "epoch-0004", f)), File.ReadAllBytes(Path.Combine(dir["resumed"], "checkpoints", "epoch-0004", f)));
     }
 
     // A kill after the history rows of an epoch were appended but before its checkpoint: the rows of that epoch, and a
