@@ -160,6 +160,43 @@ public class DiskFaultTests
         AssertNoTemporaryFiles(disk.Path);
     }
 
+    // flatness --run on a run directory mounted read-only: the probes run (nothing is written before them), the JSON
+    // is printed, then the write of flatness.json fails with exit 1 naming the file (it used to compute for a minute
+    // and lose every result). A read-only bind mount, because root ignores permission bits.
+    [TmpfsFact]
+    [Trait("Speed", "Slow")]
+    public void FlatnessOnAReadOnlyRunPrintsItsResultsThenNamesTheFile()
+    {
+        using var scratch = new Scratch("readonly");
+        string run = scratch["run"], ro = scratch["ro"];
+        var t = Child.Run(["train", "--out", run, "--epochs", "2", "--n", "20", "--alpha", "2", "--test-size", "100", "--width", "8", "--batch-size", "10"]);
+        Assert.True(t.Code == 0, t.ToString());
+        Directory.CreateDirectory(ro);
+        Assert.Equal(0, Mount("--bind", run, ro));
+        try
+        {
+            Assert.Equal(0, Mount("-o", "remount,bind,ro", ro));
+            var r = Child.Run(["flatness", "--run", ro, "--probes", "le,hessian", "--sigma", "0,0.1", "--draws", "2", "--top-k", "1", "--max-iter", "3", "--samples", "20", "--json"]);
+            Assert.Equal(1, r.Code);
+            using var doc = JsonDocument.Parse(r.Out);
+            Assert.Equal(2, doc.RootElement.GetProperty("local_energy").GetArrayLength());
+            Assert.Equal(1, doc.RootElement.GetProperty("hessian_top").GetProperty("values").GetArrayLength());
+            AssertOneLine(r, "flatness");
+            Assert.Contains($"cannot write {Path.Combine(ro, "flatness.json")}: Read-only file system", r.Err);
+        }
+        finally { Mount("-u", ro); }
+    }
+
+    private static int Mount(params string[] args)
+    {
+        var psi = new ProcessStartInfo(args[0] == "-u" ? "umount" : "mount") { RedirectStandardError = true };
+        foreach (var a in args[0] == "-u" ? args[1..] : args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+
     // Temporary files of a killed writer (.NAME.PID.tmp, PID gone) are removed by the next run in that folder; those
     // of a live process are left alone.
     [Fact]
