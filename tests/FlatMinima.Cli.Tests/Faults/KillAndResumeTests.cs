@@ -42,7 +42,7 @@ public class KillAndResumeTests(ITestOutputHelper output)
     public void KilledAtRandomMomentsAndResumedEndsBitForBitAsAStraightRun()
     {
         using var dir = new Scratch("kill");
-        const int epochs = 40;
+        const int epochs = 20;
         // The straight run, timed: S seconds until its first epoch is written (start-up), T in all.
         var clock = Stopwatch.StartNew();
         double startup;
@@ -57,11 +57,13 @@ public class KillAndResumeTests(ITestOutputHelper output)
         double seconds = clock.Elapsed.TotalSeconds;
         Assert.True(straight.Code == 0, straight.ToString());
 
-        // Kill moments from a fixed seed, uniform over the expected life of each process (its start-up and the epochs
-        // it has left); a killed run is resumed, or started again (--overwrite) when it was killed before it stored its
-        // configuration.
+        // Kill moments from a fixed seed: rounds 0 and 2 during start-up (before or while the run directory is made or
+        // opened and verified), the others at a random point of one of the next epochs (while its rows, hooks or
+        // checkpoint are written), timed from the progress of metrics.csv so that the machine's speed does not matter.
+        // A killed run is resumed, or started again (--overwrite) when it was killed before it stored its configuration.
         var rng = new Random(20_260_101);
         string run = dir["killed"];
+        double perEpoch = (seconds - startup) / epochs;
         int kills = 0, resumes = 0;
         for (int round = 0; round < 5; round++)
         {
@@ -69,17 +71,26 @@ public class KillAndResumeTests(ITestOutputHelper output)
             int reached = Reached(run);
             string[] args = round == 0 ? TrainArgs(run, epochs) : stored ? ["train", "--resume", run] : [.. TrainArgs(run, epochs), "--overwrite"];
             if (round > 0 && stored) resumes++;
-            double life = startup + (seconds - startup) * (epochs - reached) / epochs;
-            double delay = (0.1 + 0.85 * rng.NextDouble()) * life;
+            bool early = round is 0 or 2;
+            int target = reached + 1 + rng.Next(4);   // within the next few epochs: the run is far from its end
+            double fraction = rng.NextDouble();
             using var c = Child.Start(args);
-            if (!WaitForExit(c, delay)) { c.Signal(Child.SIGKILL); kills++; }
+            string metrics = Path.Combine(run, "metrics.csv");
+            if (early) WaitForExit(c, fraction * startup);
+            else
+            {
+                var wait = Stopwatch.StartNew();
+                while (!c.HasExited && wait.Elapsed.TotalSeconds < 120 && !(File.Exists(metrics) && File.ReadAllLines(metrics).Length > target)) Thread.Sleep(2);
+                WaitForExit(c, fraction * perEpoch);
+            }
+            if (!c.HasExited) { c.Signal(Child.SIGKILL); kills++; }
             c.Wait(60);
-            output.WriteLine($"round {round}: from epoch {reached}, killed after {delay:F2} s of an expected {life:F2} s; now at epoch {Reached(run)}");
+            output.WriteLine($"round {round}: from epoch {reached}, killed {(early ? $"{fraction * startup:F2} s after the start" : $"{fraction:F2} of an epoch after row {target}")}; now at epoch {Reached(run)}");
         }
         var last = File.Exists(Path.Combine(run, "config.json")) ? Child.Run(["train", "--resume", run]) : Child.Run([.. TrainArgs(run, epochs), "--overwrite"]);
         Assert.True(last.Code == 0, last.ToString());
         output.WriteLine($"{kills} kills, {resumes} resumes; straight run {seconds:F1} s, start-up {startup:F1} s");
-        Assert.True(kills >= 3, $"only {kills} of 5 rounds were killed before the end.");
+        Assert.True(kills >= 4, $"only {kills} of 5 rounds were killed before the end.");
         AssertSameRun(dir["straight"], run);
     }
 
