@@ -71,12 +71,16 @@ public sealed class DirectoryLock : IDisposable
                     ? new FileStream(file, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite)
                     : new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && File.Exists(file))
+            catch (IOException e) when (IsLockedByOther(e))
             {
                 string who = ReadHolder(holderFile) ?? (shared ? "another process" : "other processes (job-array tasks or --task/--shard runs hold it shared)");
                 throw new DirectoryLockedException(
                     $"{dir} is in use by {who} (lock {file}); wait until it finishes, or use another directory. " +
                     "The lock ends with the process that holds it.");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"cannot lock {dir} ({file}): {AtomicFile.Reason(e)}", e);
             }
             string? stale = null;
             if (!shared)
@@ -89,6 +93,11 @@ public sealed class DirectoryLock : IDisposable
             return new DirectoryLock(file, stale);
         }
     }
+
+    // .NET reports a lock held elsewhere as an IOException carrying EWOULDBLOCK (11 on Linux, 35 on macOS); any other
+    // failure (a read-only file system, a missing permission) is not "in use".
+    private static bool IsLockedByOther(IOException e) =>
+        e is not FileNotFoundException and not DirectoryNotFoundException && e.HResult is 11 or 35;
 
     /// <summary>Whether this process holds the lock file <paramref name="lockFile"/>.</summary>
     public static bool IsHeld(string lockFile)

@@ -5,7 +5,7 @@ namespace FlatMinima.Cli.Tests.Faults;
 
 /// <summary>
 /// A size-limited tmpfs, mounted for one test, filled to a chosen number of free bytes. Mounting needs root (and a
-/// kernel that lets this process mount): <see cref="Available"/> says whether it works here, and why not.
+/// kernel that lets this process mount): <see cref="Unavailable"/> says why not, where it does not work.
 /// </summary>
 internal sealed class Tmpfs : IDisposable
 {

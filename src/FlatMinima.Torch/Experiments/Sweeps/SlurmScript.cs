@@ -71,5 +71,5 @@ public static class SlurmScript
     public static string SbatchWord(string s) => s.Length > 0 && s.All(ch => char.IsLetterOrDigit(ch) || "/._-:,".Contains(ch)) ? s : SbatchQuote(s);
 
     /// <summary>A word for bash: as is when it holds only safe characters, else in single quotes.</summary>
-    public static string Quote(string s) => s.All(ch => char.IsLetterOrDigit(ch) || "/._-:".Contains(ch)) ? s : "'" + s.Replace("'", "'\\''") + "'";
+    public static string Quote(string s) => s.Length > 0 && s.All(ch => char.IsAsciiLetterOrDigit(ch) || "/._-:,=+@".Contains(ch)) ? s : "'" + s.Replace("'", "'\\''") + "'";
 }

@@ -85,7 +85,7 @@ public sealed class SweepGrid
     {
         JsonNode root;
         try { root = JsonNode.Parse(text) ?? throw new ConfigException($"{path}: empty grid."); }
-        catch (JsonException e) { throw new ConfigException($"{path}: invalid JSON ({e.Message})."); }
+        catch (JsonException e) { throw new ConfigException($"{path}: invalid JSON {FlatMinima.Storage.JsonText.Where(e)}"); }
         if (root is not JsonObject top) throw new ConfigException($"{path}: a grid is a JSON object.");
         foreach (var (k, _) in top)
             if (!TopLevel.Contains(k)) throw new ConfigException($"{path}: unknown key \"{k}\" (a grid has {string.Join(", ", TopLevel)}).");
@@ -158,7 +158,7 @@ public sealed class SweepGrid
     // whose ids coincide would share one run directory (one never trained, the other counted twice): refused, naming both.
     private void CheckIds()
     {
-        var byId = new Dictionary<string, SweepJob>(StringComparer.OrdinalIgnoreCase);
+        var byId = new Dictionary<string, SweepJob>(StringComparer.Ordinal);
         foreach (var j in Jobs)
         {
             if (byId.TryGetValue(j.Id, out var other))
