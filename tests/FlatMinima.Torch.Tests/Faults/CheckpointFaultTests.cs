@@ -87,7 +87,7 @@ public class CheckpointFaultTests
     [Fact]
     public void NaNWeightsAtTheEndOfAnEpochAreADivergenceNotACheckpoint()
     {
-        using var d = FlatMinima.Torch.Data.GmmData.Create(new FlatMinima.Mixture.MixtureSpec(3, 1, 0.5, N: 20, Seed: 2), 100);
+        using var d = FlatMinima.Torch.Data.GmmData.Create(new FlatMinima.Mixture.MixtureModel(3, 1, 0.5).AtSize(20, 2), 100);
         using var dir = new TempDir();
         var model = new MlpConfig { Width = 8, Depth = 1 }.Create(d.Train.InputShape, 2, 0);
         var sgd = OptimizerAlgorithm.Factory("sgd", 0.02);
@@ -181,7 +181,7 @@ public class CheckpointFaultTests
     public void CheckpointsAreOrderedAsNumbersPastTenThousandEpochs()
     {
         using var dir = new TempDir();
-        using var d = FlatMinima.Torch.Data.GmmData.Create(new FlatMinima.Mixture.MixtureSpec(3, 1, 0.5, N: 20, Seed: 2), 50);
+        using var d = FlatMinima.Torch.Data.GmmData.Create(new FlatMinima.Mixture.MixtureModel(3, 1, 0.5).AtSize(20, 2), 50);
         var model = new MlpConfig { Width = 4, Depth = 1 }.Create(d.Train.InputShape, 2, 0);
         using var sgd = OptimizerAlgorithm.Factory("sgd", 0.02)(model);
         var store = new CheckpointStore(dir["checkpoints"]);
