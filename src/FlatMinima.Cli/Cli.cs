@@ -1,6 +1,7 @@
 using FlatMinima.Cli.Commands;
 
 using FlatMinima.Cli.Infrastructure;
+using FlatMinima.Storage;
 
 namespace FlatMinima.Cli;
 
@@ -27,6 +28,7 @@ public static class Cli
         new LocalEntropyCommand(),
         new MaxFlatCommand(),
         new FiguresCommand(),
+        new TablesCommand(),
     ];
 
     /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>

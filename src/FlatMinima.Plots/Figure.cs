@@ -1,3 +1,4 @@
+using FlatMinima.Experiments;
 using OxyPlot;
 
 namespace FlatMinima.Plots;
@@ -6,15 +7,16 @@ namespace FlatMinima.Plots;
 /// <param name="Quick">Smaller simulations.</param>
 /// <param name="Seed">First simulation seed.</param>
 /// <param name="Threads">Parallel workers (null: all cores); results do not depend on it.</param>
-/// <param name="DataDirectory">Folder of recorded deep-network runs (figure 7); default figures/data.</param>
-public sealed record FigureOptions(bool Quick = false, long Seed = 0, int? Threads = null, string DataDirectory = "figures/data")
+/// <param name="Sweeps">List of the recorded deep-network sweeps that figure 7 draws (data set → sweep directory, JSON);
+/// default docs/optim/figure_sweeps.json.</param>
+public sealed record FigureOptions(bool Quick = false, long Seed = 0, int? Threads = null, string Sweeps = "docs/optim/figure_sweeps.json")
 {
     /// <summary>Scales a simulation budget: the full value, or the quick one.</summary>
     public int Pick(int full, int quick) => Quick ? quick : full;
 }
 
 /// <summary>A built figure: the plot and exactly the numbers it shows.</summary>
-public sealed record FigureResult(PlotModel Plot, CsvTable Data, IReadOnlyList<string> Warnings);
+public sealed record FigureResult(PlotModel Plot, SeriesTable Data, IReadOnlyList<string> Warnings);
 
 /// <summary>One figure of the catalogue.</summary>
 public interface IFigure
@@ -23,6 +25,7 @@ public interface IFigure
     string Name { get; }
     /// <summary>One sentence for figures/README.md: what the figure shows.</summary>
     string Caption { get; }
-    /// <summary>Computes the data and draws the figure. <paramref name="progress"/> receives fractions in [0, 1].</summary>
+    /// <summary>Builds the figure: its data from the library (a figure type of FlatMinima.Experiments, which also gives
+    /// the table), then the plot. <paramref name="progress"/> receives fractions in [0, 1].</summary>
     FigureResult Build(FigureOptions options, Action<double>? progress = null);
 }

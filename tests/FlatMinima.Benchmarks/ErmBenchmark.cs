@@ -17,7 +17,7 @@ internal static class ErmBenchmark
 {
     public static void Run()
     {
-        var sample = MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, 1000, Seed: 0));
+        var sample = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.5), 1000, Seed: 0));
         const double lambda = 0.1;
         double ours1e10 = Time(() => Erm.Fit(sample, LogisticLoss.Instance, lambda, new ErmOptions(1e-10, Threads: 1)), out var sol);
         double ours1e10x2 = Time(() => Erm.Fit(sample, LogisticLoss.Instance, lambda, new ErmOptions(1e-10, Threads: 2)), out _);
@@ -92,7 +92,7 @@ internal static class MonteCarloBenchmark
 {
     public static void Run()
     {
-        var spec = new MixtureSpec(2, 1, 0.5, 1000, Seed: 0);
+        var spec = new MixtureSpec(new MixtureModel(2, 1, 0.5), 1000, Seed: 0);
         foreach (var est in new[] { EstimatorKind.Bayes, EstimatorKind.Parse("square", 1), EstimatorKind.Parse("logistic", 0.1), EstimatorKind.Parse("hinge", 1) })
         {
             MonteCarlo.Run(spec with { N = 100 }, 2, est); // warm-up

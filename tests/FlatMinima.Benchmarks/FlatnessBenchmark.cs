@@ -18,13 +18,13 @@ internal static class FlatnessBenchmark
     public static void Run()
     {
         var sig = Enumerable.Range(0, 50).Select(i => 0.04 * i).ToArray();
-        Console.WriteLine($"LE2, 50 sigma:                     {Best(() => LocalEnergy.BayesOptimalTheory(2, 1, 0.5, sig)) * 1e3,9:F3} ms");
+        Console.WriteLine($"LE2, 50 sigma:                     {Best(() => LocalEnergy.BayesOptimalTheory(new MixtureModel(2, 1, 0.5), sig)) * 1e3,9:F3} ms");
         foreach (var l in new[] { "square", "logistic", "hinge" })
         {
-            var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(l), 2, 1, 0.1));
+            var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(l), new MixtureModel(2, 1), 0.1));
             Console.WriteLine($"LE3 {l,-8}, 50 sigma (given fp): {Best(() => LocalEnergy.ErmTheory(fp, sig)) * 1e3,9:F3} ms");
         }
-        var sample = MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, 1000, 0));
+        var sample = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.5), 1000, 0));
         var w = BayesOptimal.Fit(sample).W;
         var h = new double[sample.P]; var g = new double[sample.N];
         double baseline = Best(() => Kernels.MatVec(sample.X, sample.P, sample.N, w, h));

@@ -66,7 +66,7 @@ internal static class PeerBenchmark
         foreach (var r in rows) Console.WriteLine(r);
     }
 
-    private static MixtureSpec Spec(int n, int seed) => new(Alpha, Delta, Rho, n, seed);
+    private static MixtureSpec Spec(int n, int seed) => new MixtureModel(Alpha, Delta, Rho).AtSize(n, seed);
 
     /// <summary>
     /// The measurement behind <see cref="ParallelPlan"/>: S datasets with seeds in parallel (one thread per solve)

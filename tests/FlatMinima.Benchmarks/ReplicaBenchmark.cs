@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Replica;
 
 namespace FlatMinima.Benchmarks;
@@ -15,7 +16,7 @@ public static class ReplicaBenchmark
     {
         var alphas = LearningCurve.Grid(0.1, 10, 100, log: true);
         var loss = LogisticLoss.Instance;
-        LearningCurve.OverAlpha(loss, alphas[..10], 1, 0.1); // JIT warm-up
+        LearningCurve.OverAlpha(new ErmProblem(loss, new MixtureModel(alphas[..10][0], 1), 0.1), alphas[..10]); // JIT warm-up
         foreach (var rho in new[] { 0.5, 0.25 })
         {
             const int reps = 7; // interleaved, best of: the 2 cores are shared, single timings are noisy
@@ -24,10 +25,10 @@ public static class ReplicaBenchmark
             for (int r = 0; r < reps; r++)
             {
                 var sw = Stopwatch.StartNew();
-                var w = LearningCurve.OverAlpha(loss, alphas, 1, 0.1, rho, warmStart: true);
+                var w = LearningCurve.OverAlpha(new ErmProblem(loss, new MixtureModel(alphas[0], 1, rho), 0.1), alphas, warmStart: true);
                 warm = Math.Min(warm, sw.Elapsed.TotalSeconds);
                 sw.Restart();
-                var c = LearningCurve.OverAlpha(loss, alphas, 1, 0.1, rho, warmStart: false);
+                var c = LearningCurve.OverAlpha(new ErmProblem(loss, new MixtureModel(alphas[0], 1, rho), 0.1), alphas, warmStart: false);
                 cold = Math.Min(cold, sw.Elapsed.TotalSeconds);
                 itWarm = w.Sum(f => f.Iterations); itCold = c.Sum(f => f.Iterations);
                 if (!w.All(f => f.Converged) || !c.All(f => f.Converged)) Console.WriteLine("  warning: some points did not converge");
@@ -38,7 +39,7 @@ public static class ReplicaBenchmark
         foreach (var name in new[] { "square", "hinge" })
         {
             var sw = Stopwatch.StartNew();
-            var c = LearningCurve.OverAlpha(MarginLosses.Parse(name), alphas, 1, 0.1, 0.25);
+            var c = LearningCurve.OverAlpha(new ErmProblem(MarginLosses.Parse(name), new MixtureModel(alphas[0], 1, 0.25), 0.1), alphas);
             Console.WriteLine($"{name}, 100 alphas, rho = 0.25, warm: {sw.Elapsed.TotalMilliseconds:F1} ms ({c.Sum(f => f.Iterations)} iterations)");
         }
     }

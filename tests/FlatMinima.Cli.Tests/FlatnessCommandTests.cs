@@ -6,7 +6,7 @@ public class FlatnessCommandTests
 {
 
     [Fact]
-    public void LocalEnergyTheoryJsonIsAlignedWithSigmaAndMatchesSpec()
+    public void LocalEnergyTheoryJsonIsAlignedWithSigmaAndMatchesTheReferenceTable()
     {
         var (code, stdout, _) = Run.Cli("local-energy", "--estimator", "bayes", "--alpha", "2", "--delta", "1", "--sigma", "0,0.1,0.3,1", "--theory", "--json");
         Assert.Equal(0, code);

@@ -7,7 +7,7 @@ public class NormsCommandTests
 {
 
     [Fact]
-    public void ErmOnTheSphereAtASpecNormReproducesTheRidgeRow()
+    public void ErmOnTheSphereAtTheNormOfARidgeRowReproducesThatRow()
     {
         // docs/theory.md#table-erm, square, ρ = ¼, λ = 1: q = 0.18744, m = 0.30524, ε_g = 0.18409; the sphere at that q has λ̃ = 1
         var (code, stdout, _) = Run.Cli("erm", "--loss", "square", "--alpha", "2", "--delta", "1", "--rho", "0.25", "--penalty", "sphere", "--norm", "0.18744", "--json");

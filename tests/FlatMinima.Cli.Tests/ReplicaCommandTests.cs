@@ -6,7 +6,7 @@ public class ReplicaCommandTests
 {
 
     [Fact]
-    public void ErmJsonHasTheDocumentedKeysAndSpecValues()
+    public void ErmJsonHasTheDocumentedKeysAndReferenceValues()
     {
         var (code, stdout, _) = Run.Cli("erm", "--loss", "logistic", "--alpha", "2", "--delta", "1", "--lambda", "0.1", "--json");
         Assert.Equal(0, code);

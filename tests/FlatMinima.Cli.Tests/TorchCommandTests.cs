@@ -58,6 +58,7 @@ public class TorchCommandTests
     // The overhead benchmark on a tiny MLP: every algorithm is timed, SGD is the unit, and the ratio is the step time
     // over (gradients per step × SGD step time) as documented.
     [Fact]
+    [Trait("Speed", "Slow")]
     public void OptimBenchReportsEveryAlgorithmAgainstSgd()
     {
         var (code, stdout, err) = Run.Cli("optim-bench", "--device", "cpu", "--model", "mlp", "--input", "6", "--classes", "2", "--batch-size", "4",

@@ -1,5 +1,6 @@
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Estimators;
+using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 
 namespace FlatMinima.Cli.Commands;
@@ -15,17 +16,16 @@ public sealed class BayesCommand : ICommand
 
     public int Run(Args a, CommandContext ctx)
     {
-        double alpha = Guard.Positive(a.Double("alpha"), "alpha");
-        double delta = Guard.Positive(a.Double("delta"), "delta");
-        double rho = Guard.OpenInterval(a.Double("rho", 0.5), 0, 1, "rho");
+        var model = CommonOptions.Model(a);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         bool json = a.Flag("json");
         a.EnsureAllUsed();
 
-        double m = BayesOptimal.Overlap(alpha, delta);
+        double m = BayesOptimal.Overlap(model);
         var result = new Dictionary<string, object?>
         {
             ["alpha"] = alpha, ["delta"] = delta, ["rho"] = rho,
-            ["test_error"] = BayesOptimal.Error(alpha, delta, rho),
+            ["test_error"] = BayesOptimal.Error(model),
             ["oracle_error"] = BayesOptimal.OracleError(delta, rho),
             ["m"] = m, ["q"] = m,
             ["bias"] = BayesOptimal.Bias(delta, rho),

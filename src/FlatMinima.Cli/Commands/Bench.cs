@@ -22,7 +22,7 @@ public sealed class Bench : ICommand
 
     public int Run(Args a, CommandContext ctx)
     {
-        string model = a.Choice("model", Torch.Models.ModelZoo.Names, "resnet18");
+        string model = a.Choice("model", Torch.Experiments.ExperimentOptions.Model.Variants.Select(v => v.Name).ToList(), "resnet18");
         int batch = a.Int("batch-size", 256), steps = a.Int("steps", 50), warmup = a.Int("warmup", 10);
         string precision = a.Choice("precision", ["fp32", "bf16", "both"], "fp32");
         bool cl = a.Flag("channels-last"), sync = a.Flag("sync-each-step"), json = a.Flag("json");

@@ -10,7 +10,8 @@ public sealed class CheckCommand : ICommand
     public string Summary => "replica theory vs finite-N ERM simulation: each observable with s.e., z-score, verdict";
     public string Usage =>
         "usage: flatminima check --loss square|logistic|hinge --alpha A --delta D (--lambda L | --penalty sphere --norm Q) [--rho R]\n" +
-        "                        [--n N] [--seeds S] [--seed K] [--threads T] [--allowance C] [--json]\n\n" +
+        "                        [--n N] [--seeds S] [--seed K] [--threads T] [--allowance C] [--json]\n" +
+        "       flatminima check ... --finite-size N1,N2,N3[,...] [--seeds S] [--form 1/n|1/sqrt(n)] [--confidence C] [--out DIR] [--json]\n\n" +
         "  --loss NAME      square, logistic or hinge\n" +
         CommonOptions.MixtureUsage +
         ReplicaOptions.PenaltyUsage +
@@ -19,12 +20,15 @@ public sealed class CheckCommand : ICommand
         "  --seed K         first seed (default 0)\n" +
         "  --threads T      parallel workers (default: all cores)\n" +
         "  --allowance C    finite-size allowance C*max(1,|theory|)/N added to 3 s.e. (default 2)\n" +
-        "  --json           print one JSON object\n\n" +
-        "Verdict 'agree' when every |sim - theory| <= 3 se + allowance. Exit code 0 either way; 1 if a solver fails.\n";
+        "  --json           print one JSON object\n" +
+        FiniteSizeCheck.Usage + "\n" +
+        "Verdict 'agree' when every |sim - theory| <= 3 se + allowance (with --finite-size: when every extrapolated interval\n" +
+        "contains the theory). Exit code 0 either way; 1 if a solver fails.\n";
 
     public int Run(Args a, CommandContext ctx)
     {
         var problem = ReplicaOptions.Problem(a);
+        if (a.Has("finite-size")) return FiniteSizeCheck.Run(a, ctx, problem);
         int n = a.Int("n", 1000);
         if (n < 10) throw new UsageException($"--n must be an integer >= 10 (got {n}).");
         int seeds = a.Int("seeds", 8);
@@ -43,11 +47,11 @@ public sealed class CheckCommand : ICommand
         {
             var o = new Dictionary<string, object?>
             {
-                ["loss"] = problem.Loss.Name, ["alpha"] = problem.Alpha, ["delta"] = problem.Delta, ["lambda"] = problem.IsRidge ? problem.Lambda : null,
-                ["penalty"] = problem.Penalty.Name, ["norm"] = problem.Penalty is FlatMinima.Penalties.SpherePenalty sp ? sp.Norm : null,
+                ["loss"] = problem.Loss.Name, ["alpha"] = problem.Alpha, ["delta"] = problem.Delta, ["lambda"] = problem.Penalty.Strength,
+                ["penalty"] = problem.Penalty.Name, ["norm"] = problem.Penalty.Norm,
                 ["rho"] = problem.Rho, ["n"] = n, ["seeds"] = seeds, ["seed"] = seed, ["allowance_scale"] = allowance,
                 ["verdict"] = r.Verdict, ["max_abs_z"] = r.MaxAbsZ,
-                ["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe(r.Simulation.Plan),
+                ["linear_algebra"] = r.Simulation.LinearAlgebra?.ToJson(),
             };
             foreach (var row in r.Rows)
                 o[row.Observable] = new Dictionary<string, object?>

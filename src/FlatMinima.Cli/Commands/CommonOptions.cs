@@ -20,10 +20,12 @@ internal static class CommonOptions
         "  --threads T      parallel workers (default: all cores; results do not depend on it)\n" +
         "  --exact-labels   exactly round(rho*P) labels +1 per dataset (default: i.i.d. labels)\n";
 
+    /// <summary>α, Δ, ρ as a validated data model.</summary>
+    public static MixtureModel Model(Args a) => new(a.Double("alpha"), a.Double("delta"), a.Double("rho", 0.5));
+
     /// <summary>α, Δ, ρ, N and the first seed as a validated spec.</summary>
     public static MixtureSpec Mixture(Args a, int? defaultN = 1000) => new(
-        a.Double("alpha"), a.Double("delta"), a.Double("rho", 0.5), a.Int("n", defaultN), a.Long("seed", 0),
-        ExactLabelCounts: a.Flag("exact-labels"));
+        Model(a), a.Int("n", defaultN), a.Long("seed", 0), ExactLabelCounts: a.Flag("exact-labels"));
 
     /// <summary>The estimator with its λ; λ is required for ERM estimators.</summary>
     public static EstimatorKind Estimator(Args a, string optionName = "estimator")
@@ -34,19 +36,10 @@ internal static class CommonOptions
             if (a.Has("lambda")) throw new UsageException("--lambda applies to ERM estimators, not to bayes.");
             return EstimatorKind.Bayes;
         }
-        string pen = a.Choice("penalty", ["ridge", "sphere", "l1"], "ridge");
-        if (pen == "sphere")
-        {
-            if (a.Has("lambda")) throw new UsageException("--lambda does not apply to --penalty sphere; give --norm Q.");
-            double norm = a.Double("norm");
-            var o = new ErmOptions(Tolerance: a.Double("tolerance", ErmOptions.Default.Tolerance), FitBias: !a.Flag("no-bias"));
-            return EstimatorKind.Erm(EstimatorKind.Parse(name, 1, o).Loss!, new FlatMinima.Penalties.SpherePenalty(norm), o);
-        }
-        if (a.Has("norm")) throw new UsageException("--norm applies to --penalty sphere only.");
-        double lambda = a.Double("lambda");
+        string pen = a.Choice("penalty", FlatMinima.Penalties.WeightPenalties.Names, "ridge");
         var options = new ErmOptions(Tolerance: a.Double("tolerance", ErmOptions.Default.Tolerance), FitBias: !a.Flag("no-bias"));
-        if (pen == "l1") return EstimatorKind.Erm(EstimatorKind.Parse(name, 1, options).Loss!, new FlatMinima.Penalties.L1Penalty(lambda), options);
-        return EstimatorKind.Parse(name, lambda, options);
+        // the penalty's rules (ridge and l1 take --lambda, sphere takes --norm) live in Core
+        return EstimatorKind.Erm(FlatMinima.Losses.MarginLosses.Parse(name), pen, a.OptionalDouble("lambda"), a.OptionalDouble("norm"), options);
     }
 
     public static int Seeds(Args a, int fallback = 8)

@@ -21,7 +21,7 @@ public sealed class DemoCommand : ICommand
 
     public int Run(Args a, CommandContext ctx)
     {
-        var spec = new MixtureSpec(a.Double("alpha", 2), a.Double("delta", 1), a.Double("rho", 0.5), a.Int("n", 1000), a.Long("seed", 0));
+        var spec = new MixtureSpec(new MixtureModel(a.Double("alpha", 2), a.Double("delta", 1), a.Double("rho", 0.5)), a.Int("n", 1000), a.Long("seed", 0));
         double lambda = a.Double("lambda", 1);
         int seeds = CommonOptions.Seeds(a, 8);
         int? threads = CommonOptions.Threads(a);
@@ -35,7 +35,7 @@ public sealed class DemoCommand : ICommand
             foreach (var e in estimators)
                 rows.Add((e, MonteCarlo.Run(spec, seeds, e, threads, progress.Tick)));
 
-        double bo = BayesOptimal.Error(spec.Alpha, spec.Delta, spec.Rho);
+        double bo = BayesOptimal.Error(spec.Model);
         double oracle = BayesOptimal.OracleError(spec.Delta, spec.Rho);
         if (json)
         {
@@ -46,7 +46,7 @@ public sealed class DemoCommand : ICommand
                 ["bayes_error_theory"] = bo, ["oracle_error"] = oracle,
                 ["simulations"] = rows.Select(t => SimulateCommand.ResultObject(
                     new Dictionary<string, object?> { ["estimator"] = t.Est.Name }, t.R)).ToList(),
-                ["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe(rows[^1].R.Plan),
+                ["linear_algebra"] = rows[^1].R.LinearAlgebra?.ToJson(),
             });
             return 0;
         }

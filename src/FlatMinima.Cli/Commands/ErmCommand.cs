@@ -1,5 +1,6 @@
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Penalties;
 using FlatMinima.Replica;
 
@@ -69,15 +70,9 @@ internal static class ReplicaOptions
         var loss = Loss(a);
         string pen = a.Choice("penalty", WeightPenalties.Names, "ridge");
         double alpha = a.Double("alpha"), delta = a.Double("delta");
-        if (pen == "sphere")
-        {
-            if (a.Has("lambda")) throw new UsageException("--lambda does not apply to --penalty sphere; give --norm Q.");
-            double norm = a.Double("norm");
-            return new(loss, alpha, delta, new SpherePenalty(norm), a.Double("rho", 0.5));
-        }
-        if (a.Has("norm")) throw new UsageException("--norm applies to --penalty sphere only.");
-        double lambda = a.Double("lambda"), rho = a.Double("rho", 0.5);
-        return pen == "ridge" ? new(loss, alpha, delta, lambda, rho) : new(loss, alpha, delta, new L1Penalty(lambda), rho);
+        // the penalty's rules (ridge and l1 take --lambda, sphere takes --norm) live in Core
+        var penalty = WeightPenalties.FromParameters(pen, a.OptionalDouble("lambda"), a.OptionalDouble("norm"));
+        return new(loss, new MixtureModel(alpha, delta, a.Double("rho", 0.5)), penalty);
     }
 
     public static ErmSaddlePointOptions Solver(Args a)
@@ -106,9 +101,10 @@ internal static class ReplicaOptions
     private static Dictionary<string, object?> WithPenalty(this Dictionary<string, object?> row, ErmFixedPoint fp)
     {
         if (!fp.Problem.LearnBias) row["learn_bias"] = false;
-        if (fp.Problem.IsRidge) return row;
-        row["penalty"] = fp.Problem.Penalty.Name;
-        if (fp.Problem.Penalty is SpherePenalty sp) { row["norm"] = sp.Norm; row["lambda"] = null; }
+        var penalty = fp.Problem.Penalty;
+        if (penalty.Name == "ridge") return row; // the default --penalty: lambda says it all
+        row["penalty"] = penalty.Name;
+        if (penalty.Norm is { } norm) { row["norm"] = norm; row["lambda"] = null; }
         row["multiplier"] = fp.Multiplier;
         return row;
     }

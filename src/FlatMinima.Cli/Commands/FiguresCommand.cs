@@ -13,15 +13,16 @@ public sealed class FiguresCommand : ICommand
     public string Name => "figures";
     public string Summary => "regenerate every figure (PNG, SVG, PDF) with the CSV of its numbers into figures/";
     public string Usage =>
-        "usage: flatminima figures [--out figures] [--quick] [--only NAME[,NAME...]] [--seed K] [--threads T] [--json]\n\n" +
+        "usage: flatminima figures [--out figures] [--quick] [--only NAME[,NAME...]] [--seed K] [--threads T] [--sweeps FILE] [--json]\n\n" +
         "  --out DIR        output folder (default figures)\n" +
         "  --quick          smaller simulations (about a minute on 2 cores); the default is the full run\n" +
         "  --only NAMES     comma-separated figure names (default: all)\n" +
         "  --seed K         first simulation seed (default 0)\n" +
         "  --threads T      parallel workers (default: all cores; results do not depend on it)\n" +
+        "  --sweeps FILE    recorded deep-network sweeps of figure 7, data set → sweep directory (default docs/optim/figure_sweeps.json)\n" +
         "  --json           print one JSON object listing the files written\n\n" +
         "Figures:\n" + string.Join("\n", FigureCatalog.All.Select(f => $"  {f.Name}")) +
-        "\n  fig7a_deep_flatness_*, fig7b_pswa_curves_*  (one per dataset recorded in DIR/data)\n";
+        "\n  fig7a_deep_flatness_*, fig7c_deep_gap_*, fig7b_pswa_curves_*  (one per data set of --sweeps)\n";
 
     public int Run(Args a, CommandContext ctx)
     {
@@ -31,9 +32,9 @@ public sealed class FiguresCommand : ICommand
         long seed = a.Long("seed", 0);
         int? threads = CommonOptions.Threads(a);
         bool json = a.Flag("json");
+        string sweeps = a.String("sweeps", new FigureOptions().Sweeps);
         a.EnsureAllUsed();
-        string dataDir = Path.Combine(outDir, "data");
-        var figures = FigureCatalog.All.Concat(DeepNetworkFigures.For(dataDir)).ToList();
+        var figures = FigureCatalog.All.Concat(DeepNetworkFigures.For(sweeps)).ToList();
         if (only is not null)
         {
             var unknown = only.Where(o => figures.All(f => f.Name != o)).ToList();
@@ -42,7 +43,8 @@ public sealed class FiguresCommand : ICommand
             figures = figures.Where(f => only.Contains(f.Name)).ToList();
         }
 
-        var options = new FigureOptions(quick, seed, threads, dataDir);
+        AtomicFile.CleanOrphans(outDir);   // what a killed earlier run left half written
+        var options = new FigureOptions(quick, seed, threads, sweeps);
         var written = new List<Dictionary<string, object?>>();
         var failures = new List<string>();
         var total = Stopwatch.StartNew();
@@ -93,8 +95,9 @@ public sealed class FiguresCommand : ICommand
         sb.AppendLine("|---|---|");
         foreach (var f in figures) sb.AppendLine($"| [{f.Name}]({f.Name}.png) | {f.Caption} |");
         sb.AppendLine();
-        sb.AppendLine("Figure 7 is drawn from the recorded deep-network runs in `data/` (`deep_sweep.csv`, `pswa_curves.csv`; see");
-        sb.AppendLine("docs/optim.md); one figure per dataset found there, redrawn whenever runs are added.");
+        sb.AppendLine("Figure 7 is drawn from the recorded deep-network sweeps listed in `docs/optim/figure_sweeps.json` (each sweep");
+        sb.AppendLine("directory's `sweep.csv` and `curves.csv`, written by `flatminima sweep --collect`; see docs/optim.md); one figure");
+        sb.AppendLine("per data set listed, redrawn whenever a sweep is added to the list.");
         return sb.ToString();
     }
 }

@@ -35,8 +35,8 @@ public sealed class LocalEnergyCommand : ICommand
     public int Run(Args a, CommandContext ctx)
     {
         string est = a.Choice("estimator", ["bayes", "square", "logistic", "hinge", "maxflat"]);
-        double alpha = Guard.Positive(a.Double("alpha"), "alpha"), delta = Guard.Positive(a.Double("delta"), "delta");
-        double rho = Guard.OpenInterval(a.Double("rho", 0.5), 0, 1, "rho");
+        var model = CommonOptions.Model(a);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         var sig = FlatnessOptions.List(a, "sigma");
         foreach (var s in sig) Guard.NonNegative(s, "sigma");
         bool theory = a.Flag("theory");
@@ -56,14 +56,14 @@ public sealed class LocalEnergyCommand : ICommand
             result["mode"] = "theory";
             if (est == "bayes")
             {
-                le = LocalEnergy.BayesOptimalTheory(alpha, delta, rho, sig);
-                result["test_error"] = BayesOptimal.Error(alpha, delta, rho);
+                le = LocalEnergy.BayesOptimalTheory(model, sig);
+                result["test_error"] = BayesOptimal.Error(model);
                 result["cosine_bo"] = 1.0;
             }
             else if (est == "maxflat") throw new UsageException("--theory is not available for maxflat (its large-scale limit is the bayes estimator; docs/theory.md#max-flatness).");
             else
             {
-                var fp = ErmSaddlePoint.Solve(new ErmProblem(Losses.MarginLosses.Parse(est), alpha, delta, lambda!.Value, rho));
+                var fp = ErmSaddlePoint.Solve(new ErmProblem(Losses.MarginLosses.Parse(est), model, lambda!.Value));
                 le = LocalEnergy.ErmTheory(fp, sig);
                 result["test_error"] = fp.TestError;
                 result["cosine_bo"] = HebbianOverlap.ErmCosine(fp);
@@ -81,40 +81,33 @@ public sealed class LocalEnergyCommand : ICommand
             var mf = est == "maxflat" ? FlatnessOptions.MaxFlat(a) with { Sigma = flatSigma } : null;
             int? threads = CommonOptions.Threads(a);
             a.EnsureAllUsed();
-            var spec = new MixtureSpec(alpha, delta, rho, n, seed0);
-            var per = new double[seeds][]; var perMc = new double[seeds][];
-            var te = new double[seeds]; var cb = new double[seeds];
+            var spec = new MixtureSpec(model, n, seed0);
+            MonteCarloResult<(double[] Exact, double[]? Sampled, double TestError, double CosineBo)> runs;
             using (var progress = new Progress(ctx, $"local-energy {est} N={n}", seeds))
-                Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount }, k =>
+                runs = MonteCarlo.Run(spec, seeds, sample =>
                 {
-                    var sample = MixtureSample.Sample(spec.WithSeed(seed0 + k));
                     LinearClassifier c = est switch
                     {
                         "bayes" => BayesOptimal.Fit(sample),
                         "maxflat" => MaxFlatness.Fit(sample, mf).Classifier,
                         _ => Erm.Fit(sample, Losses.MarginLosses.Parse(est), lambda!.Value).Classifier,
                     };
-                    per[k] = LocalEnergy.Exact(sample, c.W, c.B, sig, pb);
-                    if (draws >= 2) perMc[k] = sig.Select(s => LocalEnergy.MonteCarlo(sample, c.W, c.B, s, draws, seed0 + k, pb).Mean).ToArray();
-                    te[k] = sample.TestError(c.W, c.B);
                     var h = sample.Hebbian();
-                    cb[k] = Kernels.Dot(c.W, h) / Math.Sqrt(Kernels.Norm2(c.W) * Kernels.Norm2(h));
-                    progress.Tick();
-                });
-            le = new double[sig.Length]; se = new double[sig.Length];
-            for (int i = 0; i < sig.Length; i++)
-            {
-                var st = Statistic.Of(per.Select(p => p[i]).ToArray());
-                le[i] = st.Mean; se[i] = st.StdError;
-            }
+                    return (LocalEnergy.Exact(sample, c.W, c.B, sig, pb),
+                        draws >= 2 ? sig.Select(s => LocalEnergy.MonteCarlo(sample, c.W, c.B, s, draws, sample.Spec.Seed, pb).Mean).ToArray() : null,
+                        sample.TestError(c.W, c.B),
+                        Kernels.Dot(c.W, h) / Math.Sqrt(Kernels.Norm2(c.W) * Kernels.Norm2(h)));
+                }, threads, progress.Tick);
+            var exact = runs.OfEach(r => r.Exact);
+            le = exact.Select(st => st.Mean).ToArray(); se = exact.Select(st => st.StdError).ToArray();
             if (draws >= 2)
             {
-                mc = new double[sig.Length]; mcse = new double[sig.Length];
-                for (int i = 0; i < sig.Length; i++) { var st = Statistic.Of(perMc.Select(p => p[i]).ToArray()); mc[i] = st.Mean; mcse[i] = st.StdError; }
+                var sampled = runs.OfEach(r => r.Sampled!);
+                mc = sampled.Select(st => st.Mean).ToArray(); mcse = sampled.Select(st => st.StdError).ToArray();
             }
             result["mode"] = "simulation"; result["n"] = n; result["seeds"] = seeds; result["seed"] = seed0; result["perturb_bias"] = pb;
-            result["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe();
-            var tst = Statistic.Of(te); var cst = Statistic.Of(cb);
+            result["linear_algebra"] = runs.LinearAlgebra?.ToJson();
+            var tst = runs.Of(r => r.TestError); var cst = runs.Of(r => r.CosineBo);
             result["test_error"] = tst.Mean; result["test_error_se"] = tst.StdError;
             result["cosine_bo"] = cst.Mean; result["cosine_bo_se"] = cst.StdError;
         }

@@ -25,7 +25,8 @@ public sealed class LocalEntropyCommand : ICommand
         "  --beta B         inverse temperature (default 2 for franz-parisi, 1 for free-entropy)\n" +
         "  --reference-cosine LIST   cosines of the references with the BO direction (default 1)\n" +
         "  --overlap LIST   overlaps R in (-1, 1) with the reference\n" +
-        "  --theory         replica-symmetric saddle point (franz-parisi); otherwise Monte Carlo on --seeds datasets of size --n\n" +
+        "  --theory         replica-symmetric saddle point (franz-parisi), with its replicon eigenvalue ('replicon', normalised\n" +
+        "                   to 1 at beta = 0) and 'rs_stable' (replicon > 0); otherwise also Monte Carlo on --seeds datasets of size --n\n" +
         "  --n N            input dimension (franz-parisi sampling default 120; free-entropy default 100)\n" +
         "  --seeds S        datasets (franz-parisi sampling, default 6)\n" +
         "  --sweeps K       measured Monte Carlo sweeps (default 150 franz-parisi, 200 free-entropy); burn-in = K/2\n" +
@@ -44,8 +45,8 @@ public sealed class LocalEntropyCommand : ICommand
 
     private static int RunFranzParisi(Args a, CommandContext ctx)
     {
-        double alpha = Guard.Positive(a.Double("alpha"), "alpha"), delta = Guard.Positive(a.Double("delta"), "delta");
-        double rho = Guard.OpenInterval(a.Double("rho", 0.5), 0, 1, "rho");
+        var model = CommonOptions.Model(a);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         double beta = Guard.NonNegative(a.Double("beta", 2), "beta");
         var cosines = a.DoubleList("reference-cosine") ?? [1.0];
         var overlaps = FlatnessOptions.List(a, "overlap");
@@ -59,7 +60,7 @@ public sealed class LocalEntropyCommand : ICommand
         var clock = Stopwatch.StartNew();
         foreach (var c in cosines)
         {
-            var pr = new FranzParisiProblem(alpha, delta, rho, beta, c);
+            var pr = new FranzParisiProblem(model, beta, c);
             foreach (var r in overlaps)
             {
                 var pt = FranzParisiLocalEntropy.Solve(pr, r);
@@ -68,12 +69,13 @@ public sealed class LocalEntropyCommand : ICommand
                     ["reference_cosine"] = c, ["overlap"] = r, ["distance"] = 2 * (1 - r),
                     ["theory_excess"] = pt.Excess, ["theory_free_entropy"] = pt.FreeEntropy, ["volume"] = pt.Volume,
                     ["theory_train_error"] = pt.TrainError, ["converged"] = pt.Converged,
+                    ["replicon"] = pt.Replicon, ["rs_stable"] = pt.RsStable,
                     ["reference_train_error"] = FranzParisiLocalEntropy.ReferenceTrainError(pr),
                     ["reference_test_error"] = FranzParisiLocalEntropy.ReferenceTestError(pr),
                 };
                 if (!theory)
                 {
-                    var sim = FranzParisiLocalEntropy.Sample(new MixtureSpec(alpha, delta, rho, n, seed0), c, r, beta, seeds, sweeps, sweeps / 2);
+                    var sim = FranzParisiLocalEntropy.Sample(new MixtureSpec(model, n, seed0), c, r, beta, seeds, sweeps, sweeps / 2);
                     row["sim_excess"] = sim.Excess; row["sim_excess_se"] = sim.StdError; row["sim_train_error"] = sim.TrainError;
                     row["sim_reference_train_error"] = sim.ReferenceTrainError;
                 }
@@ -90,11 +92,13 @@ public sealed class LocalEntropyCommand : ICommand
         if (json) { Output.WriteJson(ctx.Out, result); return 0; }
         ctx.Out.WriteLine($"Franz-Parisi local entropy of the 0-1 loss, alpha = {alpha:G6}, Delta = {delta:G6}, rho = {rho:G6}, beta = {beta:G6}");
         ctx.Out.WriteLine("excess = Phi(R) - (1/2) ln(1 - R^2) = (1/N) ln <exp(-beta E)> on the slice at overlap R (0 = perfectly flat)");
-        ctx.Out.Write(Output.Table(["cos ref", "R", "excess (RS)", "excess (MC)", "train err (RS)", "ref train err"],
+        ctx.Out.WriteLine("replicon = de Almeida-Thouless eigenvalue of the RS solution, normalised to 1 at beta = 0 (RS stable iff > 0; docs/theory.md#rs-stability)");
+        ctx.Out.Write(Output.Table(["cos ref", "R", "excess (RS)", "excess (MC)", "train err (RS)", "ref train err", "replicon"],
             rows.Select(r => (IReadOnlyList<string>)[Output.Num((double)r["reference_cosine"]!), Output.Num((double)r["overlap"]!),
                 Output.Num((double)r["theory_excess"]!, "F4"),
                 r.ContainsKey("sim_excess") ? Output.Pm((double)r["sim_excess"]!, (double)r["sim_excess_se"]!) : "—",
-                Output.Num((double)r["theory_train_error"]!, "F4"), Output.Num((double)r["reference_train_error"]!, "F4")])));
+                Output.Num((double)r["theory_train_error"]!, "F4"), Output.Num((double)r["reference_train_error"]!, "F4"),
+                Output.Num((double)r["replicon"]!, "F3") + ((double)r["replicon"]! <= 0 ? " (RS unstable)" : "")])));
         return 0;
     }
 

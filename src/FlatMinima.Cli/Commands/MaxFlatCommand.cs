@@ -26,8 +26,8 @@ public sealed class MaxFlatCommand : ICommand
 
     public int Run(Args a, CommandContext ctx)
     {
-        double alpha = Guard.Positive(a.Double("alpha"), "alpha"), delta = Guard.Positive(a.Double("delta"), "delta");
-        double rho = Guard.OpenInterval(a.Double("rho", 0.5), 0, 1, "rho");
+        var model = CommonOptions.Model(a);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         var sig = FlatnessOptions.List(a, "sigma");
         int n = a.Int("n", 500);
         int seeds = CommonOptions.Seeds(a, 1);
@@ -38,20 +38,16 @@ public sealed class MaxFlatCommand : ICommand
         string? outFile = a.OptionalString("out");
         a.EnsureAllUsed();
         foreach (var s in sig) Guard.Positive(s, "sigma");
-        var spec = new MixtureSpec(alpha, delta, rho, n, seed0);
-        var fits = new MaxFlatnessFit[sig.Length, seeds];
-        var secs = new double[sig.Length, seeds];
+        var spec = new MixtureSpec(model, n, seed0);
+        IReadOnlyList<MonteCarloResult<(MaxFlatnessFit Fit, double Seconds)>> runs;
         using (var progress = new Progress(ctx, $"maxflat N={n}", sig.Length * seeds))
-            Parallel.For(0, sig.Length * seeds, new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount }, job =>
+            runs = MonteCarlo.Run(spec, seeds, sig, (sample, sigma) =>
             {
-                int i = job / seeds, k = job % seeds;
-                var sample = MixtureSample.Sample(spec.WithSeed(seed0 + k));
                 var sw = Stopwatch.StartNew();
-                fits[i, k] = MaxFlatness.Fit(sample, baseOpt with { Sigma = sig[i] });
-                secs[i, k] = sw.Elapsed.TotalSeconds;
-                progress.Tick();
-            });
-        Statistic Col(int i, Func<MaxFlatnessFit, double> f) => Statistic.Of(Enumerable.Range(0, seeds).Select(k => f(fits[i, k])).ToArray());
+                var fit = MaxFlatness.Fit(sample, baseOpt with { Sigma = sigma });
+                return (fit, sw.Elapsed.TotalSeconds);
+            }, threads, progress.Tick);
+        Statistic Col(int i, Func<MaxFlatnessFit, double> f) => runs[i].Of(r => f(r.Fit));
         var names = new (string Key, Func<MaxFlatnessFit, double> F)[]
         {
             ("cosine_bo", f => f.CosineBo), ("test_error", f => f.TestError), ("bo_test_error", f => f.BoTestError),
@@ -65,15 +61,15 @@ public sealed class MaxFlatCommand : ICommand
             ["bias_policy"] = baseOpt.Bias switch { BiasPolicy.Learned => "learned", BiasPolicy.Zero => "zero", _ => "bayes" },
             ["alpha"] = alpha, ["delta"] = delta, ["rho"] = rho, ["n"] = n, ["p"] = spec.P, ["seeds"] = seeds, ["seed"] = seed0,
             ["sigma"] = sig,
-            ["bo_theory_error"] = BayesOptimal.Error(alpha, delta, rho),
-            ["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe(),
+            ["bo_theory_error"] = BayesOptimal.Error(model),
+            ["linear_algebra"] = runs[0].LinearAlgebra?.ToJson(),
         };
         foreach (var (key, f) in names)
         {
             result[key] = Enumerable.Range(0, sig.Length).Select(i => Col(i, f).Mean).ToArray();
             if (seeds > 1) result[key + "_se"] = Enumerable.Range(0, sig.Length).Select(i => Col(i, f).StdError).ToArray();
         }
-        result["seconds_per_fit"] = Enumerable.Range(0, sig.Length).Select(i => Enumerable.Range(0, seeds).Average(k => secs[i, k])).ToArray();
+        result["seconds_per_fit"] = Enumerable.Range(0, sig.Length).Select(i => runs[i].PerSeed.Average(r => r.Seconds)).ToArray();
         if (outFile is not null)
             FlatnessOptions.WriteCsv(outFile, sig.Select((s, i) =>
             {
@@ -83,7 +79,7 @@ public sealed class MaxFlatCommand : ICommand
             }).ToList());
         if (json) { Output.WriteJson(ctx.Out, result); return 0; }
         ctx.Out.WriteLine($"{result["method"]} descent on {result["objective"]}, alpha = {alpha:G6}, Delta = {delta:G6}, rho = {rho:G6}, N = {n}, " +
-                          $"{seeds} dataset(s); bias {result["bias_policy"]}; eps_BO(theory) = {BayesOptimal.Error(alpha, delta, rho):F5}");
+                          $"{seeds} dataset(s); bias {result["bias_policy"]}; eps_BO(theory) = {BayesOptimal.Error(model):F5}");
         ctx.Out.Write(Output.Table(["sigma", "cos(w, BO)", "test error", "BO on same data", "train error", "b", "s/fit"],
             sig.Select((s, i) => (IReadOnlyList<string>)[Output.Num(s), Output.Num(Col(i, f => f.CosineBo).Mean, "F4"),
                 Output.Num(Col(i, f => f.TestError).Mean, "F5"), Output.Num(Col(i, f => f.BoTestError).Mean, "F5"),

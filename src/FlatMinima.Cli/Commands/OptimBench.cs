@@ -1,13 +1,8 @@
 using FlatMinima.Storage;
-using FlatMinima.Numerics;
 using FlatMinima.Cli.Infrastructure;
-using FlatMinima.Torch.Data;
-using FlatMinima.Torch.Models;
+using FlatMinima.Torch.Experiments;
 using FlatMinima.Torch.Optim;
 using FlatMinima.Torch.Runtime;
-using FlatMinima.Torch.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace FlatMinima.Cli.Commands;
 
@@ -29,7 +24,7 @@ public sealed class OptimBench : ICommand
 
     public int Run(Args a, CommandContext ctx)
     {
-        string model = a.Choice("model", ModelZoo.Names, "lenet");
+        string model = a.Choice("model", ExperimentOptions.Model.Variants.Select(v => v.Name).ToList(), "lenet");
         long[] shape = (a.DoubleList("input") ?? (model == "resnet18" ? [3, 32, 32] : [1, 28, 28])).Select(v => (long)v).ToArray();
         int classes = a.Int("classes", 10), batch = a.Int("batch-size", 128), steps = a.Int("steps", 50), warmup = a.Int("warmup", 10), rounds = a.Int("rounds", 5);
         int L = a.Int("inner-steps", 5), y = a.Int("replicas", 3);
@@ -39,22 +34,7 @@ public sealed class OptimBench : ICommand
         var rt = TorchRuntime.Initialize(a.Choice("device", ["cpu", "cuda", "auto"], "auto"), m => ctx.Err.WriteLine(m));
         a.EnsureAllUsed();
         if (batch < 1 || steps < 1 || warmup < 0 || rounds < 1 || L < 1 || y < 1) throw new UsageException("--batch-size, --steps, --rounds, --inner-steps, --replicas must be >= 1, --warmup >= 0.");
-        var device = TorchRuntime.Device;
-        long n = (long)batch * Math.Max(4, y + 1);
-        manual_seed(seed);
-        using var data = new TensorDataSet("random", randn([n, .. shape]), randint(0, classes, [n]), classes);
-        ModelFactory factory = i => { manual_seed(Seeds.Mix(seed, 77, i)); var m = ModelZoo.Create(model, shape, classes); m.to(device); return m; };
-        var algos = new List<(string, double, Func<nn.Module<Tensor, Tensor>, ITrainingAlgorithm>)>
-        {
-            ("sgd", 1, m => OptimizerAlgorithm.Factory("sgd", 0.01, 0.9, 5e-4)(m)),
-            ("sgd-flat (same update, one flat buffer)", 1, m => OptimizerAlgorithm.Factory("sgd-flat", 0.01, 0.9, 5e-4)(m)),
-            ($"esgd (L={L}, per inner step)", 1, m => new EntropySgd(m, new EntropySgdOptions { Lr = 0.01, InnerSteps = L, WeightDecay = 5e-4, Gamma0 = 0.03, Seed = seed })),
-            ($"esgd (L={L}, per inner step, noise 0)", 1, m => new EntropySgd(m, new EntropySgdOptions { Lr = 0.01, InnerSteps = L, WeightDecay = 5e-4, Gamma0 = 0.03, Noise = 0, Seed = seed })),
-            ($"rsgd (y={y})", y, m => new ReplicatedSgd(m, factory, data, new ReplicatedSgdOptions { Replicas = y, Lr = 0.01, G0 = 1e-3, BatchSize = batch, Seed = seed })),
-            ("sam", 2, m => new Sam(m, new SamOptions { Lr = 0.01, WeightDecay = 5e-4 })),
-            ("swa", 1, m => new Swa(m, factory(99), data, new SwaOptions { Lr = 0.01, SwaStart = 1000 })),
-        };
-        var res = OptimBenchmark.Run(algos, factory, data, device, batch, steps, warmup, rounds);
+        var res = OptimBenchmark.Standard(model, shape, classes, TorchRuntime.Device, batch, steps, warmup, rounds, L, y, seed);
         ctx.Err.Write(Output.Table(["algorithm", "gradients/step", "ms/step", "ratio vs k·SGD"],
             res.Select(r => (IReadOnlyList<string>)[r.Name, Output.Num(r.GradientsPerStep), Output.Num(1000 * r.SecondsPerStep, "F3"), Output.Num(r.Ratio, "F3")])));
         var summary = new Dictionary<string, object?>

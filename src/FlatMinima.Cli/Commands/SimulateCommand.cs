@@ -39,11 +39,11 @@ public sealed class SimulateCommand : ICommand
         {
             ["estimator"] = estimator.Name,
             ["alpha"] = spec.Alpha, ["delta"] = spec.Delta, ["rho"] = spec.Rho,
-            ["lambda"] = estimator.Loss is null || estimator.Penalty is FlatMinima.Penalties.SpherePenalty ? null : estimator.Lambda,
+            ["lambda"] = estimator.Loss is null ? null : estimator.Penalty is null ? estimator.Lambda : estimator.Penalty.Strength,
             ["n"] = spec.N, ["p"] = spec.P, ["seeds"] = seeds, ["seed"] = spec.Seed,
             ["exact_labels"] = spec.ExactLabelCounts,
         };
-        if (estimator.Penalty is FlatMinima.Penalties.SpherePenalty sphere) inputs["norm"] = sphere.Norm;
+        if (estimator.Penalty?.Norm is { } norm) inputs["norm"] = norm;
         if (estimator.Penalty is not null) inputs["penalty"] = estimator.Penalty.Name;
         if (!estimator.Options.FitBias) inputs["learn_bias"] = false;
         var run = outDir is null ? null : new RunDirectory(outDir, "simulate", ctx, inputs);
@@ -54,7 +54,17 @@ public sealed class SimulateCommand : ICommand
         clock.Stop();
 
         var result = ResultObject(inputs, r);
-        result["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe(r.Plan);
+        result["linear_algebra"] = r.LinearAlgebra?.ToJson();
+        // The results are printed before the run directory's files are written, so a write that fails loses nothing.
+        if (json) Output.WriteJson(ctx.Out, result);
+        else
+        {
+            ctx.Out.WriteLine($"{estimator.Name} estimator, alpha = {spec.Alpha:G6}, Delta = {spec.Delta:G6}, rho = {spec.Rho:G6}" +
+                              (estimator.Loss is null ? "" : $", lambda = {estimator.Lambda:G6}") +
+                              $"; N = {spec.N}, P = {spec.P}, {seeds} datasets ({clock.Elapsed.TotalSeconds:F1} s)");
+            ctx.Out.Write(Output.Table(["observable", "mean ± s.e."],
+                Observables.Names.Select(n => (IReadOnlyList<string>)[n, Output.Pm(r[n].Mean, r[n].StdError)])));
+        }
         if (run is not null)
         {
             run.Set("linear_algebra", result["linear_algebra"]);
@@ -62,15 +72,8 @@ public sealed class SimulateCommand : ICommand
             run.WriteFile("per_seed.csv", PerSeedCsv(r));
             run.Set("wall_seconds", clock.Elapsed.TotalSeconds);
             run.Finish();
+            if (!json) ctx.Out.WriteLine($"results written to {run.Path}");
         }
-        if (json) { Output.WriteJson(ctx.Out, result); return 0; }
-
-        ctx.Out.WriteLine($"{estimator.Name} estimator, alpha = {spec.Alpha:G6}, Delta = {spec.Delta:G6}, rho = {spec.Rho:G6}" +
-                          (estimator.Loss is null ? "" : $", lambda = {estimator.Lambda:G6}") +
-                          $"; N = {spec.N}, P = {spec.P}, {seeds} datasets ({clock.Elapsed.TotalSeconds:F1} s)");
-        ctx.Out.Write(Output.Table(["observable", "mean ± s.e."],
-            Observables.Names.Select(n => (IReadOnlyList<string>)[n, Output.Pm(r[n].Mean, r[n].StdError)])));
-        if (run is not null) ctx.Out.WriteLine($"results written to {run.Path}");
         return 0;
     }
 

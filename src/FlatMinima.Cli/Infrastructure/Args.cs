@@ -10,7 +10,7 @@ public sealed class UsageException(string message) : Exception(message);
 /// Every accessor validates and names the option in its error. Options that the command never reads are reported
 /// as unknown by <see cref="EnsureAllUsed"/>, so a typo is an error instead of a silently ignored option.
 /// </summary>
-public sealed class Args
+public sealed class Args : FlatMinima.Torch.Experiments.IOptionValues
 {
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
@@ -45,6 +45,12 @@ public sealed class Args
 
     /// <summary>True if the option was given.</summary>
     public bool Has(string name) { _used.Add(name); return _values.ContainsKey(name); }
+
+    /// <summary>The option's text (null for a switch without a value) when it was given; marks it used.</summary>
+    public bool TryGet(string name, out string? text) { _used.Add(name); return _values.TryGetValue(name, out text); }
+
+    /// <summary>Options given that nothing has asked for yet.</summary>
+    public IEnumerable<string> Unused => _values.Keys.Where(k => !_used.Contains(k));
 
     /// <summary>A boolean flag (present = true; also accepts --flag=true/false).</summary>
     public bool Flag(string name)

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using FlatMinima.Storage;
 
 namespace FlatMinima.Cli.Infrastructure;
 
@@ -12,37 +11,11 @@ namespace FlatMinima.Cli.Infrastructure;
 /// </summary>
 public static class Output
 {
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     /// <summary>Converts a value tree (dictionaries, lists, numbers, strings) into a JSON node.</summary>
-    public static JsonNode? ToNode(object? value) => value switch
-    {
-        null => null,
-        JsonNode n => n,
-        double d => double.IsFinite(d) ? JsonValue.Create(d) : null,
-        float f => double.IsFinite(f) ? JsonValue.Create((double)f) : null,
-        int i => JsonValue.Create(i),
-        long l => JsonValue.Create(l),
-        bool b => JsonValue.Create(b),
-        string s => JsonValue.Create(s),
-        IDictionary<string, object?> dict => ToObject(dict),
-        System.Collections.IEnumerable e => new JsonArray(e.Cast<object?>().Select(ToNode).ToArray()),
-        _ => JsonValue.Create(value.ToString()),
-    };
-
-    private static JsonObject ToObject(IDictionary<string, object?> dict)
-    {
-        var o = new JsonObject();
-        foreach (var (k, v) in dict) o[k] = ToNode(v);
-        return o;
-    }
+    public static JsonNode? ToNode(object? value) => JsonText.ToNode(value);
 
     /// <summary>Serialises a value tree as indented JSON.</summary>
-    public static string Json(object? value) => (ToNode(value)?.ToJsonString(Options)) ?? "null";
+    public static string Json(object? value) => JsonText.Serialize(value);
 
     /// <summary>Writes one JSON object to stdout.</summary>
     public static void WriteJson(TextWriter stdout, object? value) => stdout.WriteLine(Json(value));

@@ -11,13 +11,14 @@ namespace FlatMinima.Estimators;
 public static class BayesOptimal
 {
     /// <summary>m_B = q_B = α/(α + Δ): overlap and squared norm of v̂ (Nishimori identity, docs/theory.md#e3).</summary>
-    public static double Overlap(double alpha, double delta)
+    public static double Overlap(MixtureModel model)
     {
-        Guard.Positive(alpha, "alpha"); Guard.Positive(delta, "delta");
-        return alpha / (alpha + delta);
+        ArgumentNullException.ThrowIfNull(model);
+        return model.Alpha / (model.Alpha + model.Delta);
     }
 
-    /// <summary>Asymptotic BO bias b_BO = (Δ/2) ln(ρ/(1 − ρ)) for w = v̂ (docs/theory.md#e2).</summary>
+    /// <summary>Asymptotic BO bias b_BO = (Δ/2) ln(ρ/(1 − ρ)) for w = v̂ (docs/theory.md#e2). It does not depend on α, so
+    /// it takes Δ and ρ alone.</summary>
     public static double Bias(double delta, double rho)
     {
         Guard.Positive(delta, "delta"); Guard.OpenInterval(rho, 0, 1, "rho");
@@ -28,13 +29,14 @@ public static class BayesOptimal
     /// BO generalisation error (docs/theory.md#e3): ρ H((m_B + b)/√(Δ m_B)) + (1 − ρ) H((m_B − b)/√(Δ m_B)); balanced:
     /// H(√(α/(Δ(α + Δ)))).
     /// </summary>
-    public static double Error(double alpha, double delta, double rho = 0.5)
+    public static double Error(MixtureModel model)
     {
-        double m = Overlap(alpha, delta);
-        return GeneralizationError.Of(m, m, Bias(delta, rho), delta, rho);
+        double m = Overlap(model);
+        return GeneralizationError.Of(m, m, Bias(model.Delta, model.Rho), model.Delta, model.Rho);
     }
 
-    /// <summary>Oracle error (docs/theory.md#e4): the classifier w = v with the optimal bias (Δ/2) ln(ρ/(1 − ρ)).</summary>
+    /// <summary>Oracle error (docs/theory.md#e4): the classifier w = v with the optimal bias (Δ/2) ln(ρ/(1 − ρ)); the
+    /// α → ∞ limit of <see cref="Error"/>, so it takes Δ and ρ alone.</summary>
     public static double OracleError(double delta, double rho = 0.5) =>
         GeneralizationError.Of(1, 1, Bias(delta, rho), delta, rho);
 

@@ -2,36 +2,71 @@ using FlatMinima.Numerics;
 
 namespace FlatMinima.Estimators;
 
-/// <summary>Shape of a coupling ("scoping") schedule γ_t, t = 0 … T−1 (docs/optim.md#coupling-schedules).</summary>
+/// <summary>Shape of a coupling ("scoping") schedule γ_t (docs/optim.md#coupling-schedules).</summary>
 public enum CouplingShape
 {
-    /// <summary>γ_t = γ0 (γmax/γ0)^{t/(T−1)}: the per-step growth (1 + g1) of the Entropy-SGD/rSGD codes.</summary>
+    /// <summary>Geometric growth: the per-step growth (1 + g1) of the Entropy-SGD/rSGD codes.</summary>
     Exponential,
-    /// <summary>γ_t = γ0 + (γmax − γ0) t/(T−1).</summary>
+    /// <summary>Linear growth.</summary>
     Linear,
-    /// <summary>γ_t = γ0 + (γmax − γ0)(1 − cos(π t/(T−1)))/2.</summary>
+    /// <summary>Half a cosine period: slow at both ends.</summary>
     Cosine,
-    /// <summary>γ_t = γmax for every t (no scoping).</summary>
+    /// <summary>No scoping.</summary>
     Constant,
 }
 
 /// <summary>
-/// A coupling schedule from γ0 to γmax over T steps. γ0 may be left automatic (<see cref="Initial"/> = null): the
-/// descents then calibrate it at the first step as (mean objective)/(mean squared distance per component to the
-/// centre) × <see cref="AutoFactor"/>, which balances the two terms (the rSGD code's g0).
+/// A coupling schedule γ_t: the one representation of the scoping of Entropy-SGD and replicated SGD, for the linear
+/// descents of Core and the networks of the Torch bridge (docs/optim.md#coupling-schedules). Its end is given in one of two ways:
+/// <list type="bullet">
+/// <item><b>absolute</b> (default; <see cref="Growth"/> null): from γ0 to <see cref="Final"/> = γmax over a run of T
+/// steps, reached at its last step t = T − 1, with x = t/(T − 1):
+/// exponential γ0 (γmax/γ0)^x, linear γ0 + (γmax − γ0)x, cosine γ0 + (γmax − γ0)(1 − cos πx)/2, constant γmax;</item>
+/// <item><b>by a total factor</b> (<see cref="Growth"/> = gmax ≥ 1, <see cref="ByFactor"/>): γ grows by gmax over a
+/// horizon of T steps — or epochs, if t counts epochs — and stays there after it; with e = min(t, T):
+/// exponential γ0 (gmax^{1/T})^e (the codes' per-step factor 1 + g1 = gmax^{1/T}), linear γ0 + γ0(gmax − 1)e/T,
+/// cosine γ0 + (γ0 gmax − γ0)(1 − cos(πe/T))/2, constant γ0; T ≤ 0 or gmax = 1 give γ0.</item>
+/// </list>
+/// Either way an optional <see cref="Cap"/> bounds γ. γ0 is <see cref="Initial"/>, or automatic (null): the descent
+/// measures it once with <see cref="Calibrate"/>, which balances the objective against the coupling.
 /// </summary>
 /// <param name="Shape">Shape (default exponential).</param>
 /// <param name="Initial">γ0 &gt; 0, or null for automatic (default null).</param>
-/// <param name="Final">γmax &gt; 0 (default 10).</param>
+/// <param name="Final">γmax &gt; 0 of an absolute schedule (default 10).</param>
 /// <param name="AutoFactor">Multiplier of the automatic γ0, &gt; 0 (default 1).</param>
 public sealed record CouplingSchedule(CouplingShape Shape = CouplingShape.Exponential, double? Initial = null, double Final = 10, double AutoFactor = 1)
 {
+    private readonly double? _growth, _cap, _fallback;
+
     /// <summary>Validated γ0.</summary>
     public double? Initial { get; init; } = Initial is { } g ? Guard.Positive(g, "gamma0") : null;
     /// <summary>Validated γmax.</summary>
     public double Final { get; init; } = Guard.Positive(Final, "gamma-max");
     /// <summary>Validated automatic factor.</summary>
     public double AutoFactor { get; init; } = Guard.Positive(AutoFactor, "gamma-auto-factor");
+
+    /// <summary>Total growth factor gmax ≥ 1 over the horizon, or null (default) for an absolute schedule ending at
+    /// <see cref="Final"/>.</summary>
+    public double? Growth
+    {
+        get => _growth;
+        init => _growth = value is { } g
+            ? (g >= 1 && double.IsFinite(g) ? g : throw new ArgumentOutOfRangeException("gmax", g, $"gmax must be a finite number >= 1 (got {g})."))
+            : null;
+    }
+
+    /// <summary>Upper bound on γ, &gt; 0, or null (default: none).</summary>
+    public double? Cap { get => _cap; init => _cap = value is { } c ? Guard.Positive(c, "gamma-cap") : null; }
+
+    /// <summary>The automatic γ0 when there is nothing to measure (zero distance or zero objective), &gt; 0; null
+    /// (default): <see cref="Final"/>·10⁻³ for an absolute schedule, 10⁻³ by a factor.</summary>
+    public double? AutoFallback { get => _fallback; init => _fallback = value is { } f ? Guard.Positive(f, "gamma0-fallback") : null; }
+
+    /// <summary>A schedule that grows γ by the total factor <paramref name="growth"/> = gmax over the horizon passed to
+    /// <see cref="At"/>.</summary>
+    public static CouplingSchedule ByFactor(CouplingShape shape, double growth, double? initial = null, double autoFactor = 1,
+        double? cap = null, double? autoFallback = null) =>
+        new(shape, initial, AutoFactor: autoFactor) { Growth = growth, Cap = cap, AutoFallback = autoFallback };
 
     /// <summary>Parses exp|exponential|lin|linear|cos|cosine|const|constant.</summary>
     public static CouplingShape ParseShape(string name) => name?.Trim().ToLowerInvariant() switch
@@ -43,10 +78,20 @@ public sealed record CouplingSchedule(CouplingShape Shape = CouplingShape.Expone
         _ => throw new ArgumentOutOfRangeException("schedule", name, $"schedule must be one of exp|lin|cos|const (got '{name}')."),
     };
 
-    /// <summary>γ_t for step t of T, given the (possibly calibrated) initial value γ0.</summary>
-    public double At(int t, int steps, double gamma0)
+    /// <summary>
+    /// γ_t at step (or epoch) <paramref name="t"/> ≥ 0 for the (possibly calibrated) initial value <paramref name="gamma0"/>
+    /// &gt; 0: of a run of <paramref name="steps"/> steps (absolute), or over a horizon of <paramref name="steps"/> steps
+    /// (by a factor); then capped at <see cref="Cap"/>.
+    /// </summary>
+    public double At(long t, long steps, double gamma0)
     {
         Guard.Positive(gamma0, "gamma0");
+        double g = Growth is { } gmax ? ByFactorAt(t, steps, gamma0, gmax) : AbsoluteAt(t, steps, gamma0);
+        return Cap is { } cap ? Math.Min(g, cap) : g;
+    }
+
+    private double AbsoluteAt(long t, long steps, double gamma0)
+    {
         if (Shape == CouplingShape.Constant) return Final;
         double x = steps <= 1 ? 1 : Math.Clamp((double)t / (steps - 1), 0, 1);
         return Shape switch
@@ -56,5 +101,31 @@ public sealed record CouplingSchedule(CouplingShape Shape = CouplingShape.Expone
             CouplingShape.Cosine => gamma0 + (Final - gamma0) * 0.5 * (1 - Math.Cos(Math.PI * x)),
             _ => Final,
         };
+    }
+
+    private double ByFactorAt(long t, long horizon, double g0, double gmax)
+    {
+        if (horizon <= 0 || gmax == 1 || Shape == CouplingShape.Constant) return g0;
+        long e = Math.Clamp(t, 0, horizon);
+        return Shape switch
+        {
+            CouplingShape.Exponential => g0 * Math.Pow(Math.Pow(gmax, 1.0 / horizon), e),
+            CouplingShape.Linear => g0 + g0 * (gmax - 1) / horizon * e,
+            _ => g0 + (g0 * gmax - g0) / 2 * (1 - Math.Cos(Math.PI * e / horizon)),
+        };
+    }
+
+    /// <summary>
+    /// The automatic γ0: <see cref="AutoFactor"/> × <paramref name="energy"/> / <paramref name="couplingPerGamma"/> when
+    /// both are &gt; 0 — the coupling that balances the objective (per sample) against the coupling term per unit γ (the
+    /// mean squared distance to the centre per component for replicated descent, half of it for Entropy-SGD) — else
+    /// <see cref="AutoFallback"/>; for an absolute schedule never above γmax. (<see cref="At"/> applies the cap.)
+    /// </summary>
+    public double Calibrate(double energy, double couplingPerGamma)
+    {
+        bool absolute = Growth is null;
+        double g0 = couplingPerGamma > 0 && energy > 0 ? AutoFactor * energy / couplingPerGamma
+                  : AutoFallback ?? (absolute ? Final * 1e-3 : 1e-3);
+        return absolute ? Math.Min(g0, Final) : g0;
     }
 }

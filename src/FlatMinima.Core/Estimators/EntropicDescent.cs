@@ -100,9 +100,7 @@ public static class EntropicDescent
                 if (double.IsNaN(gamma0) && l == 1)
                 {
                     // Automatic γ0 at the second inner step: f(w')/(½ ‖w − w'‖²/N), balancing loss and coupling.
-                    double d2 = Param.Distance2(w, wp);
-                    gamma0 = d2 > 0 && lastF > 0 ? o.Coupling.AutoFactor * lastF / (0.5 * d2) : o.Coupling.Final * 1e-3;
-                    gamma0 = Math.Min(gamma0, o.Coupling.Final);
+                    gamma0 = o.Coupling.Calibrate(lastF, 0.5 * Param.Distance2(w, wp));
                     gamma = o.Coupling.At(t, o.Steps, gamma0);
                 }
             }

@@ -1,6 +1,7 @@
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
+using FlatMinima.Penalties;
 
 namespace FlatMinima.Estimators;
 
@@ -31,15 +32,35 @@ public static class Erm
         Guard.NonNegative(lambda, "lambda");
         options ??= ErmOptions.Default;
         MemoryBudget.Require(WorkspaceBytes(p, n, loss), $"the ERM solve (P = {p}, N = {n})");
-        return loss switch
-        {
-            SquareLoss => FitSquare(x, y, p, n, lambda, options.FitBias, options.SolveThreads),
-            HingeLoss when !options.FitBias => throw new ArgumentException("the hinge solver always learns the bias; FitBias = false is not supported for hinge.", "loss"),
-            HingeLoss => FitHinge(x, y, p, n, lambda, options),
-            _ when !loss.IsSmooth => throw new ArgumentException(
-                $"loss '{loss.Name}' is not smooth; the finite-N solver handles non-smooth losses only for hinge.", "loss"),
-            _ => FitSmooth(x, y, p, n, loss, lambda, options),
-        };
+        return loss.SelectAlgorithm(new RidgeAlgorithms(x, y, p, n, lambda, options));
+    }
+
+    /// <summary>Fits ERM with any penalty: the ridge solvers above, <see cref="SphericalErm"/> at fixed norm, and
+    /// proximal gradient (<see cref="ProximalErm"/>) for any other separable penalty, as the penalty selects.</summary>
+    public static ErmSolution Fit(MixtureSample sample, IMarginLoss loss, IWeightPenalty penalty, ErmOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(penalty);
+        return penalty.SelectAlgorithm(new PenaltyAlgorithms(sample, loss, options));
+    }
+
+    // The ridge solver each loss selects.
+    private sealed class RidgeAlgorithms(double[] x, double[] y, int p, int n, double lambda, ErmOptions options) : IErmAlgorithms<ErmSolution>
+    {
+        public ErmSolution LeastSquares() => FitSquare(x, y, p, n, lambda, options.FitBias, options.SolveThreads);
+        public ErmSolution SupportVectorDual() => options.FitBias
+            ? FitHinge(x, y, p, n, lambda, options)
+            : throw new ArgumentException("the hinge solver always learns the bias; FitBias = false is not supported for hinge.", "loss");
+        public ErmSolution Generic(IMarginLoss loss) => loss.IsSmooth
+            ? FitSmooth(x, y, p, n, loss, lambda, options)
+            : throw new ArgumentException($"loss '{loss.Name}' is not smooth; the finite-N solver handles non-smooth losses only for hinge.", "loss");
+    }
+
+    // The solver family each penalty selects.
+    private sealed class PenaltyAlgorithms(MixtureSample sample, IMarginLoss loss, ErmOptions? options) : IPenaltyAlgorithms<ErmSolution>
+    {
+        public ErmSolution Ridge(double lambda) => Fit(sample, loss, lambda, options);
+        public ErmSolution Sphere(double norm) => SphericalErm.Fit(sample, loss, norm, options);
+        public ErmSolution Proximal(IWeightPenalty penalty) => ProximalErm.Fit(sample, loss, penalty, options);
     }
 
     /// <summary>
@@ -51,14 +72,35 @@ public static class Erm
     public static long WorkspaceBytes(int p, int n, IMarginLoss loss)
     {
         ArgumentNullException.ThrowIfNull(loss);
-        long vectors = 8L * (24L * (n + 1) + 4L * p); // gradients, L-BFGS pairs, margins, labels
-        return loss switch
-        {
-            SquareLoss when p > n => 8L * MemoryBudget.SquareMatrixLength(n, "n") + LinearAlgebra.Current.WorkspaceBytes(p, n, n) + vectors,
-            SquareLoss => 8L * MemoryBudget.SquareMatrixLength(p, "alpha") + LinearAlgebra.Current.WorkspaceBytes(p, n, p) + vectors,
-            HingeLoss => 8L * MemoryBudget.SquareMatrixLength(p, "alpha") + vectors,
-            _ => vectors,
-        };
+        return loss.SelectAlgorithm(new WorkspaceOf(p, n));
+    }
+
+    /// <summary>Bytes <see cref="Fit(MixtureSample, IMarginLoss, IWeightPenalty, ErmOptions?)"/> allocates besides X:
+    /// those of the solver the penalty selects (ridge as above, <see cref="SphericalErm.WorkspaceBytes"/>,
+    /// <see cref="ProximalErm.WorkspaceBytes"/>).</summary>
+    public static long WorkspaceBytes(int p, int n, IMarginLoss loss, IWeightPenalty penalty)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(penalty);
+        return penalty.SelectAlgorithm(new PenaltyWorkspaceOf(p, n, loss));
+    }
+
+    private sealed class PenaltyWorkspaceOf(int p, int n, IMarginLoss loss) : IPenaltyAlgorithms<long>
+    {
+        public long Ridge(double lambda) => WorkspaceBytes(p, n, loss);
+        public long Sphere(double norm) => SphericalErm.WorkspaceBytes(p, n, loss);
+        public long Proximal(IWeightPenalty penalty) => ProximalErm.WorkspaceBytes(p, n);
+    }
+
+    // The bytes of the solver each loss selects, besides X.
+    private sealed class WorkspaceOf(int p, int n) : IErmAlgorithms<long>
+    {
+        private readonly long vectors = 8L * (24L * (n + 1) + 4L * p); // gradients, L-BFGS pairs, margins, labels
+        public long LeastSquares() => p > n
+            ? 8L * MemoryBudget.SquareMatrixLength(n, "n") + LinearAlgebra.Current.WorkspaceBytes(p, n, n) + vectors
+            : 8L * MemoryBudget.SquareMatrixLength(p, "alpha") + LinearAlgebra.Current.WorkspaceBytes(p, n, p) + vectors;
+        public long SupportVectorDual() => 8L * MemoryBudget.SquareMatrixLength(p, "alpha") + vectors;
+        public long Generic(IMarginLoss loss) => vectors;
     }
 
     private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double lambda, bool fitBias, int threads)

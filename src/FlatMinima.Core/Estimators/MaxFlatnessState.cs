@@ -30,7 +30,7 @@ internal sealed class Minibatch
 
     public Minibatch(IFlatnessObjective objective, int size, Rng rng)
     {
-        int p = objective is SmoothedErrorObjective e ? e.P : objective is SmoothedLossObjective l ? l.P : 0;
+        int p = objective.P;
         _size = size > 0 && p > 0 && size < p ? size : 0;
         _idx = Enumerable.Range(0, p).ToArray();
         _rng = rng;

@@ -76,8 +76,7 @@ public static class ReplicatedDescent
         {
             double fm = 0, d2 = 0;
             for (int a = 0; a < y; a++) { fm += objective.Evaluate(w[a], b[a], g, out _) / y; d2 += Param.Distance2(w[a], c) / y; evals++; }
-            gamma0 = d2 > 0 && fm > 0 ? o.Coupling.AutoFactor * fm / d2 : o.Coupling.Final * 1e-3;
-            gamma0 = Math.Min(gamma0, o.Coupling.Final);
+            gamma0 = o.Coupling.Calibrate(fm, d2);
         }
         double curv = objective.Curvature, kObj = n / curv;
         var history = new List<FlatnessStep>();

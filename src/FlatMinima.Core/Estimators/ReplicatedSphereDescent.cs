@@ -1,3 +1,4 @@
+using FlatMinima.Losses;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 
@@ -24,6 +25,18 @@ public sealed record ReplicatedSphereSolution(LinearClassifier Center, IReadOnly
 /// </summary>
 public static class ReplicatedSphereDescent
 {
+    /// <summary>Whether this solver minimises the replicated energy of <paramref name="loss"/>: only for the square loss,
+    /// whose biases it eliminates exactly.</summary>
+    public static bool Supports(IMarginLoss loss) => (loss ?? throw new ArgumentNullException(nameof(loss))).SelectAlgorithm(SquareOnly.Instance);
+
+    private sealed class SquareOnly : IErmAlgorithms<bool>
+    {
+        public static readonly SquareOnly Instance = new();
+        public bool LeastSquares() => true;
+        public bool SupportVectorDual() => false;
+        public bool Generic(IMarginLoss loss) => false;
+    }
+
     /// <param name="sample">The data.</param>
     /// <param name="replicas">y ≥ 1.</param>
     /// <param name="norm">Q &gt; 0.</param>

@@ -32,16 +32,35 @@ public static class SphericalErm
         Guard.Positive(norm, "norm");
         options ??= ErmOptions.Default;
         MemoryBudget.Require(WorkspaceBytes(p, n, loss), $"the fixed-norm ERM solve (P = {p}, N = {n})");
-        if (loss is SquareLoss) return FitSquare(x, y, p, n, norm, options.FitBias, options.SolveThreads);
-        if (!loss.IsSmooth)
-            throw new ArgumentException($"loss '{loss.Name}' is not smooth; the fixed-norm solver handles square and smooth losses.", "loss");
-        return FitSmooth(x, y, p, n, loss, norm, options);
+        return loss.SelectAlgorithm(new SphereAlgorithms(x, y, p, n, norm, options));
+    }
+
+    // The fixed-norm solver each loss selects.
+    private sealed class SphereAlgorithms(double[] x, double[] y, int p, int n, double norm, ErmOptions options) : IErmAlgorithms<ErmSolution>
+    {
+        public ErmSolution LeastSquares() => FitSquare(x, y, p, n, norm, options.FitBias, options.SolveThreads);
+        public ErmSolution SupportVectorDual() =>
+            throw new ArgumentException("loss 'hinge' is not smooth; the fixed-norm solver handles square and smooth losses.", "loss");
+        public ErmSolution Generic(IMarginLoss loss) => loss.IsSmooth
+            ? FitSmooth(x, y, p, n, loss, norm, options)
+            : throw new ArgumentException($"loss '{loss.Name}' is not smooth; the fixed-norm solver handles square and smooth losses.", "loss");
     }
 
     /// <summary>Bytes a fit allocates besides X: for the square loss the N × N Gram matrix, the provider's workspace
     /// and MathNet's symmetric eigendecomposition (about three more N × N matrices); otherwise O(N + P) vectors.</summary>
-    public static long WorkspaceBytes(int p, int n, IMarginLoss loss) => Erm.WorkspaceBytes(p, n, LogisticLoss.Instance) +
-        (loss is SquareLoss ? 4 * 8L * MemoryBudget.SquareMatrixLength(n, "n") + LinearAlgebra.Current.WorkspaceBytes(p, n, 0) : 0);
+    public static long WorkspaceBytes(int p, int n, IMarginLoss loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        return Erm.WorkspaceBytes(p, n, LogisticLoss.Instance) + loss.SelectAlgorithm(new MatrixBytes(p, n));
+    }
+
+    // Bytes of the square loss's matrices (none for the first-order solvers).
+    private sealed class MatrixBytes(int p, int n) : IErmAlgorithms<long>
+    {
+        public long LeastSquares() => 4 * 8L * MemoryBudget.SquareMatrixLength(n, "n") + LinearAlgebra.Current.WorkspaceBytes(p, n, 0);
+        public long SupportVectorDual() => 0;
+        public long Generic(IMarginLoss loss) => 0;
+    }
 
     private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double norm, bool fitBias, int threads)
     {

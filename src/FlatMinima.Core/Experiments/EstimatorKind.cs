@@ -18,12 +18,12 @@ public sealed record EstimatorKind
     public string Name { get; }
     /// <summary>The ERM loss; null for Bayes-optimal.</summary>
     public IMarginLoss? Loss { get; }
-    /// <summary>Ridge λ (ignored for Bayes-optimal).</summary>
+    /// <summary>Ridge λ ≥ 0, or the strength of <see cref="Penalty"/> (0 for a constraint; ignored for Bayes-optimal).</summary>
     public double Lambda { get; }
     /// <summary>Solver options for ERM.</summary>
     public ErmOptions Options { get; }
-    /// <summary>The weight penalty; null means ridge with <see cref="Lambda"/>. <see cref="SpherePenalty"/> fits
-    /// with <see cref="SphericalErm"/>.</summary>
+    /// <summary>The weight penalty; null means ridge with <see cref="Lambda"/> ≥ 0 (λ = 0 allowed at finite N). Any other
+    /// penalty fits with the solver it selects (<see cref="Estimators.Erm.Fit(MixtureSample, IMarginLoss, IWeightPenalty, ErmOptions?)"/>).</summary>
     public IWeightPenalty? Penalty { get; private init; }
 
     private EstimatorKind(string name, IMarginLoss? loss, double lambda, ErmOptions options)
@@ -40,18 +40,34 @@ public sealed record EstimatorKind
             ? throw new ArgumentException($"fixing the bias at 0 needs a smooth loss (got '{loss.Name}').", "no-bias")
             : new(loss.Name, loss, Guard.NonNegative(lambda, "lambda"), options ?? ErmOptions.Default);
 
-    /// <summary>ERM with <paramref name="loss"/> and any shipped penalty: ridge (as <see cref="Erm(IMarginLoss, double, ErmOptions?)"/>)
-    /// or the sphere ‖w‖² = NQ.</summary>
-    /// <exception cref="ArgumentException">A penalty without a finite-N solver (L1, or a user's penalty).</exception>
-    public static EstimatorKind Erm(IMarginLoss loss, IWeightPenalty penalty, ErmOptions? options = null) => penalty switch
+    /// <summary>ERM with <paramref name="loss"/> and any penalty: ridge (as <see cref="Erm(IMarginLoss, double, ErmOptions?)"/>),
+    /// the sphere ‖w‖² = NQ, L1 or a user's separable penalty.</summary>
+    /// <exception cref="ArgumentException">A penalty other than the ridge with a loss that is not smooth.</exception>
+    public static EstimatorKind Erm(IMarginLoss loss, IWeightPenalty penalty, ErmOptions? options = null)
     {
-        SpherePenalty or L1Penalty when !loss.IsSmooth => throw new ArgumentException(
-            $"penalty '{penalty.Name}' needs a smooth loss at finite N (got '{loss.Name}'); use square, logistic or a smooth user loss.", "penalty"),
-        RidgePenalty r => Erm(loss, r.Lambda, options),
-        SpherePenalty => new(loss.Name, loss, 0, options ?? ErmOptions.Default) { Penalty = penalty },
-        L1Penalty l1 => new(loss.Name, loss, l1.Lambda, options ?? ErmOptions.Default) { Penalty = penalty },
-        _ => throw new ArgumentException($"no finite-N solver for the penalty '{penalty.Name}'; simulations support ridge, sphere and l1.", "penalty"),
-    };
+        ArgumentNullException.ThrowIfNull(loss);
+        return (penalty ?? throw new ArgumentNullException(nameof(penalty))).SelectAlgorithm(new Choice(loss, penalty, options));
+    }
+
+    // The estimator for the solver family the penalty selects; only the ridge solvers handle a loss with kinks.
+    private sealed class Choice(IMarginLoss loss, IWeightPenalty penalty, ErmOptions? options) : IPenaltyAlgorithms<EstimatorKind>
+    {
+        public EstimatorKind Ridge(double lambda) => Erm(loss, lambda, options);
+        public EstimatorKind Sphere(double norm) => With(0);
+        public EstimatorKind Proximal(IWeightPenalty separable) => With(separable.Strength ?? 0);
+
+        private EstimatorKind With(double lambda) => loss.IsSmooth
+            ? new(loss.Name, loss, lambda, options ?? ErmOptions.Default) { Penalty = penalty }
+            : throw new ArgumentException(
+                $"penalty '{penalty.Name}' needs a smooth loss at finite N (got '{loss.Name}'); use square, logistic or a smooth user loss.", "penalty");
+    }
+
+    /// <summary>ERM with a penalty named as on the command line, under the rule of <see cref="WeightPenalties.CheckParameters"/>:
+    /// the ridge with λ ≥ 0 (λ = 0 is unpenalised ERM, meaningful at finite N), l1 with λ &gt; 0, the sphere with the norm Q.</summary>
+    public static EstimatorKind Erm(IMarginLoss loss, string penalty, double? lambda, double? norm, ErmOptions? options = null) =>
+        WeightPenalties.CheckParameters(penalty, lambda is not null, norm is not null) == "ridge"
+            ? Erm(loss, lambda!.Value, options)
+            : Erm(loss, WeightPenalties.FromParameters(penalty, lambda, norm), options);
 
     /// <summary>Parses "bayes" or a loss name.</summary>
     /// <exception cref="ArgumentException">Unknown estimator; the message lists the valid names.</exception>
@@ -68,11 +84,9 @@ public sealed record EstimatorKind
     public LinearClassifier Fit(MixtureSample sample)
     {
         if (Loss is null) return BayesOptimal.Fit(sample);
-        var sol = Penalty is SpherePenalty sp
-            ? SphericalErm.Fit(sample, Loss, sp.Norm, Options)
-            : Penalty is L1Penalty
-            ? LassoErm.Fit(sample, Loss, Lambda, Options)
-            : Estimators.Erm.Fit(sample, Loss, Lambda, Options);
+        var sol = Penalty is null
+            ? Estimators.Erm.Fit(sample, Loss, Lambda, Options)
+            : Estimators.Erm.Fit(sample, Loss, Penalty, Options);
         if (!sol.Converged)
             throw new InvalidOperationException(
                 $"{Name} ERM did not reach its tolerance on seed {sample.Spec.Seed}: residual {sol.Residual:G3} after {sol.Iterations} iterations.");
@@ -80,11 +94,10 @@ public sealed record EstimatorKind
     }
 
     /// <summary>Bytes a fit allocates besides the dataset (the solver's Gram matrix or workspace; see
-    /// <see cref="Estimators.Erm.WorkspaceBytes"/>), plus the margins of the measurement.</summary>
+    /// <see cref="Estimators.Erm.WorkspaceBytes(int, int, IMarginLoss, Penalties.IWeightPenalty)"/>), plus the margins of the measurement.</summary>
     public long WorkspaceBytes(MixtureSpec spec) => 8L * spec.P + (Loss is null ? 8L * spec.N
-        : Penalty is SpherePenalty ? SphericalErm.WorkspaceBytes(spec.P, spec.N, Loss)
-        : Penalty is L1Penalty ? LassoErm.WorkspaceBytes(spec.P, spec.N)
-        : Estimators.Erm.WorkspaceBytes(spec.P, spec.N, Loss));
+        : Penalty is null ? Estimators.Erm.WorkspaceBytes(spec.P, spec.N, Loss)
+        : Estimators.Erm.WorkspaceBytes(spec.P, spec.N, Loss, Penalty));
 
     /// <summary>Fits and measures the estimator on a sample.</summary>
     public Observables Measure(MixtureSample sample)

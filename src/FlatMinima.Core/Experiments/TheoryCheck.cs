@@ -56,14 +56,28 @@ public static class TheoryCheck
         Guard.AtLeast(seeds, 2, "seeds");
         Guard.NonNegative(allowanceScale, "allowance");
         var theory = ErmSaddlePoint.Solve(problem);
-        var spec = new MixtureSpec(problem.Alpha, problem.Delta, problem.Rho, n, seed);
+        var spec = new MixtureSpec(problem.Model, n, seed);
         var sim = MonteCarlo.Run(spec, seeds, EstimatorKind.Erm(problem.Loss, problem.Penalty, problem.LearnBias ? null : new Estimators.ErmOptions(FitBias: false)), maxParallelism, onSeedDone);
-        double[] th = [theory.TestError, theory.TrainError, theory.TrainLoss, theory.M, theory.Q, theory.Bias];
+        var th = new Observables(theory.TestError, theory.TrainError, theory.TrainLoss, theory.M, theory.Q, theory.Bias);
+        return new TheoryCheckResult(theory, sim, Compare(th, sim, allowanceScale), allowanceScale);
+    }
+
+    /// <summary>
+    /// The verdict rule, for any theory and simulation: each observable agrees when |sim − theory| ≤ 3 se + a, with the
+    /// allowance a = <paramref name="allowanceScale"/> · max(1, |theory|)/N (N of the simulation's spec).
+    /// </summary>
+    public static IReadOnlyList<CheckRow> Compare(Observables theory, MonteCarloResult simulation, double allowanceScale = DefaultAllowanceScale)
+    {
+        ArgumentNullException.ThrowIfNull(theory);
+        ArgumentNullException.ThrowIfNull(simulation);
+        Guard.NonNegative(allowanceScale, "allowance");
+        int n = simulation.Spec.N;
+        double[] th = theory.Values;
         var rows = new List<CheckRow>();
         for (int i = 0; i < Observables.Names.Count; i++)
         {
             string name = Observables.Names[i];
-            var st = sim[name];
+            var st = simulation[name];
             double allowance = allowanceScale * Math.Max(1, Math.Abs(th[i])) / n;
             double diff = st.Mean - th[i];
             double se = st.StdError;
@@ -74,6 +88,6 @@ public static class TheoryCheck
             bool ok = Math.Abs(diff) <= 3 * (double.IsFinite(se) ? se : 0) + allowance;
             rows.Add(new CheckRow(name, th[i], st.Mean, se, allowance, z, ok));
         }
-        return new TheoryCheckResult(theory, sim, rows, allowanceScale);
+        return rows;
     }
 }

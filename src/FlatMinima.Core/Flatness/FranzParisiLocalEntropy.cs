@@ -1,4 +1,3 @@
-using FlatMinima.Experiments;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 
@@ -11,17 +10,19 @@ namespace FlatMinima.Flatness;
 /// The constrained system: w on the sphere ‖w‖² = N at overlap w·w̃/N = R, with bias b fixed, weighted by e^{−βE(w)},
 /// E(w) = Σ_μ Θ(−u^μ) the number of training errors.
 /// </summary>
-/// <param name="Alpha">α &gt; 0.</param>
-/// <param name="Delta">Δ &gt; 0.</param>
-/// <param name="Rho">ρ ∈ (0, 1) [½].</param>
+/// <param name="Model">The data model (α, Δ, ρ).</param>
 /// <param name="Beta">β ≥ 0 [2].</param>
 /// <param name="ReferenceCosine">cos ψ ∈ [0, 1] [1 = the BO direction].</param>
 /// <param name="Bias">Bias b of reference and neighbours [0].</param>
-public sealed record FranzParisiProblem(double Alpha, double Delta, double Rho = 0.5, double Beta = 2, double ReferenceCosine = 1, double Bias = 0)
+public sealed record FranzParisiProblem(MixtureModel Model, double Beta = 2, double ReferenceCosine = 1, double Bias = 0)
 {
-    public double Alpha { get; init; } = Guard.Positive(Alpha, "alpha");
-    public double Delta { get; init; } = Guard.Positive(Delta, "delta");
-    public double Rho { get; init; } = Guard.OpenInterval(Rho, 0, 1, "rho");
+    public MixtureModel Model { get; init; } = Model ?? throw new ArgumentNullException(nameof(Model));
+    /// <summary>α of <see cref="Model"/>.</summary>
+    public double Alpha => Model.Alpha;
+    /// <summary>Δ of <see cref="Model"/>.</summary>
+    public double Delta => Model.Delta;
+    /// <summary>ρ of <see cref="Model"/>.</summary>
+    public double Rho => Model.Rho;
     public double Beta { get; init; } = Guard.NonNegative(Beta, "beta");
     public double ReferenceCosine { get; init; } = Guard.ClosedInterval(ReferenceCosine, 0, 1, "reference-cosine");
     public double Bias { get; init; } = Guard.Finite(Bias, "b");
@@ -45,7 +46,14 @@ public sealed record FranzParisiProblem(double Alpha, double Delta, double Rho =
 /// <param name="Converged">Whether Newton's method met the tolerance.</param>
 /// <param name="Iterations">Newton iterations used at the final β.</param>
 public readonly record struct FranzParisiPoint(double R, double Distance, double FreeEntropy, double Volume, double Excess, double TrainError,
-    double K, double M, double T, double Q, bool Converged, int Iterations);
+    double K, double M, double T, double Q, bool Converged, int Iterations)
+{
+    /// <summary>Normalised replicon (de Almeida–Thouless) eigenvalue Λ of the RS saddle point
+    /// (<see cref="FranzParisiStability"/>, docs/theory.md#rs-stability); NaN when the order parameters are not finite.</summary>
+    public double Replicon { get; init; } = double.NaN;
+    /// <summary>Whether replica symmetry is locally stable there (Λ &gt; 0); false also when Λ is unknown.</summary>
+    public bool RsStable => Replicon > 0;
+}
 
 /// <summary>Monte Carlo estimate of the Franz–Parisi excess on finite training sets.</summary>
 /// <param name="Excess">(1/N) ln ⟨e^{−βE}⟩ over the slice, mean over data sets, with <paramref name="StdError"/>.</param>
@@ -64,9 +72,9 @@ public sealed record FranzParisiSample(double Excess, double StdError, double Tr
 /// Φ = −kR + kBt + ½ ln(1−q) + (q − m² − t²)/(2(1−q)) + αkAm + αk²A²Δ(1−q)/2 + α E_{y,ξ} ln[1 − (1 − e^{−β}) H(z)],
 /// z = (m + yb + √(Δq) ξ)/√(Δ(1−q)) + kA√(Δ(1−q)), extremised over (k, m, t, q).
 /// </summary>
-public static class FranzParisiLocalEntropy
+public static partial class FranzParisiLocalEntropy
 {
-    private static readonly Lazy<Replica.QuadratureRule> Rule = new(() => Replica.GaussianMeasure.Graded([], 12, 1, 16));
+    private static readonly Lazy<QuadratureRule> Rule = new(() => GaussianMeasure.Graded([], 12, 1, 16));
 
     /// <summary>Training error of the reference (N → ∞): its training margins are A(α+Δ) + yb + √Δ ξ (the Hebbian
     /// self-overlap shifts them by AΔ above the test margins Aα + yb + √Δ ξ).</summary>
@@ -106,7 +114,8 @@ public static class FranzParisiLocalEntropy
         double k = x[0], m = x[1], q = x[2], t = k * p.B * (1 - q);
         var (phi, err) = Evaluate(p, r, k, m, q, null);
         double vol = 0.5 * Math.Log(1 - r * r);
-        return new FranzParisiPoint(r, 2 * (1 - r), phi, vol, phi - vol, err, k, m, t, q, conv, its);
+        var point = new FranzParisiPoint(r, 2 * (1 - r), phi, vol, phi - vol, err, k, m, t, q, conv, its);
+        return point with { Replicon = FranzParisiStability.Replicon(p, point) };
     }
 
     // Φ and ⟨ε⟩; if grad != null fills (∂_k, ∂_m, ∂_q) at t = kB(1−q).
@@ -121,7 +130,7 @@ public static class FranzParisiLocalEntropy
             // z(ξ) crosses 0 at ξ*, over a ξ-width σ/√(Δq) that vanishes as q → 1: grade the rule there.
             double sq = Math.Sqrt(delta * q);
             var (xs, ws) = sq > 0 && sig / sq < 0.5
-                ? Replica.GaussianMeasure.Graded([(-k * a * sig * sig - m - y * p.Bias) / sq], 12, 0.05 * sig / sq)
+                ? GaussianMeasure.Graded([(-k * a * sig * sig - m - y * p.Bias) / sq], 12, 0.05 * sig / sq)
                 : Rule.Value;
             for (int i = 0; i < xs.Length; i++)
             {
@@ -215,33 +224,8 @@ public static class FranzParisiLocalEntropy
         Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = maxParallelism ?? Environment.ProcessorCount }, s =>
         {
             var sample = MixtureSample.Sample(spec.WithSeed(spec.Seed + s));
-            int n = sample.N, p = sample.P;
             var rng = Rng.ForStream(spec.Seed + s, 77);
-            var sh = sample.Hebbian();
-            double nsh = Math.Sqrt(Kernels.Norm2(sh));
-            var zeta = new double[n];
-            rng.FillGaussian(zeta);
-            double proj = Kernels.Dot(zeta, sh) / (nsh * nsh);
-            Kernels.Axpy(-proj, sh, zeta);
-            double nz = Math.Sqrt(Kernels.Norm2(zeta));
-            double sinPsi = Math.Sqrt(Math.Max(0, 1 - referenceCosine * referenceCosine));
-            var wt = new double[n];
-            for (int j = 0; j < n; j++) wt[j] = Math.Sqrt(n) * (referenceCosine * sh[j] / nsh + sinPsi * zeta[j] / nz);
-            refErr[s] = sample.TrainError(wt, bias);
-            // Householder frame: H e1 = w̃/√N, so w = H w' with w'_0 = R√N.
-            var e = new double[n];
-            for (int j = 0; j < n; j++) e[j] = wt[j] / Math.Sqrt(n);
-            var uvec = (double[])e.Clone(); uvec[0] -= 1;
-            double nu = Math.Sqrt(Kernels.Norm2(uvec));
-            var xh = (double[])sample.X.Clone();
-            if (nu > 1e-12)
-            {
-                for (int j = 0; j < n; j++) uvec[j] /= nu;
-                var xu = new double[p];
-                Kernels.MatVec(sample.X, p, n, uvec, xu);
-                for (int mu = 0; mu < p; mu++) Kernels.Axpy(-2 * xu[mu], uvec, xh.AsSpan(mu * n, n));
-            }
-            var xt = Kernels.Transpose(xh, p, n);
+            (var xt, refErr[s]) = Frame(sample, referenceCosine, bias, rng);
             // Anneal: the chain is carried from one β' node to the next (nodes ascending), so each starts near equilibrium.
             var chain = new SliceChain(sample, xt, r, bias, rng);
             double integral = 0;
@@ -252,6 +236,39 @@ public static class FranzParisiLocalEntropy
         });
         var st = Statistic.Of(per);
         return new FranzParisiSample(st.Mean, st.StdError, errs.Average(), refErr.Average(), per);
+    }
+
+    // The reference w̃ = cos ψ·√N ŝ/‖ŝ‖ + sin ψ·√N ζ⊥ of one data set and the transposed inputs in a Householder frame in
+    // which w̃/√N is the first axis (w = H w', w'_0 = R√N); returns them with the reference's training error.
+    private static (double[] Xt, double ReferenceTrainError) Frame(MixtureSample sample, double referenceCosine, double bias, Rng rng)
+    {
+        int n = sample.N, p = sample.P;
+        var sh = sample.Hebbian();
+        double nsh = Math.Sqrt(Kernels.Norm2(sh));
+        var zeta = new double[n];
+        rng.FillGaussian(zeta);
+        double proj = Kernels.Dot(zeta, sh) / (nsh * nsh);
+        Kernels.Axpy(-proj, sh, zeta);
+        double nz = Math.Sqrt(Kernels.Norm2(zeta));
+        double sinPsi = Math.Sqrt(Math.Max(0, 1 - referenceCosine * referenceCosine));
+        var wt = new double[n];
+        for (int j = 0; j < n; j++) wt[j] = Math.Sqrt(n) * (referenceCosine * sh[j] / nsh + sinPsi * zeta[j] / nz);
+        double refErr = sample.TrainError(wt, bias);
+        // Householder frame: H e1 = w̃/√N, so w = H w' with w'_0 = R√N.
+        var e = new double[n];
+        for (int j = 0; j < n; j++) e[j] = wt[j] / Math.Sqrt(n);
+        var uvec = (double[])e.Clone(); uvec[0] -= 1;
+        double nu = Math.Sqrt(Kernels.Norm2(uvec));
+        var xh = (double[])sample.X.Clone();
+        if (nu > 1e-12)
+        {
+            for (int j = 0; j < n; j++) uvec[j] /= nu;
+            var xu = new double[p];
+            Kernels.MatVec(sample.X, p, n, uvec, xu);
+            for (int mu = 0; mu < p; mu++) Kernels.Axpy(-2 * xu[mu], uvec, xh.AsSpan(mu * n, n));
+        }
+        var xt = Kernels.Transpose(xh, p, n);
+        return (xt, refErr);
     }
 
     // Metropolis pair rotations on the slice {w'_0 = R√N, ‖w'‖² = N} in the Householder frame; the state persists.
@@ -280,47 +297,63 @@ public static class FranzParisiLocalEntropy
             for (int mu = 0; mu < p; mu++) { _u[mu] = s.Y[mu] * (h[mu] + bias); if (_u[mu] < 0) _energy++; }
         }
 
+        /// <summary>Number of training errors of the current state.</summary>
+        public int Energy => _energy;
+
+        /// <summary>Rotation step of the pair moves (adapted during burn-in).</summary>
+        public double Step { get => _delta; set => _delta = value; }
+
         /// <summary>Mean training error at β after <paramref name="burn"/> discarded sweeps (step adapted to ≈ 40 %).</summary>
         public double Mean(double beta, int sweeps, int burn)
         {
-            int n = _s.N, p = _s.P;
-            double invSqrtN = 1 / Math.Sqrt(n);
+            int p = _s.P;
             long acc = 0, tried = 0;
             double sum = 0; long count = 0;
-            var y = _s.Y;
             for (int sw = 0; sw < burn + sweeps; sw++)
             {
-                for (int mv = 0; mv < n; mv++)
-                {
-                    int i = 1 + (int)(_rng.NextDouble() * (n - 1)), j = 1 + (int)(_rng.NextDouble() * (n - 1));
-                    if (i == j) continue;
-                    double th = _delta * (2 * _rng.NextDouble() - 1);
-                    double c = Math.Cos(th), sn = Math.Sin(th);
-                    double wi = c * _w[i] - sn * _w[j], wj = sn * _w[i] + c * _w[j];
-                    double di = (wi - _w[i]) * invSqrtN, dj = (wj - _w[j]) * invSqrtN;
-                    var ci = _xt.AsSpan(i * p, p); var cj = _xt.AsSpan(j * p, p);
-                    int dE = 0;
-                    for (int mu = 0; mu < p; mu++)
-                    {
-                        double un = _u[mu] + y[mu] * (ci[mu] * di + cj[mu] * dj);
-                        dE += (un < 0 ? 1 : 0) - (_u[mu] < 0 ? 1 : 0);
-                    }
-                    tried++;
-                    if (dE <= 0 || _rng.NextDouble() < Math.Exp(-beta * dE))
-                    {
-                        for (int mu = 0; mu < p; mu++) _u[mu] += y[mu] * (ci[mu] * di + cj[mu] * dj);
-                        _w[i] = wi; _w[j] = wj; _energy += dE; acc++;
-                    }
-                }
-                if (sw < burn && sw % 10 == 9)
-                {
-                    double rate = (double)acc / Math.Max(1, tried);
-                    _delta = Math.Clamp(_delta * (rate > 0.4 ? 1.3 : 0.7), 1e-3, Math.PI);
-                    acc = 0; tried = 0;
-                }
+                Sweep(beta, ref acc, ref tried);
+                if (sw < burn && sw % 10 == 9) Adapt(ref acc, ref tried);
                 if (sw >= burn) { sum += (double)_energy / p; count++; }
             }
             return sum / count;
+        }
+
+        /// <summary>Rescales the step towards ≈ 40 % acceptance and resets the counters.</summary>
+        public void Adapt(ref long acc, ref long tried)
+        {
+            double rate = (double)acc / Math.Max(1, tried);
+            _delta = Math.Clamp(_delta * (rate > 0.4 ? 1.3 : 0.7), 1e-3, Math.PI);
+            acc = 0; tried = 0;
+        }
+
+        /// <summary>One sweep (N pair-rotation proposals) at β.</summary>
+        public void Sweep(double beta, ref long acc, ref long tried)
+        {
+            int n = _s.N, p = _s.P;
+            double invSqrtN = 1 / Math.Sqrt(n);
+            var y = _s.Y;
+            for (int mv = 0; mv < n; mv++)
+            {
+                int i = 1 + (int)(_rng.NextDouble() * (n - 1)), j = 1 + (int)(_rng.NextDouble() * (n - 1));
+                if (i == j) continue;
+                double th = _delta * (2 * _rng.NextDouble() - 1);
+                double c = Math.Cos(th), sn = Math.Sin(th);
+                double wi = c * _w[i] - sn * _w[j], wj = sn * _w[i] + c * _w[j];
+                double di = (wi - _w[i]) * invSqrtN, dj = (wj - _w[j]) * invSqrtN;
+                var ci = _xt.AsSpan(i * p, p); var cj = _xt.AsSpan(j * p, p);
+                int dE = 0;
+                for (int mu = 0; mu < p; mu++)
+                {
+                    double un = _u[mu] + y[mu] * (ci[mu] * di + cj[mu] * dj);
+                    dE += (un < 0 ? 1 : 0) - (_u[mu] < 0 ? 1 : 0);
+                }
+                tried++;
+                if (dE <= 0 || _rng.NextDouble() < Math.Exp(-beta * dE))
+                {
+                    for (int mu = 0; mu < p; mu++) _u[mu] += y[mu] * (ci[mu] * di + cj[mu] * dj);
+                    _w[i] = wi; _w[j] = wj; _energy += dE; acc++;
+                }
+            }
         }
     }
 }

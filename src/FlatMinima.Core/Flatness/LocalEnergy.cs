@@ -1,6 +1,6 @@
-using FlatMinima.Experiments;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
+using FlatMinima.Replica;
 
 namespace FlatMinima.Flatness;
 
@@ -50,7 +50,7 @@ public static class LocalEnergy
             {
                 // Breakpoints: ζ_b where some margin would cross zero is everywhere in general; the integrand is
                 // smooth in ζ_b for σ s_μ > 0, so a Gauss–Legendre rule on [−12, 12] with unit panels suffices.
-                var (zx, zw) = Replica.GaussianMeasure.Graded([], 12, 1, 16);
+                var (zx, zw) = GaussianMeasure.Graded([], 12, 1, 16);
                 double e = 0;
                 for (int i = 0; i < zx.Length; i++)
                 {
@@ -111,9 +111,10 @@ public static class LocalEnergy
     /// ρ H((1+b)/√(Δq_B(1+σ²))) + (1−ρ) H((1−b)/√(Δq_B(1+σ²))), q_B = α/(α+Δ). With <paramref name="bias"/> null
     /// the BO bias b_BO = (Δ/2) ln(ρ/(1−ρ)) of (E2) is used.
     /// </summary>
-    public static double BayesOptimalTheory(double alpha, double delta, double rho, double sigma, double? bias = null)
+    public static double BayesOptimalTheory(MixtureModel model, double sigma, double? bias = null)
     {
-        Guard.Positive(alpha, "alpha"); Guard.Positive(delta, "delta"); Guard.OpenInterval(rho, 0, 1, "rho");
+        ArgumentNullException.ThrowIfNull(model);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         Guard.NonNegative(sigma, "sigma");
         double b = bias ?? 0.5 * delta * Math.Log(rho / (1 - rho));
         double qb = alpha / (alpha + delta);
@@ -122,20 +123,19 @@ public static class LocalEnergy
     }
 
     /// <summary>(LE2) on a grid of σ.</summary>
-    public static double[] BayesOptimalTheory(double alpha, double delta, double rho, IReadOnlyList<double> sigmas, double? bias = null)
-        => sigmas.Select(s => BayesOptimalTheory(alpha, delta, rho, s, bias)).ToArray();
+    public static double[] BayesOptimalTheory(MixtureModel model, IReadOnlyList<double> sigmas, double? bias = null)
+        => sigmas.Select(s => BayesOptimalTheory(model, s, bias)).ToArray();
 
     /// <summary>(LE3) for the ERM minimiser at the replica fixed point <paramref name="fixedPoint"/> (docs/theory.md#erm-saddle-point):
     /// the training-margin law u* = prox_ℓ(yω, ΔV) with the fixed point's (m, q, V, b).</summary>
-    public static double[] ErmTheory(Replica.ErmFixedPoint fixedPoint, IReadOnlyList<double> sigmas)
+    public static double[] ErmTheory(ErmFixedPoint fixedPoint, IReadOnlyList<double> sigmas)
     {
         ArgumentNullException.ThrowIfNull(fixedPoint);
-        var p = fixedPoint.Problem;
-        return ErmTheory(new ProxMarginLaw(p.Loss, fixedPoint.M, fixedPoint.Q, fixedPoint.V, fixedPoint.Bias, p.Delta, p.Rho), sigmas);
+        return ErmTheory(fixedPoint.MarginLaw, sigmas);
     }
 
     /// <summary>(LE3) at one σ.</summary>
-    public static double ErmTheory(ITrainingMarginLaw law, double sigma) => ErmTheory(law, [sigma])[0];
+    public static double ErmTheory(TrainingMarginLaw law, double sigma) => ErmTheory(law, [sigma])[0];
 
     /// <summary>
     /// (LE3): E_σ = E_{y,ξ}[H(u*(y,ω)/(σ√(Δq)))] with ω = y m + b + √(Δq) ξ, the asymptotic local energy of the
@@ -143,7 +143,7 @@ public static class LocalEnergy
     /// Quadrature: the zero of u* (found by bisection, u* is monotone) and the kinks are breakpoints of a graded
     /// composite Gauss–Legendre rule; u* is evaluated once per node and reused for every σ.
     /// </summary>
-    public static double[] ErmTheory(ITrainingMarginLaw law, IReadOnlyList<double> sigmas)
+    public static double[] ErmTheory(TrainingMarginLaw law, IReadOnlyList<double> sigmas)
     {
         ArgumentNullException.ThrowIfNull(law);
         foreach (var s in sigmas) Guard.NonNegative(s, "sigma");
@@ -152,7 +152,7 @@ public static class LocalEnergy
         foreach (double y in new[] { 1.0, -1.0 })
         {
             double py = y > 0 ? law.Rho : 1 - law.Rho;
-            double a0 = law.M + y * law.B;               // a = a0 + sq ξ
+            double a0 = law.M + y * law.Bias;               // a = a0 + sq ξ
             double Xi(double a) => (a - a0) / sq;
             // zero of u*(a): bracket in a
             double lo = a0 - 20 * sq - 10, hi = a0 + 20 * sq + 10;
@@ -171,7 +171,7 @@ public static class LocalEnergy
             var breaks = new List<double>();
             if (double.IsFinite(xi0)) breaks.Add(xi0);
             foreach (var k in law.Kinks) breaks.Add(Xi(k));
-            var (xs, ws) = Replica.GaussianMeasure.Graded(breaks, 12, 1e-5);
+            var (xs, ws) = GaussianMeasure.Graded(breaks, 12, 1e-5);
             var us = new double[xs.Length];
             for (int i = 0; i < xs.Length; i++) us[i] = law.Margin(a0 + sq * xs[i]);
             for (int k = 0; k < sigmas.Count; k++)

@@ -1,4 +1,3 @@
-using FlatMinima.Experiments;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;

@@ -23,6 +23,9 @@ public interface IFlatnessObjective
     double Curvature => 1;
     /// <summary>Root-mean-square component of the random initial w used by the descents (default 1: ‖w‖² = N).</summary>
     double InitialScale => 1;
+    /// <summary>Number of training samples P that minibatches are drawn from (default 0: the objective is always
+    /// evaluated on the full training set).</summary>
+    int P => 0;
     /// <summary>Value at (w, b); writes ∇_w into <paramref name="gradW"/> and returns ∂_b in <paramref name="gradB"/>.</summary>
     double Evaluate(ReadOnlySpan<double> w, double b, Span<double> gradW, out double gradB);
     /// <summary>Minibatch estimate: the per-sample average over the training samples <paramref name="rows"/> only (an
@@ -93,16 +96,17 @@ public sealed class SmoothedErrorObjective : IFlatnessObjective
 /// <summary>
 /// The differentiable loss smoothed by multiplicative weight noise: the "local energy" of the loss,
 /// L_σ(w, b) = (1/P) [ Σ_μ E_ζ ℓ(u^μ(w ⊙ (1 + σζ), b)) + (λ/2)‖w‖² ] = (1/P) [ Σ_μ E_t ℓ(u^μ + σ s_μ t) + (λ/2)‖w‖² ],
-/// t ~ N(0,1), s_μ as in (LE1). Square loss in closed form (½(1−u)² + ½σ²s_μ²: an input-dependent ridge of strength
-/// σ² Σ_μ (x_j^μ)²/N on w_j); other smooth losses by Gauss–Hermite quadrature (default 16 nodes), with the s-derivative
-/// through Stein's identity E[t ℓ'(u + σst)] = σ s E[ℓ''(u + σst)]. Not scale invariant: the norm is free.
+/// t ~ N(0,1), s_μ as in (LE1). A quadratic loss (<see cref="IMarginLoss.ConstantCurvature"/> κ) in closed form,
+/// ℓ(u) + κσ²s_μ²/2 (for the square loss an input-dependent ridge of strength σ² Σ_μ (x_j^μ)²/N on w_j); other smooth
+/// losses by Gauss–Hermite quadrature (default 16 nodes), with the s-derivative through Stein's identity
+/// E[t ℓ'(u + σst)] = σ s E[ℓ''(u + σst)]. Not scale invariant: the norm is free.
 /// </summary>
 public sealed class SmoothedLossObjective : IFlatnessObjective
 {
     private readonly MixtureSample _s;
     private readonly IMarginLoss _loss;
     private readonly double[] _gx, _gw;
-    private readonly bool _square;
+    private readonly double? _kappa;
 
     /// <summary>Noise scale σ ≥ 0 (σ = 0: plain ERM objective).</summary>
     public double Sigma { get; }
@@ -113,8 +117,9 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
     public int P => _s.P;
     public bool ScaleInvariant => false;
     public string Name => "loss:" + _loss.Name;
-    /// <summary>ℓ''max [Δ̂(1 + √(N/P))² + 1 + σ²Δ̂] + λN/P with Δ̂ the mean squared input: the data term's Marchenko–Pastur
-    /// edge plus the signal, the noise-induced ridge, and the explicit ridge.</summary>
+    /// <summary>ℓ''max [Δ̂(1 + √(N/P))² + 1 + σ²Δ̂] + λN/P with Δ̂ the mean squared input and ℓ''max the loss's
+    /// <see cref="IMarginLoss.CurvatureBound"/>: the data term's Marchenko–Pastur edge plus the signal, the noise-induced
+    /// ridge, and the explicit ridge.</summary>
     public double Curvature { get; }
     /// <summary>1/√(1 + σ²Δ̂): the smoothed loss penalises the spread σ s_μ, so its minimiser has a norm that shrinks with σ.</summary>
     public double InitialScale { get; }
@@ -133,12 +138,12 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
         Guard.AtLeast(hermiteOrder, 2, "hermite-order");
         if (!loss.IsSmooth && sigma > 0)
             throw new ArgumentOutOfRangeException("loss", loss.Name, $"loss must be smooth (square or logistic) for the smoothed objective (got {loss.Name}).");
-        _square = loss is SquareLoss;
-        (_gx, _gw) = Replica.GaussianMeasure.GaussHermite(hermiteOrder);
+        _kappa = loss.ConstantCurvature;
+        (_gx, _gw) = GaussianMeasure.GaussHermite(hermiteOrder);
         double dhat = 0;
         foreach (var v in sample.X) dhat += v * v;
         dhat /= sample.X.Length;
-        double l2 = _square ? 1 : (loss is LogisticLoss ? 0.25 : 1);
+        double l2 = loss.CurvatureBound;
         InitialScale = 1 / Math.Sqrt(1 + sigma * sigma * dhat);
         Curvature = l2 * (dhat * Math.Pow(1 + Math.Sqrt((double)sample.N / sample.P), 2) + 1 + sigma * sigma * dhat) + lambda * sample.N / sample.P;
     }
@@ -161,7 +166,7 @@ public sealed class SmoothedLossObjective : IFlatnessObjective
             double y = _s.Y[mu], u = y * (h / sqrtN + b);
             double value, d1, d2; // E ℓ, E ℓ', E ℓ''
             if (sigma == 0) { value = _loss.Value(u); d1 = _loss.Derivative(u); d2 = 0; }
-            else if (_square) { value = 0.5 * (1 - u) * (1 - u) + 0.5 * s2sig * s2raw / n; d1 = u - 1; d2 = 1; }
+            else if (_kappa is { } kappa) { value = _loss.Value(u) + 0.5 * kappa * s2sig * s2raw / n; d1 = _loss.Derivative(u); d2 = kappa; }
             else
             {
                 double sd = sigma * Math.Sqrt(s2raw / n);

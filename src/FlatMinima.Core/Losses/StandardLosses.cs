@@ -1,3 +1,5 @@
+using FlatMinima.Numerics;
+
 namespace FlatMinima.Losses;
 
 /// <summary>Square loss ℓ(u) = ½(1 − u)², equal to ½(y − h)² since y² = 1.</summary>
@@ -11,6 +13,10 @@ public sealed class SquareLoss : IMarginLoss
     /// <summary>u* = (a + c)/(1 + c).</summary>
     public double Prox(double a, double c) => (a + c) / (1 + c);
     public double ProxDerivative(double a, double c) => 1 / (1 + c);
+    /// <summary>ℓ'' = 1 everywhere.</summary>
+    public double? ConstantCurvature => 1;
+    /// <summary>The exact linear solve.</summary>
+    public T SelectAlgorithm<T>(IErmAlgorithms<T> algorithms) => algorithms.LeastSquares();
 }
 
 /// <summary>Logistic (binary cross-entropy) loss ℓ(u) = ln(1 + e^{−u}), evaluated without overflow.</summary>
@@ -31,6 +37,9 @@ public sealed class LogisticLoss : IMarginLoss
         return s * (1 - s);
     }
 
+    /// <summary>σ(u)σ(−u) ≤ ¼.</summary>
+    public double CurvatureBound => 0.25;
+
     /// <summary>Logistic function 1/(1 + e^{−x}), stable for either sign.</summary>
     public static double Sigmoid(double x)
     {
@@ -40,26 +49,73 @@ public sealed class LogisticLoss : IMarginLoss
     }
 
     /// <summary>Root in [a, a + c] of (u − a)/c = σ(−u): safeguarded Newton, robust for large c (docs/theory.md#erm-saddle-point).</summary>
-    public double Prox(double a, double c) => ProxSolver.Newton(this, a, c);
+    public double Prox(double a, double c) => ScalarProx.Of(this, a, c);
 
     public double ProxDerivative(double a, double c) => 1 / (1 + c * SecondDerivative(Prox(a, c)));
+
+    /// <summary>The proximal margin by <see cref="WarmProx"/> from the previous node's u*, with G = σ(−u*) and
+    /// ∂u*/∂a = 1/(1 + c G(1 − G)) sharing one exponential.</summary>
+    public (double U, double G, double Slope) ProxPoint(double a, double c, double guess)
+    {
+        double u = WarmProx(a, c, guess);
+        double g = Sigmoid(-u);
+        return (u, g, 1 / (1 + c * (g * (1 - g))));
+    }
+
+    /// <summary>
+    /// Logistic proximal margin: root of h(u) = (u − a)/c − σ(−u) in [a, a + cσ(−a)] (docs/theory.md#erm-saddle-point), by safeguarded
+    /// Newton (rtsafe) started from <paramref name="guess"/> when it lies in the bracket (else the midpoint).
+    /// </summary>
+    internal static double WarmProx(double a, double c, double guess)
+    {
+        double lo = a, hi = a + c * Sigmoid(-a);
+        if (!(hi > lo)) return a;
+        double u = guess > lo && guess < hi ? guess : 0.5 * (lo + hi);
+        double dxOld = hi - lo, dx = dxOld;
+        for (int it = 0; it < 400; it++)
+        {
+            double sg = Sigmoid(-u);
+            double f = (u - a) / c - sg;
+            if (f == 0) return u;
+            if (f > 0) hi = u; else lo = u;
+            double fp = 1 / c + sg * (1 - sg);
+            double next = u - f / fp;
+            if (!(next > lo && next < hi) || Math.Abs(2 * f) > Math.Abs(dxOld * fp))
+            {
+                dxOld = dx; next = 0.5 * (lo + hi); dx = next - u;
+            }
+            else { dxOld = dx; dx = next - u; }
+            double scale = 4e-16 * Math.Max(1, Math.Abs(u));
+            if (Math.Abs(next - u) <= scale || hi - lo <= scale) return next;
+            u = next;
+        }
+        return 0.5 * (lo + hi);
+    }
 }
 
 /// <summary>Hinge loss ℓ(u) = max(0, 1 − u). Subgradient at the kink u = 1 is taken as 0.</summary>
 public sealed class HingeLoss : IMarginLoss
 {
     public static readonly HingeLoss Instance = new();
+    private static readonly Kink[] KinkAtOne = [new(1, -1, 0)];
     public string Name => "hinge";
-    public bool IsSmooth => false;
     public double Value(double u) => u < 1 ? 1 - u : 0;
     public double Derivative(double u) => u < 1 ? -1 : 0;
     public double SecondDerivative(double u) => 0;
+    /// <summary>One kink at u = 1, where ℓ' jumps from −1 to 0.</summary>
+    public IReadOnlyList<Kink> Kinks => KinkAtOne;
 
     /// <summary>u* = a if a ≥ 1; a + c if a ≤ 1 − c; 1 otherwise.</summary>
     public double Prox(double a, double c) => a >= 1 ? a : (a <= 1 - c ? a + c : 1);
 
     /// <summary>1, 1, 0 on the three pieces of the proximal map.</summary>
     public double ProxDerivative(double a, double c) => a >= 1 ? 1 : (a <= 1 - c ? 1 : 0);
+
+    /// <summary>Every channel average in closed form (truncated Gaussian moments: the proximal map is piecewise linear).</summary>
+    public ErmChannel Channel(ErmQuadrature quadrature) => HingeChannel.Instance;
+
+    /// <summary>The dual of the support-vector machine.</summary>
+    public T SelectAlgorithm<T>(IErmAlgorithms<T> algorithms) => algorithms.SupportVectorDual();
 }
 
 /// <summary>Lookup of the shipped losses by name.</summary>

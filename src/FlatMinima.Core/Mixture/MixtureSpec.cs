@@ -3,12 +3,10 @@ using FlatMinima.Numerics;
 namespace FlatMinima.Mixture;
 
 /// <summary>
-/// The two-cluster Gaussian mixture of docs/theory.md#model: P = round(αN) samples x = y v/√N + √Δ z with P(y = +1) = ρ.
+/// A finite-N realisation of a <see cref="MixtureModel"/>: P = round(αN) samples of dimension N drawn from a seed.
 /// Validates itself on construction.
 /// </summary>
-/// <param name="Alpha">Sample ratio α = P/N, &gt; 0.</param>
-/// <param name="Delta">Noise variance Δ per component, &gt; 0.</param>
-/// <param name="Rho">Fraction ρ of the +1 cluster, in (0, 1). Default ½ (balanced).</param>
+/// <param name="Model">The data model (α, Δ, ρ).</param>
 /// <param name="N">Input dimension, ≥ 1. Default 1000.</param>
 /// <param name="Seed">Seed of the realisation (centroid and samples). Default 0.</param>
 /// <param name="ExactNormV">If true (default), the centroid is normalised to ‖v‖² = N exactly (docs/theory.md#model, lower
@@ -17,20 +15,35 @@ namespace FlatMinima.Mixture;
 /// docs/theory.md#model) labels are i.i.d. The asymptotic theory is the same. Exact counts remove the O(1/√P) fluctuation of the
 /// empirical label mean, which dominates the learned bias once the weights are small (ERM at large λ), where the
 /// N → ∞ theory has b = 0 for ρ = ½.</param>
-public sealed record MixtureSpec(double Alpha, double Delta, double Rho = 0.5, int N = 1000, long Seed = 0, bool ExactNormV = true,
-    bool ExactLabelCounts = false)
+public sealed record MixtureSpec(MixtureModel Model, int N = 1000, long Seed = 0, bool ExactNormV = true, bool ExactLabelCounts = false)
 {
-    /// <summary>Validated α.</summary>
-    public double Alpha { get; init; } = Guard.Positive(Alpha, "alpha");
-    /// <summary>Validated Δ.</summary>
-    public double Delta { get; init; } = Guard.Positive(Delta, "delta");
-    /// <summary>Validated ρ.</summary>
-    public double Rho { get; init; } = Guard.OpenInterval(Rho, 0, 1, "rho");
-    /// <summary>Validated N.</summary>
-    public int N { get; init; } = Guard.AtLeast(N, 1, "n");
+    /// <summary>The data model.</summary>
+    public MixtureModel Model { get; init; } = Model ?? throw new ArgumentNullException(nameof(Model));
+    /// <summary>Validated N (also against α: see <see cref="P"/>).</summary>
+    public int N { get; init; } = Checked(Model, N);
+
+    /// <summary>α of <see cref="Model"/>.</summary>
+    public double Alpha => Model.Alpha;
+    /// <summary>Δ of <see cref="Model"/>.</summary>
+    public double Delta => Model.Delta;
+    /// <summary>ρ of <see cref="Model"/>.</summary>
+    public double Rho => Model.Rho;
 
     /// <summary>Number of training samples P = round(αN), at least 1.</summary>
-    public int P => Math.Max(1, (int)Math.Round(Alpha * N, MidpointRounding.AwayFromZero));
+    /// <exception cref="ArgumentOutOfRangeException">αN exceeds the largest count, 2³¹ − 1 (checked on construction
+    /// too; a <c>with</c> that changes the model alone is checked here).</exception>
+    public int P => SampleCount(Alpha, N);
+
+    private static int Checked(MixtureModel model, int n)
+    {
+        Guard.AtLeast(n, 1, "n");
+        SampleCount(model.Alpha, n);
+        return n;
+    }
+
+    /// <summary>round(αN), at least 1, with αN ≤ <see cref="int.MaxValue"/> (a cast would wrap to a negative count).</summary>
+    private static int SampleCount(double alpha, int n) =>
+        Math.Max(1, (int)Math.Round(Guard.Interval(alpha * n, 0, false, int.MaxValue, true, "alpha·n"), MidpointRounding.AwayFromZero));
 
     /// <summary>The same mixture with another seed.</summary>
     public MixtureSpec WithSeed(long seed) => this with { Seed = seed };

@@ -54,5 +54,23 @@ public static class Guard
         return value;
     }
 
+    /// <summary>
+    /// Requires <paramref name="value"/> in the interval from <paramref name="lo"/> to <paramref name="hi"/>, each end
+    /// closed or open as given; an infinite end means no bound on that side (the value must still be finite). The
+    /// message states the interval in the usual notation, e.g. "must lie in [0, 1)" or "must be a finite number &gt;= 1".
+    /// </summary>
+    public static double Interval(double value, double lo, bool loClosed, double hi, bool hiClosed, string name)
+    {
+        bool ok = double.IsFinite(value)
+                  && (double.IsNegativeInfinity(lo) || (loClosed ? value >= lo : value > lo))
+                  && (double.IsPositiveInfinity(hi) || (hiClosed ? value <= hi : value < hi));
+        if (ok) return value;
+        string range = double.IsPositiveInfinity(hi) && double.IsNegativeInfinity(lo) ? "must be a finite number"
+            : double.IsPositiveInfinity(hi) ? $"must be a finite number {(loClosed ? ">=" : ">")} {Show(lo)}"
+            : double.IsNegativeInfinity(lo) ? $"must be a finite number {(hiClosed ? "<=" : "<")} {Show(hi)}"
+            : $"must lie in {(loClosed ? "[" : "(")}{Show(lo)}, {Show(hi)}{(hiClosed ? "]" : ")")}";
+        throw new ArgumentOutOfRangeException(name, value, $"{name} {range} (got {Show(value)}).");
+    }
+
     private static string Show(double x) => x.ToString("G6", System.Globalization.CultureInfo.InvariantCulture);
 }

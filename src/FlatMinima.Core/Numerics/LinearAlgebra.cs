@@ -120,7 +120,7 @@ public static class LinearAlgebra
 
     private static readonly AsyncLocal<int?> ThreadsOverride = new();
 
-    /// <summary>Threads one solve may use for its matrix kernels in the calling flow (<see cref="Estimators.ErmOptions.Threads"/>
+    /// <summary>Threads one solve may use for its matrix kernels in the calling flow (the solvers' option Threads
     /// = 0 means this): the Monte Carlo runner sets it from its <see cref="ParallelPlan"/>; otherwise every core.
     /// Results never depend on it: every kernel splits its work into pieces fixed by the problem's size alone.</summary>
     public static int SolveThreads => ThreadsOverride.Value ?? Environment.ProcessorCount;
@@ -139,17 +139,15 @@ public static class LinearAlgebra
         public void Dispose() => ThreadsOverride.Value = previous;
     }
 
-    /// <summary>What manifests and <c>--json</c> outputs record: the provider, the library, and how the cores were
-    /// shared — the <paramref name="plan"/> of a Monte Carlo run (seeds at once, threads per solve), or the threads a
-    /// direct solve uses (<see cref="SolveThreads"/>). OpenBLAS's own pool is kept at one thread (see above).</summary>
-    public static Dictionary<string, object?> Describe(ParallelPlan? plan = null)
-    {
-        var p = Current;
-        var d = new Dictionary<string, object?> { ["provider"] = p.Name, ["library"] = p.Library };
-        if (plan is not null) d["seeds_at_once"] = plan.Workers;
-        d["threads_per_solve"] = plan?.ThreadsPerSolve ?? SolveThreads;
-        return d;
-    }
+    /// <summary>What manifests and <c>--json</c> outputs record: the provider in use for the calling flow, its library,
+    /// and how the cores are shared — the <paramref name="plan"/> of a Monte Carlo run (seeds at once, threads per
+    /// solve), or the threads a direct solve uses (<see cref="SolveThreads"/>). OpenBLAS's own pool is kept at one
+    /// thread (see above).</summary>
+    public static LinearAlgebraUse InUse(ParallelPlan? plan = null) =>
+        new(Current.Name, Current.Library, plan?.Workers, plan?.ThreadsPerSolve ?? SolveThreads);
+
+    /// <summary><see cref="InUse"/> as the JSON object of manifests and <c>--json</c> outputs.</summary>
+    public static Dictionary<string, object?> Describe(ParallelPlan? plan = null) => InUse(plan).ToJson();
 
     /// <summary>The provider a value of <see cref="EnvironmentVariable"/> selects (null: unset).</summary>
     internal static ILinearAlgebraProvider Select(string? value)
@@ -167,5 +165,23 @@ public static class LinearAlgebra
             default:
                 throw new ArgumentException($"{EnvironmentVariable} must be managed, openblas or auto (got '{value}').", EnvironmentVariable);
         }
+    }
+}
+
+/// <summary>
+/// The linear algebra a computation ran on, as recorded in manifests and <c>--json</c> outputs (key
+/// <c>linear_algebra</c>): the provider (<c>"openblas"</c> or <c>"managed"</c>), the library loaded, the seeds solved at
+/// once (Monte Carlo runs only) and the threads each solve used. Results depend on the provider (to rounding), never
+/// on the two counts.
+/// </summary>
+public sealed record LinearAlgebraUse(string Provider, string Library, int? SeedsAtOnce, int ThreadsPerSolve)
+{
+    /// <summary>{"provider", "library", "seeds_at_once" (when known), "threads_per_solve"}.</summary>
+    public Dictionary<string, object?> ToJson()
+    {
+        var d = new Dictionary<string, object?> { ["provider"] = Provider, ["library"] = Library };
+        if (SeedsAtOnce is { } s) d["seeds_at_once"] = s;
+        d["threads_per_solve"] = ThreadsPerSolve;
+        return d;
     }
 }

@@ -26,9 +26,10 @@ public sealed record BayesOptimalFixedPoint(double M, double Q, double QHat, dou
 public static class BayesOptimalSaddlePoint
 {
     /// <summary>Closed form (docs/theory.md#e3).</summary>
-    public static BayesOptimalFixedPoint ClosedForm(double alpha, double delta, double rho = 0.5)
+    public static BayesOptimalFixedPoint ClosedForm(MixtureModel model)
     {
-        Validate(alpha, delta, rho);
+        ArgumentNullException.ThrowIfNull(model);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         double m = alpha / (alpha + delta);
         double b = 0.5 * delta * Math.Log(rho / (1 - rho));
         return new BayesOptimalFixedPoint(m, m, alpha / delta, b, GeneralizationError.Of(m, m, b, delta, rho), 0, true);
@@ -36,9 +37,10 @@ public static class BayesOptimalSaddlePoint
 
     /// <summary>State evolution from q = 0 with the damped saddle-point solver (options default:
     /// <see cref="SaddlePointOptions.Default"/>). Throws <see cref="NonConvergenceException"/> on failure.</summary>
-    public static BayesOptimalFixedPoint StateEvolution(double alpha, double delta, double rho = 0.5, SaddlePointOptions? options = null)
+    public static BayesOptimalFixedPoint StateEvolution(MixtureModel model, SaddlePointOptions? options = null)
     {
-        Validate(alpha, delta, rho);
+        ArgumentNullException.ThrowIfNull(model);
+        double alpha = model.Alpha, delta = model.Delta, rho = model.Rho;
         const double labelOverlap = 1; // labels are observed
         var sol = SaddlePointSolver.Iterate(x =>
         {
@@ -51,12 +53,5 @@ public static class BayesOptimalSaddlePoint
         double mm = sol.State[0], qq = sol.State[1];
         double b = qq > 0 ? delta * qq / (2 * mm) * Math.Log(rho / (1 - rho)) : 0;
         return new BayesOptimalFixedPoint(mm, qq, alpha / delta, b, GeneralizationError.Of(mm, qq, b, delta, rho), sol.Iterations, true);
-    }
-
-    private static void Validate(double alpha, double delta, double rho)
-    {
-        Guard.Positive(alpha, "alpha");
-        Guard.Positive(delta, "delta");
-        Guard.OpenInterval(rho, 0, 1, "rho");
     }
 }

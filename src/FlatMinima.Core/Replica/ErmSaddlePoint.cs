@@ -6,52 +6,47 @@ using FlatMinima.Penalties;
 namespace FlatMinima.Replica;
 
 /// <summary>
-/// An ERM problem on the two-cluster mixture in the proportional limit (docs/theory.md#classifier, docs/theory.md#erm-saddle-point): loss ℓ, sample ratio
-/// α = P/N, noise variance Δ, ridge λ (bias unpenalised) and cluster fraction ρ. Validated on construction.
+/// An ERM problem on the two-cluster mixture in the proportional limit (docs/theory.md#classifier, docs/theory.md#erm-saddle-point):
+/// loss ℓ, data model (α, Δ, ρ) and a penalty on the weights (ridge λ by default; the bias is unpenalised). Validated on construction.
+/// <code>var problem = new ErmProblem(LogisticLoss.Instance, new MixtureModel(Alpha: 2, Delta: 1), lambda: 0.1);</code>
 /// </summary>
 public sealed record ErmProblem
 {
     /// <summary>The loss ℓ of the margin.</summary>
     public IMarginLoss Loss { get; }
-    /// <summary>α &gt; 0.</summary>
-    public double Alpha { get; }
-    /// <summary>Δ &gt; 0.</summary>
-    public double Delta { get; }
-    /// <summary>Ridge λ &gt; 0 (λ = 0 has no fixed point below the separability threshold, docs/theory.md#erm-saddle-point); the L1 strength
-    /// for <see cref="L1Penalty"/>; 0 for the sphere.</summary>
-    public double Lambda { get; }
+    /// <summary>The data model (α, Δ, ρ).</summary>
+    public MixtureModel Model { get; }
+    /// <summary>α of <see cref="Model"/>.</summary>
+    public double Alpha => Model.Alpha;
+    /// <summary>Δ of <see cref="Model"/>.</summary>
+    public double Delta => Model.Delta;
+    /// <summary>ρ of <see cref="Model"/>.</summary>
+    public double Rho => Model.Rho;
+    /// <summary>The strength λ of the penalty (<see cref="IWeightPenalty.Strength"/>: ridge λ &gt; 0 — λ = 0 has no fixed
+    /// point below the separability threshold, docs/theory.md#erm-saddle-point — or the L1 strength); 0 for a constraint such as the sphere.</summary>
+    public double Lambda => Penalty.Strength ?? 0;
     /// <summary>The weight penalty (default <see cref="RidgePenalty"/> with <see cref="Lambda"/>).</summary>
     public IWeightPenalty Penalty { get; }
-    /// <summary>ρ ∈ (0, 1), fraction of the +1 cluster. Default ½.</summary>
-    public double Rho { get; }
 
-    public ErmProblem(IMarginLoss loss, double alpha, double delta, double lambda, double rho = 0.5)
+    /// <summary>ERM with the ridge penalty λ‖w‖²/2, λ &gt; 0.</summary>
+    public ErmProblem(IMarginLoss loss, MixtureModel model, double lambda)
     {
         Loss = loss ?? throw new ArgumentNullException(nameof(loss));
-        Alpha = Guard.Positive(alpha, "alpha");
-        Delta = Guard.Positive(delta, "delta");
-        Lambda = Guard.Positive(lambda, "lambda");
-        Rho = Guard.OpenInterval(rho, 0, 1, "rho");
+        Model = model ?? throw new ArgumentNullException(nameof(model));
         Penalty = new RidgePenalty(lambda);
     }
 
     /// <summary>ERM with any weight penalty or constraint (ridge, sphere ‖w‖² = NQ, L1, or a user's
     /// <see cref="IWeightPenalty"/>).</summary>
-    public ErmProblem(IMarginLoss loss, double alpha, double delta, IWeightPenalty penalty, double rho = 0.5)
+    public ErmProblem(IMarginLoss loss, MixtureModel model, IWeightPenalty penalty)
     {
         Loss = loss ?? throw new ArgumentNullException(nameof(loss));
-        Alpha = Guard.Positive(alpha, "alpha");
-        Delta = Guard.Positive(delta, "delta");
-        Rho = Guard.OpenInterval(rho, 0, 1, "rho");
+        Model = model ?? throw new ArgumentNullException(nameof(model));
         Penalty = penalty ?? throw new ArgumentNullException(nameof(penalty));
-        Lambda = penalty switch { RidgePenalty r => r.Lambda, L1Penalty l => l.Lambda, _ => 0 };
     }
 
-    /// <summary>True for the ridge penalty (the docs/theory.md#erm-saddle-point problem).</summary>
-    public bool IsRidge => Penalty is RidgePenalty;
-
     /// <summary>True when ρ = ½, where the bias vanishes by symmetry.</summary>
-    public bool Balanced => Rho == 0.5;
+    public bool Balanced => Model.Balanced;
     /// <summary>Whether the bias is learned (default true). False: b = 0 and the bias condition is dropped (ERM
     /// without bias, docs/norms.md §2).</summary>
     public bool LearnBias { get; init; } = true;
@@ -59,18 +54,15 @@ public sealed record ErmProblem
     public bool BiasFixedAtZero => Balanced || !LearnBias;
 
     /// <summary>The same problem with another α.</summary>
-    public ErmProblem WithAlpha(double alpha) => new(Loss, alpha, Delta, Penalty, Rho) { LearnBias = LearnBias };
-    /// <summary>The same problem with another λ (ridge, or L1 for an L1 problem).</summary>
-    /// <exception cref="InvalidOperationException">For a fixed-norm problem (use <see cref="WithNorm"/>).</exception>
-    public ErmProblem WithLambda(double lambda) => Penalty is SpherePenalty
-        ? throw new InvalidOperationException("a fixed-norm problem has no lambda; sweep the norm (WithNorm, SweepVariable.Norm).")
-        : (Penalty is L1Penalty ? new ErmProblem(Loss, Alpha, Delta, new L1Penalty(lambda), Rho) : new ErmProblem(Loss, Alpha, Delta, lambda, Rho)) with { LearnBias = LearnBias };
+    public ErmProblem WithAlpha(double alpha) => new(Loss, Model with { Alpha = alpha }, Penalty) { LearnBias = LearnBias };
+    /// <summary>The same problem with the penalty at another strength λ (<see cref="IWeightPenalty.WithStrength"/>).</summary>
+    /// <exception cref="InvalidOperationException">For a penalty without a strength, e.g. the sphere (use <see cref="WithNorm"/>).</exception>
+    public ErmProblem WithLambda(double lambda) => new(Loss, Model, Penalty.WithStrength(lambda)) { LearnBias = LearnBias };
     /// <summary>The same loss and data with the spherical constraint ‖w‖² = N Q.</summary>
-    public ErmProblem WithNorm(double norm) => new(Loss, Alpha, Delta, new SpherePenalty(norm), Rho) { LearnBias = LearnBias };
+    public ErmProblem WithNorm(double norm) => new(Loss, Model, new SpherePenalty(norm)) { LearnBias = LearnBias };
 
-    public override string ToString() => (IsRidge
-        ? $"{Loss.Name} alpha={Alpha:G6} delta={Delta:G6} lambda={Lambda:G6} rho={Rho:G6}"
-        : $"{Loss.Name} alpha={Alpha:G6} delta={Delta:G6} {Penalty} rho={Rho:G6}") + (LearnBias ? "" : " no-bias");
+    public override string ToString() =>
+        $"{Loss.Name} alpha={Alpha:G6} delta={Delta:G6} {Penalty} rho={Rho:G6}" + (LearnBias ? "" : " no-bias");
 }
 
 /// <summary>Order parameters (m, q, V) and bias b: the state of the ERM fixed-point iteration.</summary>
@@ -145,24 +137,21 @@ public sealed record ErmFixedPoint
     public ErmState State => new(M, Q, V, Bias);
     /// <summary>Cosine m/√q between w and the centroid.</summary>
     public double Cosine => Q > 0 ? M / Math.Sqrt(Q) : 0;
-    /// <summary>Minimal training energy per N, (1/N) min [Σ_μ ℓ + (λ/2)‖w‖²] = α E[ℓ(u*)] + λq/2.</summary>
-    public double Energy => Problem.Alpha * TrainLoss + Problem.Penalty switch
-    {
-        L1Penalty l => l.ValueAt(MHat, QHat, VHat),
-        var p => p.Value(new WeightSide(M, Q, V, Multiplier)),
-    };
-    /// <summary>The effective ridge of the weight side: λ for ridge, the Lagrange multiplier λ̃ = 1/V − V̂ of the
-    /// sphere, the threshold for L1.</summary>
-    public double Multiplier => Problem.Penalty is SpherePenalty ? 1 / V - VHat : Problem.Lambda;
+    /// <summary>Minimal training energy per N, (1/N) min [Σ_μ ℓ + Σ_j r(w_j)] = α E[ℓ(u*)] + the penalty's value
+    /// (λq/2 for the ridge).</summary>
+    public double Energy => Problem.Alpha * TrainLoss + Problem.Penalty.Value(new WeightSide(M, Q, V, Multiplier), MHat, QHat, VHat);
+    /// <summary>The effective ridge of the weight side (<see cref="IWeightPenalty.Multiplier"/>): λ for ridge, the
+    /// Lagrange multiplier λ̃ = 1/V − V̂ of the sphere, the threshold for L1.</summary>
+    public double Multiplier => Problem.Penalty.Multiplier(V, VHat);
     /// <summary>The asymptotic law of the training margins u* (docs/theory.md#erm-saddle-point, docs/theory.md#le3).</summary>
-    public TrainingMarginLaw MarginLaw => new(Problem, M, Q, V, Bias);
+    public TrainingMarginLaw MarginLaw => TrainingMarginLaw.AtFixedPoint(Problem, M, Q, V, Bias);
 }
 
 /// <summary>
 /// The ERM saddle point of docs/theory.md#erm-saddle-point: damped fixed-point iteration on (m, q, V, b) with the bias condition
 /// E[g](b) = 0 solved to machine precision at every iteration (b = 0 by symmetry when ρ = ½).
 /// <code>
-/// var fp = ErmSaddlePoint.Solve(new ErmProblem(LogisticLoss.Instance, alpha: 2, delta: 1, lambda: 0.1));
+/// var fp = ErmSaddlePoint.Solve(new ErmProblem(LogisticLoss.Instance, new MixtureModel(Alpha: 2, Delta: 1), lambda: 0.1));
 /// </code>
 /// </summary>
 public sealed class ErmSaddlePoint
@@ -204,13 +193,13 @@ public sealed class ErmSaddlePoint
         if (!(init.Q > 0 && init.V > 0) || !double.IsFinite(init.M) || !double.IsFinite(init.Q) || !double.IsFinite(init.V) || !double.IsFinite(init.Bias))
             throw new ArgumentOutOfRangeException(nameof(initial), init, "initial state needs finite m, b and q > 0, V > 0.");
         var fp = Iterate(init);
-        if (fp.Converged || !Options.Continuation || !Problem.IsRidge || Problem.Lambda >= 1) return fp;
-        // Continuation in λ: small ridges (max-margin regime, V ∝ 1/λ, near α_c) are far from any fixed initial point;
+        if (fp.Converged || !Options.Continuation || Problem.Penalty.Strength is not { } strength || strength >= 1) return fp;
+        // Continuation in λ: small strengths (max-margin regime, V ∝ 1/λ, near α_c) are far from any fixed initial point;
         // solve at λ = 1 and walk down by factors of √10, warm-starting each step from the last.
         int total = fp.Iterations;
         ErmState state = init;
         var path = new List<double>();
-        for (double l = 1; l > Problem.Lambda * 1.0001; l /= Math.Sqrt(10)) path.Add(l);
+        for (double l = 1; l > strength * 1.0001; l /= Math.Sqrt(10)) path.Add(l);
         foreach (var l in path)
         {
             var step = new ErmSaddlePoint(Problem.WithLambda(l), Options with { Continuation = false }).Iterate(state);
@@ -253,11 +242,6 @@ public sealed class ErmSaddlePoint
             double next = b - f / fp;
             if (fp < 0 && double.IsFinite(next) && Math.Abs(next - b) <= 0.5) { h = HatsOf(pm, nm, c); b = next; }
             else { b = SolveBias(m, q, v, b); h = Hats(m, q, v, b); }
-        }
-        if (Problem.Penalty is RidgePenalty)
-        {
-            double vNew = 1 / (Problem.Lambda + h.VHat);
-            return [h.MHat * vNew, (h.MHat * h.MHat + h.QHat) * vNew * vNew, vNew, b];
         }
         var ws = Problem.Penalty.Update(h.MHat, h.QHat, h.VHat);
         return [ws.M, ws.Q, ws.V, b];
@@ -329,7 +313,7 @@ public sealed class ErmSaddlePoint
         double d = Problem.Delta, rho = Problem.Rho;
         double s = Math.Sqrt(d * st.Q), c = d * st.V;
         double loss = rho * _channel.TrainingLoss(st.M + st.Bias, s, c) + (1 - rho) * _channel.TrainingLoss(st.M - st.Bias, s, c);
-        var law = new TrainingMarginLaw(Problem, st.M, st.Q, st.V, st.Bias);
+        var law = TrainingMarginLaw.AtFixedPoint(Problem, st.M, st.Q, st.V, st.Bias);
         return new ErmFixedPoint
         {
             Problem = Problem, M = st.M, Q = st.Q, V = st.V, Bias = st.Bias,
@@ -340,60 +324,4 @@ public sealed class ErmSaddlePoint
             Iterations = sol.Iterations, Converged = sol.Converged, ResidualHistory = sol.ResidualHistory, Reason = sol.Reason,
         };
     }
-}
-
-/// <summary>
-/// The asymptotic law of the training margins u* = prox(a, ΔV), a ~ N(m + y b, Δq), y = ±1 with P(+1) = ρ.
-/// Since a(u) = u + ΔV ℓ'(u) inverts the proximal map (monotone), the CDF is exact:
-/// P(u* ≤ t) = Σ_y ρ_y Φ((t + ΔV ℓ'(t) − m − y b)/√(Δq)). For hinge the law has an atom at u = 1.
-/// </summary>
-public sealed class TrainingMarginLaw
-{
-    private readonly ErmProblem _p;
-    private readonly double _m, _b, _s, _c;
-
-    internal TrainingMarginLaw(ErmProblem problem, double m, double q, double v, double bias)
-    {
-        _p = problem; _m = m; _b = bias; _s = Math.Sqrt(problem.Delta * q); _c = problem.Delta * v;
-    }
-
-    /// <summary>P(u* ≤ t) (right-continuous; ℓ' is the loss's documented subgradient).</summary>
-    public double Cdf(double t)
-    {
-        double a = t + _c * _p.Loss.Derivative(t);
-        return _p.Rho * Phi(a - _m - _b) + (1 - _p.Rho) * Phi(a - _m + _b);
-    }
-
-    private static readonly Lazy<QuadratureRule> FineGrid = new(() => GaussianMeasure.Trapezoid());
-
-    private double Phi(double x) => _s > 0 ? Gaussian.Cdf(x / _s) : (x >= 0 ? 1 : 0);
-
-    /// <summary>Training error P(u* &lt; 0).</summary>
-    public double TrainError
-    {
-        get
-        {
-            // left limit at 0: a(0⁻) = c ℓ'(0⁻)
-            double a = _c * _p.Loss.Derivative(-double.Epsilon);
-            double f(double x) => _s > 0 ? Gaussian.Cdf(x / _s) : (x > 0 ? 1 : 0);
-            return _p.Rho * f(a - _m - _b) + (1 - _p.Rho) * f(a - _m + _b);
-        }
-    }
-
-    /// <summary>E[f(u*)] by the fine trapezoid grid of docs/theory.md#erm-saddle-point (robust to discontinuous f), or
-    /// <paramref name="rule"/>.</summary>
-    public double Expect(Func<double, double> f, QuadratureRule? rule = null)
-    {
-        rule ??= FineGrid.Value;
-        double sum = 0;
-        foreach (var (y, w) in new[] { (1.0, _p.Rho), (-1.0, 1 - _p.Rho) })
-        {
-            double mu = _m + y * _b;
-            sum += w * rule.Expect(xi => f(_p.Loss.Prox(mu + _s * xi, _c)));
-        }
-        return sum;
-    }
-
-    /// <summary>Mean training margin E[u*].</summary>
-    public double Mean => Expect(u => u);
 }

@@ -2,7 +2,8 @@ namespace FlatMinima.Replica;
 
 /// <summary>The three terms of the zero-temperature RS energy and their sum (per N).</summary>
 /// <param name="Interaction">m m̂ − ½ q V̂ + ½ q̂ V.</param>
-/// <param name="Prior">Entropic (weight) term −(m̂² + q̂)/(2(λ + V̂)) = min_w [(λ + V̂) w²/2 − (m̂ v + √q̂ ζ) w] averaged.</param>
+/// <param name="Prior">Entropic (weight) term of the penalty, <see cref="Penalties.IWeightPenalty.Prior"/>; for the ridge
+/// −(m̂² + q̂)/(2(λ + V̂)) = min_w [(λ + V̂) w²/2 − (m̂ v + √q̂ ζ) w] averaged.</param>
 /// <param name="Channel">Energetic (sample) term α E_{y,ξ}[min_u (u − yω)²/(2ΔV) + ℓ(u)].</param>
 public readonly record struct FreeEnergyTerms(double Interaction, double Prior, double Channel)
 {
@@ -28,7 +29,7 @@ public static class FreeEnergy
     {
         var p = sp.Problem;
         double interaction = m * mHat - 0.5 * q * vHat + 0.5 * qHat * v;
-        double prior = p.IsRidge ? -(mHat * mHat + qHat) / (2 * (p.Lambda + vHat)) : p.Penalty.Prior(mHat, qHat, vHat);
+        double prior = p.Penalty.Prior(mHat, qHat, vHat);
         double s = Math.Sqrt(p.Delta * q), c = p.Delta * v;
         double channel = p.Alpha * (p.Rho * sp.Channel.Moreau(m + bias, s, c) + (1 - p.Rho) * sp.Channel.Moreau(m - bias, s, c));
         return new FreeEnergyTerms(interaction, prior, channel);

@@ -1,4 +1,5 @@
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 
 namespace FlatMinima.Replica;
@@ -32,13 +33,25 @@ public sealed record OptimalLambda(double Lambda, ErmFixedPoint FixedPoint, bool
 /// </summary>
 public static class LearningCurve
 {
-    /// <summary>A grid of <paramref name="points"/> values from <paramref name="from"/> to <paramref name="to"/>,
-    /// equally spaced, or equally spaced in log when <paramref name="log"/> (then both ends must be &gt; 0).</summary>
+    /// <summary>
+    /// The most points of one curve (<see cref="Grid"/>). The sweep is sequential (each point starts from its
+    /// neighbour) and keeps every point for the table, at about a millisecond per point and more near thresholds: a
+    /// curve of 10⁵ points is already minutes of work and far more than a figure can show, and a larger request is far
+    /// more likely a slip than a plan, so it is refused before any work instead of running for hours. A longer curve is
+    /// several calls over adjacent ranges.
+    /// </summary>
+    public const int MaxPoints = 100_000;
+
+    /// <summary>A grid of <paramref name="points"/> values (1 to <see cref="MaxPoints"/>) from <paramref name="from"/> to
+    /// <paramref name="to"/>, equally spaced, or equally spaced in log when <paramref name="log"/> (then both ends must
+    /// be &gt; 0).</summary>
     public static double[] Grid(double from, double to, int points, bool log = false)
     {
         Guard.Finite(from, "from");
         Guard.Finite(to, "to");
         Guard.AtLeast(points, 1, "points");
+        if (points > MaxPoints)
+            throw new ArgumentOutOfRangeException(nameof(points), points, $"points must be an integer in [1, {MaxPoints}] (got {points}); split a longer curve into several ranges.");
         if (log) { Guard.Positive(from, "from"); Guard.Positive(to, "to"); }
         var g = new double[points];
         for (int i = 0; i < points; i++)
@@ -108,15 +121,15 @@ public static class LearningCurve
         return e.Q > 0 && e.V > 0 && double.IsFinite(e.M) && double.IsFinite(e.Bias) ? e : p;
     }
 
-    /// <summary>Sweep over α at fixed λ.</summary>
-    public static IReadOnlyList<ErmFixedPoint> OverAlpha(IMarginLoss loss, IReadOnlyList<double> alphas, double delta, double lambda,
-        double rho = 0.5, ErmSaddlePointOptions? options = null, bool warmStart = true) =>
-        Sweep(new ErmProblem(loss, alphas.Count > 0 ? alphas[0] : 1, delta, lambda, rho), SweepVariable.Alpha, alphas, options, warmStart);
+    /// <summary>Sweep over α of <paramref name="problem"/> (its own α is replaced by each value).</summary>
+    public static IReadOnlyList<ErmFixedPoint> OverAlpha(ErmProblem problem, IReadOnlyList<double> alphas,
+        ErmSaddlePointOptions? options = null, bool warmStart = true) =>
+        Sweep(problem, SweepVariable.Alpha, alphas, options, warmStart);
 
-    /// <summary>Sweep over λ at fixed α.</summary>
-    public static IReadOnlyList<ErmFixedPoint> OverLambda(IMarginLoss loss, double alpha, double delta, IReadOnlyList<double> lambdas,
-        double rho = 0.5, ErmSaddlePointOptions? options = null, bool warmStart = true) =>
-        Sweep(new ErmProblem(loss, alpha, delta, lambdas.Count > 0 ? lambdas[0] : 1, rho), SweepVariable.Lambda, lambdas, options, warmStart);
+    /// <summary>Sweep over λ of <paramref name="problem"/> (its own λ is replaced by each value).</summary>
+    public static IReadOnlyList<ErmFixedPoint> OverLambda(ErmProblem problem, IReadOnlyList<double> lambdas,
+        ErmSaddlePointOptions? options = null, bool warmStart = true) =>
+        Sweep(problem, SweepVariable.Lambda, lambdas, options, warmStart);
 
     /// <summary>
     /// The λ minimising ε_g on [<paramref name="lambdaMin"/>, <paramref name="lambdaMax"/>] (defaults 1e−3, 1e4):
@@ -124,22 +137,23 @@ public static class LearningCurve
     /// refinement in ln λ around the best grid point to relative precision 1e−6. When balanced the minimum is
     /// at the upper bound (λ* → ∞, where ERM reaches ε_BO, docs/theory.md#reaching-bo).
     /// </summary>
-    public static OptimalLambda Optimize(IMarginLoss loss, double alpha, double delta, double rho = 0.5,
+    public static OptimalLambda Optimize(IMarginLoss loss, MixtureModel model,
         double lambdaMin = 1e-3, double lambdaMax = 1e4, int pointsPerDecade = 8, ErmSaddlePointOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
         Guard.Positive(lambdaMin, "lambda-min");
         Guard.Positive(lambdaMax, "lambda-max");
         if (!(lambdaMax > lambdaMin)) throw new ArgumentOutOfRangeException(nameof(lambdaMax), lambdaMax, "lambda-max must be > lambda-min.");
         Guard.AtLeast(pointsPerDecade, 1, "points-per-decade");
         int n = Math.Max(3, (int)Math.Ceiling(Math.Log10(lambdaMax / lambdaMin) * pointsPerDecade) + 1);
         var grid = Grid(lambdaMax, lambdaMin, n, log: true); // from large λ (easy) to small λ
-        var curve = Sweep(new ErmProblem(loss, alpha, delta, lambdaMax, rho), SweepVariable.Lambda, grid, options);
+        var curve = Sweep(new ErmProblem(loss, model, lambdaMax), SweepVariable.Lambda, grid, options);
         int best = -1;
         for (int i = 0; i < curve.Count; i++)
             // a smaller λ must beat the incumbent by more than rounding (1e−10) — the balanced curve is flat at large λ
             if (curve[i].Converged && (best < 0 || curve[i].TestError < curve[best].TestError - 1e-10)) best = i;
         if (best < 0) throw new NonConvergenceException($"no converged point while optimising lambda for {loss.Name}.", 0, [], []);
-        double bo = BayesOptimalSaddlePoint.ClosedForm(alpha, delta, rho).TestError;
+        double bo = BayesOptimalSaddlePoint.ClosedForm(model).TestError;
         if (best == 0 || best == curve.Count - 1)
             return new OptimalLambda(grid[best], curve[best], best == 0, bo);
         // golden section on ln λ in [grid[best+1], grid[best-1]]
@@ -147,7 +161,7 @@ public static class LearningCurve
         ErmState warm = curve[best].State;
         ErmFixedPoint Eval(double logLambda)
         {
-            var fp = new ErmSaddlePoint(new ErmProblem(loss, alpha, delta, Math.Exp(logLambda), rho), options).TrySolve(warm);
+            var fp = new ErmSaddlePoint(new ErmProblem(loss, model, Math.Exp(logLambda)), options).TrySolve(warm);
             if (fp.Converged) warm = fp.State;
             return fp;
         }

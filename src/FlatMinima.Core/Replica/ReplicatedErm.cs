@@ -15,19 +15,21 @@ namespace FlatMinima.Replica;
 /// d = ‖w^a − w̃‖²/N (then γ is its multiplier; the branch with the replicas outside the centre's sphere, γ &gt; 0).
 /// </summary>
 /// <param name="Loss">Loss ℓ (the papers' case is the square loss).</param>
-/// <param name="Alpha">α &gt; 0.</param>
-/// <param name="Delta">Δ &gt; 0.</param>
-/// <param name="Rho">ρ ∈ (0, 1).</param>
+/// <param name="Model">The data model (α, Δ, ρ).</param>
 /// <param name="Y">Number of replicas y ≥ 1 (it drops out at zero temperature; kept for the finite-N system).</param>
 /// <param name="Norm">Q &gt; 0, the centre's squared norm per component.</param>
 /// <param name="Gamma">Coupling γ &gt; 0, or NaN when <paramref name="Distance"/> is given.</param>
 /// <param name="Distance">d &gt; 0, or NaN when <paramref name="Gamma"/> is given.</param>
-public sealed record ReplicatedProblem(IMarginLoss Loss, double Alpha, double Delta, double Rho, int Y, double Norm, double Gamma, double Distance)
+public sealed record ReplicatedProblem(IMarginLoss Loss, MixtureModel Model, int Y, double Norm, double Gamma, double Distance)
 {
     public IMarginLoss Loss { get; init; } = Loss ?? throw new ArgumentNullException(nameof(Loss));
-    public double Alpha { get; init; } = Guard.Positive(Alpha, "alpha");
-    public double Delta { get; init; } = Guard.Positive(Delta, "delta");
-    public double Rho { get; init; } = Guard.OpenInterval(Rho, 0, 1, "rho");
+    public MixtureModel Model { get; init; } = Model ?? throw new ArgumentNullException(nameof(Model));
+    /// <summary>α of <see cref="Model"/>.</summary>
+    public double Alpha => Model.Alpha;
+    /// <summary>Δ of <see cref="Model"/>.</summary>
+    public double Delta => Model.Delta;
+    /// <summary>ρ of <see cref="Model"/>.</summary>
+    public double Rho => Model.Rho;
     public int Y { get; init; } = Guard.AtLeast(Y, 1, "y");
     public double Norm { get; init; } = Guard.Positive(Norm, "norm");
     public double Gamma { get; init; } = double.IsNaN(Gamma) ? (double.IsNaN(Distance)
@@ -81,7 +83,7 @@ public static class ReplicatedSaddlePoint
     public static ReplicatedFixedPoint Solve(ReplicatedProblem p, ErmSaddlePointOptions? options = null)
     {
         double sqQ = Math.Sqrt(p.Norm);
-        ErmFixedPoint Rep(double qr) => new ErmSaddlePoint(new ErmProblem(p.Loss, p.Alpha, p.Delta, new SpherePenalty(qr), p.Rho), options).TrySolve();
+        ErmFixedPoint Rep(double qr) => new ErmSaddlePoint(new ErmProblem(p.Loss, p.Model, new SpherePenalty(qr)), options).TrySolve();
         ErmFixedPoint fp;
         double gamma;
         if (p.FixedDistance)

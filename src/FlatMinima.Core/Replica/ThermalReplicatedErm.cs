@@ -34,6 +34,11 @@ public static class ThermalReplicatedSaddlePoint
         public double Gamma { get; init; }
         /// <summary>β·y.</summary>
         public double BetaY { get; init; }
+        /// <summary>Normalised replicon (de Almeida–Thouless) eigenvalue Λ of the RS solution
+        /// (<see cref="ThermalReplicatedStability"/>, docs/theory.md#rs-stability).</summary>
+        public double Replicon { get; init; } = double.NaN;
+        /// <summary>Whether replica symmetry is locally stable (Λ &gt; 0).</summary>
+        public bool RsStable => Replicon > 0;
     }
 
     /// <summary>
@@ -42,11 +47,12 @@ public static class ThermalReplicatedSaddlePoint
     /// γ + μ = γ²/(γ − λ), V(x) = (1/N)Tr(H + x)⁻¹ (the first term: the means; the second: the centre's fluctuations
     /// filtered by H(H + γ)⁻¹; the third: the replicas' own fluctuations).
     /// </summary>
-    public static double Distance(Result r, double alpha, double delta, double rho, double beta)
+    public static double Distance(Result r, MixtureModel model, double beta)
     {
+        ArgumentNullException.ThrowIfNull(model);
         if (!(beta > 0)) throw new ArgumentOutOfRangeException(nameof(beta), beta, "beta must be > 0.");
         double g = r.Gamma, lam = r.Replica.Multiplier, k = r.Kappa;
-        double vG = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, alpha, delta, g, rho)).V;
+        double vG = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, model, g)).V;
         double d = (1 - k) * (1 - k) * r.Replica.Q;
         if (double.IsPositiveInfinity(beta)) return d;
         double centre = double.IsPositiveInfinity(r.BetaY) ? 0
@@ -54,18 +60,17 @@ public static class ThermalReplicatedSaddlePoint
         return d + centre + vG / beta;
     }
 
-    /// <param name="alpha">α.</param>
-    /// <param name="delta">Δ.</param>
-    /// <param name="rho">ρ.</param>
+    /// <param name="model">The data model (α, Δ, ρ).</param>
     /// <param name="betaY">β·y &gt; 0 (∞ allowed: zero temperature).</param>
     /// <param name="norm">Q &gt; 0.</param>
     /// <param name="gamma">γ &gt; 0.</param>
-    public static Result Solve(double alpha, double delta, double rho, double betaY, double norm, double gamma)
+    public static Result Solve(MixtureModel model, double betaY, double norm, double gamma)
     {
+        ArgumentNullException.ThrowIfNull(model);
         if (!(betaY > 0)) throw new ArgumentOutOfRangeException("beta-y", betaY, $"beta*y must be > 0 (infinity allowed) (got {betaY}).");
         Guard.Positive(norm, "norm");
         Guard.Positive(gamma, "gamma");
-        ErmFixedPoint Fp(double qr) => ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, alpha, delta, new SpherePenalty(qr), rho));
+        ErmFixedPoint Fp(double qr) => ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, model, new SpherePenalty(qr)));
         double Budget(ErmFixedPoint fp)
         {
             double lam = fp.Multiplier, k = 1 - lam / gamma;
@@ -90,7 +95,8 @@ public static class ThermalReplicatedSaddlePoint
         var fp = Fp(Math.Exp(0.5 * (lo + hi)));
         double kappa = 1 - fp.Multiplier / gamma;
         double mm = kappa * fp.M, mq = kappa * kappa * fp.Q;
-        return new Result(fp, kappa, GeneralizationError.Of(mm, mq, fp.Bias, delta, rho), GeneralizationError.Of(mm, norm, fp.Bias, delta, rho),
+        var result = new Result(fp, kappa, GeneralizationError.Of(mm, mq, fp.Bias, model.Delta, model.Rho), GeneralizationError.Of(mm, norm, fp.Bias, model.Delta, model.Rho),
             mm, mq, fp.Bias) { Gamma = gamma, BetaY = betaY };
+        return result with { Replicon = ThermalReplicatedStability.Replicon(result, model) };
     }
 }

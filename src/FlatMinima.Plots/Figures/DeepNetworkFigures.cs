@@ -1,5 +1,6 @@
 using System.Globalization;
 using FlatMinima.Experiments;
+using FlatMinima.Numerics;
 using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
@@ -8,62 +9,36 @@ using OxyPlot.Series;
 namespace FlatMinima.Plots.Figures;
 
 /// <summary>
-/// Recorded deep-network runs in the figures' data folder (written by the sweep experiment, docs/optim.md):
-/// <c>deep_sweep.csv</c> (one row per run: dataset, optimizer, seed, test_error, le_delta_pct_sigma{σ}, hessian_top,
-/// hessian_trace, …) and <c>pswa_curves.csv</c> (dataset, optimizer, seed, epoch, test_error, …). Figures are made for
-/// every dataset found, so adding runs and rerunning <c>flatminima figures</c> redraws them.
+/// Figure 7 from recorded deep-network sweeps (docs/optim.md): a list file (<see cref="FigureOptions.Sweeps"/>, e.g.
+/// <c>{"gm": "gpu/gm", "fashion-mnist": "cpu_fmnist"}</c>) names a sweep directory per data set, each read through
+/// Core's <see cref="SweepResults"/>: <c>sweep.csv</c> (one row per run) for figures 7a and 7c, <c>curves.csv</c> (every
+/// run's epochs) for figure 7b. Figures are made for every data set listed, so adding a sweep to the list and rerunning
+/// <c>flatminima figures</c> draws it.
 /// </summary>
 public static class DeepNetworkFigures
 {
-    /// <summary>The figures the data folder supports (none when it holds no recorded runs).</summary>
-    public static IReadOnlyList<IFigure> For(string dataDirectory)
+    /// <summary>The figures the list at <paramref name="sweepList"/> supports (none when there is no list): 7a for every
+    /// sweep, 7c for those that recorded training errors, 7b for those with per-epoch histories.</summary>
+    public static IReadOnlyList<IFigure> For(string sweepList)
     {
         var figs = new List<IFigure>();
-        var sweep = Table.Read(Path.Combine(dataDirectory, "deep_sweep.csv"));
-        if (sweep is not null)
+        if (File.Exists(sweepList))
         {
-            foreach (var d in sweep.Rows.Select(r => r["dataset"]).Distinct()) figs.Add(new DeepFlatnessFigure(d));
-            if (sweep.Header.Contains("train_error"))
-                foreach (var d in sweep.Rows.Select(r => r["dataset"]).Distinct()) figs.Add(new DeepFlatnessFigure(d, DeepFlatnessTarget.GeneralizationGap));
+            var sweeps = SweepResults.ReadList(sweepList).Select(d => (d.Dataset, d.Directory, Results: SweepResults.Read(d.Directory))).ToList();
+            foreach (var s in sweeps) figs.Add(new DeepFlatnessFigure(s.Dataset, s.Directory));
+            foreach (var s in sweeps.Where(s => s.Results.Table.Runs.Any(r => r.TrainError is not null)))
+                figs.Add(new DeepFlatnessFigure(s.Dataset, s.Directory, DeepFlatnessTarget.GeneralizationGap));
+            foreach (var s in sweeps.Where(s => s.Results.Curves is not null)) figs.Add(new PswaCurvesFigure(s.Dataset, s.Directory));
         }
-        var curves = Table.Read(Path.Combine(dataDirectory, "pswa_curves.csv"));
-        if (curves is not null)
-            foreach (var d in curves.Rows.Select(r => r["dataset"]).Distinct()) figs.Add(new PswaCurvesFigure(d));
+        // Figure 8 (spectral densities, loss landscapes) from the recorded probe data in probes/ beside the list.
+        figs.AddRange(ProbeFigures.For(ProbeDirectory(sweepList)));
         return figs;
     }
 
+    /// <summary>The folder of recorded probe data that goes with the sweep list <paramref name="sweepList"/>.</summary>
+    public static string ProbeDirectory(string sweepList) => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(sweepList))!, "probes");
+
     internal static string Slug(string s) => new(s.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
-
-    internal static double Num(string s) =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
-
-    /// <summary>A CSV file with a header, read into dictionaries (no quoting: the sweep writes none).</summary>
-    internal sealed class Table
-    {
-        public required string[] Header { get; init; }
-        public required List<Dictionary<string, string>> Rows { get; init; }
-
-        public static Table? Read(string path)
-        {
-            if (!File.Exists(path)) return null;
-            var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
-            if (lines.Length == 0) throw new InvalidDataException($"{path}: empty file (expected a CSV header).");
-            var header = lines[0].Split(',');
-            var rows = new List<Dictionary<string, string>>();
-            for (int i = 1; i < lines.Length; i++)
-            {
-                var cells = lines[i].Split(',');
-                if (cells.Length != header.Length)
-                    throw new InvalidDataException($"{path}: line {i + 1} has {cells.Length} fields, the header has {header.Length}.");
-                rows.Add(header.Zip(cells).ToDictionary(t => t.First, t => t.Second));
-            }
-            return new Table { Header = header, Rows = rows };
-        }
-    }
-
-    internal static Table Load(FigureOptions options, string file) =>
-        Table.Read(Path.Combine(options.DataDirectory, file))
-        ?? throw new FileNotFoundException($"{Path.Combine(options.DataDirectory, file)} not found: figure 7 is drawn from recorded runs (docs/optim.md).");
 }
 
 /// <summary>What figure 7a/7c puts against the local energy.</summary>
@@ -76,10 +51,13 @@ public enum DeepFlatnessTarget
     GeneralizationGap,
 }
 
-/// <summary>Figure 7a (test error) or 7c (generalisation gap) against local energy across optimisers and seeds, for one dataset.</summary>
-public sealed class DeepFlatnessFigure(string dataset, DeepFlatnessTarget target = DeepFlatnessTarget.TestError) : IFigure
+/// <summary>Figure 7a (test error) or 7c (generalisation gap) against local energy across optimisers and seeds, for the
+/// sweep of one dataset in <paramref name="directory"/>.</summary>
+public sealed class DeepFlatnessFigure(string dataset, string directory, DeepFlatnessTarget target = DeepFlatnessTarget.TestError) : IFigure
 {
     public string Dataset { get; } = dataset;
+    /// <summary>The sweep directory.</summary>
+    public string Directory { get; } = directory;
     public DeepFlatnessTarget Target { get; } = target;
     private bool Gap => Target == DeepFlatnessTarget.GeneralizationGap;
     public string Name => Gap ? $"fig7c_deep_gap_{DeepNetworkFigures.Slug(Dataset)}" : $"fig7a_deep_flatness_{DeepNetworkFigures.Slug(Dataset)}";
@@ -87,19 +65,19 @@ public sealed class DeepFlatnessFigure(string dataset, DeepFlatnessTarget target
         $"Deep networks, {Dataset}: {(Gap ? "generalisation gap (test minus training error)" : "test error")} against the local energy " +
         "deltaE_train(sigma) (training error increase in % under " +
         "multiplicative Gaussian weight noise, docs/theory.md#le) of the final model, one point per run, by optimiser; sigma is the " +
-        "median of the recorded scales, and the Spearman rank correlation over all runs is given (data: figures/data/deep_sweep.csv).";
+        "median of the recorded scales, and the Spearman rank correlation over all runs is given (data: sweep.csv of the recorded sweep, docs/optim.md).";
 
     public FigureResult Build(FigureOptions options, Action<double>? progress = null)
     {
-        var table = DeepNetworkFigures.Load(options, "deep_sweep.csv");
-        var rows = table.Rows.Where(r => r["dataset"] == Dataset).ToList();
-        // σ columns with a value for every run of this dataset; the median one is shown.
-        var sigmaCols = table.Header.Where(h => h.StartsWith("le_delta_pct_sigma", StringComparison.Ordinal))
-            .Where(h => rows.All(r => double.IsFinite(DeepNetworkFigures.Num(r[h]))))
-            .OrderBy(h => DeepNetworkFigures.Num(h["le_delta_pct_sigma".Length..])).ToList();
-        if (sigmaCols.Count == 0) throw new InvalidDataException($"deep_sweep.csv: no local-energy column complete for dataset '{Dataset}'.");
-        string col = sigmaCols[(sigmaCols.Count - 1) / 2];
-        double sigma = DeepNetworkFigures.Num(col["le_delta_pct_sigma".Length..]);
+        var table = SweepTable.Read(Path.Combine(Directory, SweepTable.FileName));
+        var rows = table.Runs;
+        // σ columns with a value for every run; the median one is shown.
+        var complete = Enumerable.Range(0, table.Sigmas.Count)
+            .Where(i => rows.All(r => r.LocalEnergy[i] is double v && double.IsFinite(v)))
+            .OrderBy(i => table.Sigmas[i]).ToList();
+        if (complete.Count == 0) throw new InvalidDataException($"{Path.Combine(Directory, SweepTable.FileName)}: no local-energy column complete for dataset '{Dataset}'.");
+        int col = complete[(complete.Count - 1) / 2];
+        double sigma = table.Sigmas[col];
 
         var model = FigureStyle.NewModel(legend: LegendPosition.RightTop);
         model.Legends[0].LegendPlacement = LegendPlacement.Outside;   // runs fill the plot area; keep the legend beside it
@@ -108,8 +86,8 @@ public sealed class DeepFlatnessFigure(string dataset, DeepFlatnessTarget target
         xAxis.MinimumPadding = xAxis.MaximumPadding = yAxis.MinimumPadding = yAxis.MaximumPadding = 0.06;
         model.Axes.Add(xAxis);
         model.Axes.Add(yAxis);
-        var data = new CsvTable("local_energy_pct", Gap ? "gap_pct" : "test_error_pct", "seed", "sigma");
-        var optimizers = rows.Select(r => r["optimizer"]).Distinct().ToList();
+        var data = new SeriesTable("local_energy_pct", Gap ? "gap_pct" : "test_error_pct", "seed", "sigma");
+        var optimizers = rows.Select(r => r.Optimizer).Distinct().ToList();
         var markers = new[] { MarkerType.Circle, MarkerType.Square, MarkerType.Triangle, MarkerType.Diamond, MarkerType.Cross, MarkerType.Star, MarkerType.Plus };
         var xs = new List<double>(); var ys = new List<double>();
         for (int o = 0; o < optimizers.Count; o++)
@@ -120,21 +98,21 @@ public sealed class DeepFlatnessFigure(string dataset, DeepFlatnessTarget target
                 MarkerFill = FigureStyle.Palette[o % FigureStyle.Palette.Length],
                 MarkerStroke = FigureStyle.Palette[o % FigureStyle.Palette.Length], MarkerStrokeThickness = 1,
             };
-            foreach (var r in rows.Where(r => r["optimizer"] == optimizers[o]))
+            foreach (var r in rows.Where(r => r.Optimizer == optimizers[o]))
             {
-                double x = DeepNetworkFigures.Num(r[col]), y = 100 * DeepNetworkFigures.Num(r["test_error"]);
-                if (Gap) y -= 100 * DeepNetworkFigures.Num(r["train_error"]);
+                double x = r.LocalEnergy[col]!.Value, y = 100 * (r.TestError ?? double.NaN);
+                if (Gap) y -= 100 * (r.TrainError ?? double.NaN);
                 s.Points.Add(new ScatterPoint(x, y));
                 xs.Add(x); ys.Add(y);
-                data.Add(optimizers[o], [x, y, DeepNetworkFigures.Num(r["seed"]), sigma]);
+                data.Add(optimizers[o], [x, y, r.Seed, sigma]);
             }
             model.Series.Add(s);
         }
         double rho = xs.Count > 2 ? MathNet.Numerics.Statistics.Correlation.Spearman(xs, ys) : double.NaN;
         data.Add("spearman", [rho, double.NaN, double.NaN, sigma]);
-        if (!Gap && rows.Count > 0 && rows[0].TryGetValue("epsilon_bo", out var eboText) && double.IsFinite(DeepNetworkFigures.Num(eboText)))
+        if (!Gap && rows.Count > 0 && rows[0].EpsilonBo is double eboFraction && double.IsFinite(eboFraction))
         {
-            double ebo = 100 * DeepNetworkFigures.Num(eboText);
+            double ebo = 100 * eboFraction;
             double x0 = xs.Min(), x1 = xs.Max();
             FigureHelpers.AddHorizontal(model, ebo, x0, x1, "Bayes-optimal error", OxyColors.Black, LineStyle.Dash);
             data.Add("bayes-optimal", [double.NaN, ebo, double.NaN, sigma]);
@@ -146,35 +124,37 @@ public sealed class DeepFlatnessFigure(string dataset, DeepFlatnessTarget target
     }
 }
 
-/// <summary>Figure 7b: test error against epoch for SGD and periodic SWA (mean ± s.e. over seeds), for one dataset.</summary>
-public sealed class PswaCurvesFigure(string dataset) : IFigure
+/// <summary>Figure 7b: test error against epoch for SGD and periodic SWA (mean ± s.e. over seeds), for the sweep of one
+/// dataset in <paramref name="directory"/>.</summary>
+public sealed class PswaCurvesFigure(string dataset, string directory) : IFigure
 {
     public string Dataset { get; } = dataset;
+    /// <summary>The sweep directory.</summary>
+    public string Directory { get; } = directory;
     public string Name => $"fig7b_pswa_curves_{DeepNetworkFigures.Slug(Dataset)}";
     public string Caption =>
         $"Deep networks, {Dataset}: test error against epoch of SGD and of periodic SWA (the averaged model), mean ± s.e. over " +
-        "seeds, from figures/data/pswa_curves.csv: the early-stage advantage of PSWA (Guo, Jin, Liu).";
+        "seeds, from curves.csv of the recorded sweep (docs/optim.md): the early-stage advantage of PSWA (Guo, Jin and Liu, 2022 [`guo2022pswa`]).";
 
     public FigureResult Build(FigureOptions options, Action<double>? progress = null)
     {
-        var table = DeepNetworkFigures.Load(options, "pswa_curves.csv");
-        var rows = table.Rows.Where(r => r["dataset"] == Dataset && r["optimizer"] is "sgd" or "pswa" or "swa").ToList();
+        var rows = EpochCurves.Read(Path.Combine(Directory, EpochCurves.FileName));
         var model = FigureStyle.NewModel(legend: LegendPosition.TopRight);
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Bottom, "epoch"));
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, "test error (%)"));
-        var data = new CsvTable("epoch", "test_error_pct", "test_error_pct_se", "seeds");
+        var data = new SeriesTable("epoch", "test_error_pct", "test_error_pct_se", "seeds");
         int k = 0;
         foreach (var opt in new[] { "sgd", "swa", "pswa" })
         {
-            var byEpoch = rows.Where(r => r["optimizer"] == opt && double.IsFinite(DeepNetworkFigures.Num(r["test_error"])))
-                .GroupBy(r => (int)DeepNetworkFigures.Num(r["epoch"])).OrderBy(g => g.Key).ToList();
+            var byEpoch = rows.Where(r => r.Optimizer == opt && r.TestError is double te && double.IsFinite(te))
+                .GroupBy(r => r.Epoch).OrderBy(g => g.Key).ToList();
             if (byEpoch.Count == 0) continue;
             var color = FigureStyle.Palette[k++];
             var line = new LineSeries { Title = opt.ToUpperInvariant(), Color = color, StrokeThickness = 1.3 };
             var band = new ScatterErrorSeries { MarkerSize = 0, ErrorBarColor = color, ErrorBarStrokeThickness = 0.6, ErrorBarStopWidth = 1.5 };
             foreach (var g in byEpoch)
             {
-                var st = Statistic.Of(g.Select(r => 100 * DeepNetworkFigures.Num(r["test_error"])).ToArray());
+                var st = Statistic.Of(g.Select(r => 100 * r.TestError!.Value).ToArray());
                 line.Points.Add(new DataPoint(g.Key, st.Mean));
                 band.Points.Add(new ScatterErrorPoint(g.Key, st.Mean, 0, double.IsFinite(st.StdError) ? st.StdError : 0));
                 data.Add(opt, [g.Key, st.Mean, st.StdError, st.Count]);

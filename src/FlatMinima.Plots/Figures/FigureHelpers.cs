@@ -1,7 +1,4 @@
 using FlatMinima.Experiments;
-using FlatMinima.Losses;
-using FlatMinima.Mixture;
-using FlatMinima.Replica;
 using OxyPlot;
 using OxyPlot.Annotations;
 using OxyPlot.Series;
@@ -29,35 +26,23 @@ internal static class FigureHelpers
         _ => MarkerType.Diamond,
     };
 
-    /// <summary>
-    /// Adds a theory curve of fixed points; points that did not converge are not joined to their neighbours, are
-    /// marked in the CSV and produce a warning, so nothing is dropped silently.
-    /// </summary>
-    public static void AddTheoryCurve(PlotModel model, CsvTable data, List<string> warnings, string series,
-        IReadOnlyList<ErmFixedPoint> points, Func<ErmFixedPoint, double> x, OxyColor color, LineStyle style,
-        string? title, double thickness = 1.3)
+    /// <summary>Draws a theory curve of fixed points; points that did not converge are not joined to their neighbours
+    /// (the curve's table marks them and its warnings report them, so nothing is dropped silently).</summary>
+    public static void AddTheoryCurve(PlotModel model, ErmTheoryCurve curve, OxyColor color, LineStyle style, string? title, double thickness = 1.3)
     {
         var line = new LineSeries { Color = color, LineStyle = style, StrokeThickness = thickness, Title = title };
-        foreach (var fp in points)
-        {
-            if (!fp.Converged || !double.IsFinite(fp.TestError))
-            {
-                line.Points.Add(DataPoint.Undefined);
-                data.Add(series, [x(fp), fp.TestError, double.NaN, fp.Problem.Lambda, fp.Problem.Rho], "not converged: " + fp.Reason);
-                warnings.Add($"{series}: fixed point at x = {x(fp):G4} did not converge ({fp.Reason}); marked in the CSV");
-                continue;
-            }
-            line.Points.Add(new DataPoint(x(fp), fp.TestError));
-            data.Add(series, [x(fp), fp.TestError, double.NaN, fp.Problem.Lambda, fp.Problem.Rho]);
-        }
+        for (int i = 0; i < curve.Points.Count; i++)
+            line.Points.Add(curve.Drawable(i) ? new DataPoint(curve.X[i], curve.Points[i].TestError) : DataPoint.Undefined);
         model.Series.Add(line);
     }
 
-    /// <summary>Runs the finite-N simulation of one ERM point; returns the test-error statistic.</summary>
-    public static Statistic Simulate(IMarginLoss loss, double alpha, double delta, double lambda, double rho, int n,
-        int seeds, FigureOptions options, bool exactLabels = false) =>
-        MonteCarlo.Run(new MixtureSpec(alpha, delta, rho, n, options.Seed, ExactLabelCounts: exactLabels), seeds,
-            EstimatorKind.Erm(loss, lambda), options.Threads).TestError;
+    /// <summary>Draws the simulation points of <paramref name="sim"/> with error bars in the loss's colour and marker.</summary>
+    public static ScatterErrorSeries SimulationPoints(ErmSimulation sim, string? title = null)
+    {
+        var pts = SimulationSeries(sim.Loss, title);
+        for (int i = 0; i < sim.X.Count; i++) pts.Points.Add(new ScatterErrorPoint(sim.X[i], sim.TestErrors[i].Mean, 0, sim.TestErrors[i].StdError));
+        return pts;
+    }
 
     /// <summary>A scatter series with error bars in the loss's colour and marker.</summary>
     public static ScatterErrorSeries SimulationSeries(string loss, string? title) => new()

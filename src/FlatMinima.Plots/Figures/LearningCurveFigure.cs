@@ -1,6 +1,4 @@
-using FlatMinima.Estimators;
-using FlatMinima.Losses;
-using FlatMinima.Replica;
+using FlatMinima.Experiments;
 using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
@@ -10,7 +8,8 @@ namespace FlatMinima.Plots.Figures;
 /// <summary>
 /// Figure 2: ERM learning curves ε_g(α) from the replica fixed point (docs/theory.md#erm-saddle-point) for the square, logistic and hinge
 /// losses at λ = 0.1 (solid, with finite-N simulations) and at λ = 10⁻⁴ (dashed: the λ → 0 limit, whose interpolation
-/// peaks sit at α = 1 for the square loss and at the separability threshold α_c for logistic and hinge), Δ = 1, ρ = ½.
+/// peaks sit at α = 1 for the square loss and at the separability threshold α_c for logistic and hinge), Δ = 1, ρ = ½
+/// (data: <see cref="ErmLearningCurves"/>).
 /// </summary>
 public sealed class LearningCurveFigure : IFigure
 {
@@ -20,63 +19,37 @@ public sealed class LearningCurveFigure : IFigure
         "finite-N simulations, mean ± s.e.) and lambda = 1e-4 (dashed), whose interpolation peaks sit at alpha = 1 (square) " +
         "and at the separability threshold alpha_c = 3.70 (logistic, hinge; dotted line); black: Bayes-optimal error.";
 
-    internal const double Delta = 1, Rho = 0.5, Lambda = 0.1, SmallLambda = 1e-4;
-    internal static readonly double[] SimAlphas = [0.5, 1, 2, 3, 5, 8];
-    internal static readonly double[] SmallLambdaSimAlphas = [0.5, 1.5, 2.5];
-
     public FigureResult Build(FigureOptions options, Action<double>? progress = null)
+    {
+        var data = ErmLearningCurves.Compute(options.Pick(241, 121), options.Pick(400, 100), options.Pick(8, 3), options.Seed, options.Threads, progress);
+        return new FigureResult(Draw(data), data.ToTable(), data.Warnings);
+    }
+
+    /// <summary>The plot of <paramref name="data"/>.</summary>
+    public static PlotModel Draw(ErmLearningCurves data)
     {
         var model = FigureStyle.NewModel(legend: LegendPosition.TopRight);
         model.Axes.Add(FigureStyle.Log(AxisPosition.Bottom, "α = P/N", 0.3, 12));
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, "test error ε_{g}", 0.1, 0.45));
-        var data = new CsvTable("alpha", "test_error", "test_error_se", "lambda", "rho");
-        var warnings = new List<string>();
-        var alphas = LearningCurve.Grid(0.3, 12, options.Pick(241, 121), log: true);
-        double alphaC = SeparabilityThreshold.Of(Delta, Rho, withBias: true);
-
-        foreach (var name in MarginLosses.Names)
+        foreach (var c in data.Theory)
         {
-            var loss = MarginLosses.Parse(name);
-            var color = FigureHelpers.LossColor(name);
-            FigureHelpers.AddTheoryCurve(model, data, warnings, $"theory {name} lambda={Lambda:G}",
-                LearningCurve.OverAlpha(loss, alphas, Delta, Lambda, Rho), fp => fp.Problem.Alpha, color, LineStyle.Solid, name);
-            FigureHelpers.AddTheoryCurve(model, data, warnings, $"theory {name} lambda={SmallLambda:G}",
-                LearningCurve.OverAlpha(loss, alphas, Delta, SmallLambda, Rho), fp => fp.Problem.Alpha, color, LineStyle.Dash, null, 1.0);
+            bool small = c.Points.Count > 0 && c.Points[0].Problem.Lambda == ErmLearningCurves.SmallLambda;
+            FigureHelpers.AddTheoryCurve(model, c, FigureHelpers.LossColor(c.Loss), small ? LineStyle.Dash : LineStyle.Solid, small ? null : c.Loss, small ? 1.0 : 1.3);
         }
         var bo = new OxyPlot.Series.LineSeries { Title = "Bayes-optimal", Color = OxyColors.Black, StrokeThickness = 1 };
-        foreach (var a in alphas)
-        {
-            double e = BayesOptimal.Error(a, Delta, Rho);
-            bo.Points.Add(new DataPoint(a, e));
-            data.Add("bayes-optimal", [a, e, double.NaN, double.NaN, Rho]);
-        }
+        for (int i = 0; i < data.Alphas.Count; i++) bo.Points.Add(new DataPoint(data.Alphas[i], data.BayesOptimalErrors[i]));
         model.Series.Add(bo);
-        FigureHelpers.AddVertical(model, alphaC, $"separability threshold α = {alphaC:F2}");
-        data.Add("separability threshold", [alphaC, double.NaN, double.NaN, double.NaN, Rho]);
-
-        // Simulations: every loss at λ = 0.1; square and logistic also at λ = 1e-4 below α_c (the exact hinge solver
-        // is slow at tiny λ, see docs/core.md, so its λ → 0 curve is theory only).
-        int n = options.Pick(400, 100), seeds = options.Pick(8, 3);
-        var jobs = new List<(string Loss, double Alpha, double Lambda)>();
-        foreach (var name in MarginLosses.Names) foreach (var a in SimAlphas) jobs.Add((name, a, Lambda));
-        foreach (var name in new[] { "square", "logistic" }) foreach (var a in SmallLambdaSimAlphas) jobs.Add((name, a, SmallLambda));
-        int done = 0;
-        foreach (var group in jobs.GroupBy(j => (j.Loss, j.Lambda)))
+        FigureHelpers.AddVertical(model, data.SeparabilityThreshold, $"separability threshold α = {data.SeparabilityThreshold:F2}");
+        foreach (var s in data.Simulations)
         {
-            var pts = FigureHelpers.SimulationSeries(group.Key.Loss, null);
-            if (group.Key.Lambda == SmallLambda) pts.MarkerFill = OxyColors.White;
-            foreach (var j in group)
-            {
-                var s = FigureHelpers.Simulate(MarginLosses.Parse(j.Loss), j.Alpha, Delta, j.Lambda, Rho, n, seeds, options);
-                pts.Points.Add(new OxyPlot.Series.ScatterErrorPoint(j.Alpha, s.Mean, 0, s.StdError));
-                data.Add($"simulation {j.Loss} lambda={j.Lambda:G} n={n} seeds={seeds}", [j.Alpha, s.Mean, s.StdError, j.Lambda, Rho]);
-                progress?.Invoke(++done / (double)jobs.Count);
-            }
+            var pts = FigureHelpers.SimulationPoints(s);
+            if (s.Lambda == ErmLearningCurves.SmallLambda) pts.MarkerFill = OxyColors.White;
             model.Series.Add(pts);
         }
-        FigureStyle.AddLegendOnlyLine(model, $"λ = {SmallLambda:G} (open: sim.)", LineStyle.Dash);
-        model.Subtitle = $"λ = {Lambda:G} (solid; filled: simulation, N = {n})";
+        int n = data.Simulations.Count > 0 ? data.Simulations[0].N : 0;
+        FigureStyle.AddLegendOnlyLine(model, $"λ = {ErmLearningCurves.SmallLambda:G} (open: sim.)", LineStyle.Dash);
+        model.Subtitle = $"λ = {ErmLearningCurves.Lambda:G} (solid; filled: simulation, N = {n})";
         model.SubtitleFontSize = 7.5;
-        return new FigureResult(model, data, warnings);
+        return model;
     }
 }

@@ -1,9 +1,4 @@
-using FlatMinima.Estimators;
 using FlatMinima.Experiments;
-using FlatMinima.Losses;
-using FlatMinima.Mixture;
-using FlatMinima.Penalties;
-using FlatMinima.Replica;
 using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
@@ -14,7 +9,7 @@ namespace FlatMinima.Plots.Figures;
 /// <summary>
 /// Figure 8: the replicated square-loss centre's test error against the distance d to its replicas (docs/norms.md §3),
 /// α = 2, Δ = 1, ρ = ¼, for several centre norms Q, with coupled-gradient-descent simulations for y = 1 and y = 3 at
-/// Q = 0.15, and the lines of fixed-norm ERM at its best norm and of ε_BO.
+/// Q = 0.15, and the lines of fixed-norm ERM at its best norm and of ε_BO (data: <see cref="ReplicatedDistanceCurves"/>).
 /// </summary>
 public sealed class ReplicatedDistanceFigure : IFigure
 {
@@ -25,74 +20,49 @@ public sealed class ReplicatedDistanceFigure : IFigure
         "coupled gradient descent for y = 1 and y = 3 at Q = 0.15 (markers), ERM at its best norm (blue dashed) and Bayes-optimal (black). " +
         "No (Q, d) with attractive coupling goes below ERM's best.";
 
-    internal const double Alpha = 2, Delta = 1, Rho = 0.25;
-    internal static readonly double[] Norms = [0.05, 0.15, 0.5];
-    internal static readonly double[] SimDistances = [1e-3, 1e-2, 0.05];
-
     public FigureResult Build(FigureOptions options, Action<double>? progress = null)
+    {
+        var data = ReplicatedDistanceCurves.Compute(options.Pick(41, 17), options.Pick(300, 100), options.Pick(6, 2), options.Seed, options.Threads, progress);
+        return new FigureResult(Draw(data), data.ToTable(), data.Warnings);
+    }
+
+    /// <summary>The plot of <paramref name="data"/>.</summary>
+    public static PlotModel Draw(ReplicatedDistanceCurves data)
     {
         var model = FigureStyle.NewModel(legend: LegendPosition.TopLeft);
         model.Axes.Add(FigureStyle.Log(AxisPosition.Bottom, "distance d = ‖wᵃ − w̃‖²/N", 1e-4, 1));
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, "centre test error ε_{g}", 0.15, 0.3));
-        var data = new CsvTable("distance", "test_error", "test_error_se", "norm", "y", "gamma");
-        var warnings = new List<string>();
-        var ds = LearningCurve.Grid(1e-4, 1, options.Pick(41, 17), log: true);
         int c = 0;
-        foreach (var q in Norms)
+        foreach (var curve in data.Theory)
         {
-            var line = new LineSeries { Color = FigureStyle.Palette[c++ % FigureStyle.Palette.Length], StrokeThickness = 1.3, Title = $"theory Q = {q:G3}" };
-            foreach (var d in ds)
-            {
-                var fp = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, Alpha, Delta, Rho, 3, q, double.NaN, d));
-                if (!fp.Converged) { line.Points.Add(DataPoint.Undefined); warnings.Add($"Q = {q}, d = {d:G3}: not converged"); continue; }
-                line.Points.Add(new DataPoint(d, fp.TestError));
-                data.Add($"theory Q={q:G3}", [d, fp.TestError, double.NaN, q, double.NaN, fp.Gamma]);
-            }
+            var line = new LineSeries { Color = FigureStyle.Palette[c++ % FigureStyle.Palette.Length], StrokeThickness = 1.3, Title = $"theory Q = {curve.Norm:G3}" };
+            for (int i = 0; i < curve.Points.Count; i++)
+                line.Points.Add(curve.Points[i].Converged ? new DataPoint(curve.Distances[i], curve.Points[i].TestError) : DataPoint.Undefined);
             model.Series.Add(line);
         }
-        double ermBest = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, Alpha, Delta, new SpherePenalty(0.154), Rho)).TestError;
-        FigureHelpers.AddHorizontal(model, ermBest, 1e-4, 1, $"ERM, best norm {ermBest:F4}", OxyColors.SteelBlue, LineStyle.Dash);
-        data.Add("erm best norm Q=0.154", [double.NaN, ermBest, double.NaN, 0.154, double.NaN, double.NaN]);
-        double bo = BayesOptimal.Error(Alpha, Delta, Rho);
-        FigureHelpers.AddHorizontal(model, bo, 1e-4, 1, $"Bayes-optimal {bo:F4}", OxyColors.Black, LineStyle.Solid);
-        data.Add("bayes-optimal", [double.NaN, bo, double.NaN, double.NaN, double.NaN, double.NaN]);
-
-        int n = options.Pick(300, 100), seeds = options.Pick(6, 2);
-        int done = 0, total = 2 * SimDistances.Length;
-        foreach (var y in new[] { 1, 3 })
+        FigureHelpers.AddHorizontal(model, data.ErmBestNormError, 1e-4, 1, $"ERM, best norm {data.ErmBestNormError:F4}", OxyColors.SteelBlue, LineStyle.Dash);
+        FigureHelpers.AddHorizontal(model, data.BayesOptimalError, 1e-4, 1, $"Bayes-optimal {data.BayesOptimalError:F4}", OxyColors.Black, LineStyle.Solid);
+        foreach (var s in data.Simulations)
         {
             var pts = new ScatterErrorSeries
             {
-                MarkerType = y == 1 ? MarkerType.Circle : MarkerType.Triangle, MarkerSize = 2.4, MarkerFill = FigureStyle.Palette[1],
+                MarkerType = s.Y == 1 ? MarkerType.Circle : MarkerType.Triangle, MarkerSize = 2.4, MarkerFill = FigureStyle.Palette[1],
                 MarkerStroke = OxyColors.Black, MarkerStrokeThickness = 0.4, ErrorBarColor = FigureStyle.Palette[1],
-                ErrorBarStrokeThickness = 0.8, ErrorBarStopWidth = 2, Title = $"simulation y = {y}, N = {n}",
+                ErrorBarStrokeThickness = 0.8, ErrorBarStopWidth = 2, Title = $"simulation y = {s.Y}, N = {s.N}",
             };
-            foreach (var d in SimDistances)
-            {
-                var th = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, Alpha, Delta, Rho, y, 0.15, double.NaN, d));
-                var errs = new double[seeds];
-                Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = options.Threads ?? Environment.ProcessorCount }, k =>
-                {
-                    var s = MixtureSample.Sample(new MixtureSpec(Alpha, Delta, Rho, n, options.Seed + k));
-                    var r = ReplicatedSphereDescent.Fit(s, y, 0.15, th.Gamma, seed: options.Seed + k);
-                    errs[k] = s.TestError(r.Center.W, r.Center.B);
-                });
-                var st = Statistic.Of(errs);
-                pts.Points.Add(new ScatterErrorPoint(d, st.Mean, 0, st.StdError));
-                data.Add($"simulation y={y} Q=0.15 n={n} seeds={seeds}", [d, st.Mean, st.StdError, 0.15, y, th.Gamma]);
-                progress?.Invoke(++done / (double)total);
-            }
+            for (int i = 0; i < s.Distances.Count; i++) pts.Points.Add(new ScatterErrorPoint(s.Distances[i], s.TestErrors[i].Mean, 0, s.TestErrors[i].StdError));
             model.Series.Add(pts);
         }
-        model.Subtitle = $"α = {Alpha:G}, Δ = {Delta:G}, ρ = 1/4; square loss; markers: coupled gradient descent at Q = 0.15";
+        model.Subtitle = $"α = {ReplicatedDistanceCurves.Alpha:G}, Δ = {ReplicatedDistanceCurves.Delta:G}, ρ = 1/4; square loss; markers: coupled gradient descent at Q = 0.15";
         model.SubtitleFontSize = 7.5;
-        return new FigureResult(model, data, warnings);
+        return model;
     }
 }
 
 /// <summary>
 /// Figure 9: test error against the norm Q at α = 2, Δ = 1 (docs/norms.md §4): fixed-norm ERM (square loss; theory and
-/// the secular-equation solver at finite N), the replicated centre at fixed distance d = 0.01, and ε_BO.
+/// the secular-equation solver at finite N), the replicated centre at fixed distance d = 0.01, and ε_BO (data:
+/// <see cref="FixedNormCurves"/>).
 /// </summary>
 public sealed class NormFigure(double rho) : IFigure
 {
@@ -103,61 +73,44 @@ public sealed class NormFigure(double rho) : IFigure
         "constrained solver) and for the replicated centre at distance d = 0.01 (dashed), with the Bayes-optimal error (black)" +
         (Rho == 0.5 ? "." : " and ERM at its best lambda (grey).");
 
-    internal const double Alpha = 2, Delta = 1, Distance = 0.01;
-    internal static readonly double[] SimNorms = [0.03, 0.15, 0.5, 2];
-
     public FigureResult Build(FigureOptions options, Action<double>? progress = null)
+    {
+        var data = FixedNormCurves.Compute(Rho, options.Pick(61, 25), options.Pick(400, 100), options.Pick(6, 2), options.Seed, options.Threads, progress);
+        return new FigureResult(Draw(data), data.ToTable(), data.Warnings);
+    }
+
+    /// <summary>The plot of <paramref name="data"/>.</summary>
+    public static PlotModel Draw(FixedNormCurves data)
     {
         var model = FigureStyle.NewModel(legend: LegendPosition.TopLeft);
         model.Axes.Add(FigureStyle.Log(AxisPosition.Bottom, "norm Q = |w|²/N", 1e-3, 5));
-        model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, "test error ε_{g}", Rho == 0.5 ? 0.19 : 0.15, 0.42));
-        var data = new CsvTable("norm", "test_error", "test_error_se", "multiplier_or_gamma", "rho");
-        var warnings = new List<string>();
-        var qs = LearningCurve.Grid(1e-3, 5, options.Pick(61, 25), log: true);
+        model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, "test error ε_{g}", data.Rho == 0.5 ? 0.19 : 0.15, 0.42));
         var erm = new LineSeries { Color = FigureHelpers.LossColor("square"), StrokeThickness = 1.3, Title = "fixed-norm ERM" };
-        var rep = new LineSeries { Color = FigureStyle.Palette[2], StrokeThickness = 1.3, LineStyle = LineStyle.Dash, Title = $"replicated centre, d = {Distance:G}" };
-        foreach (var q in qs)
+        var rep = new LineSeries { Color = FigureStyle.Palette[2], StrokeThickness = 1.3, LineStyle = LineStyle.Dash, Title = $"replicated centre, d = {FixedNormCurves.Distance:G}" };
+        foreach (var p in data.Theory)
         {
-            var fp = new ErmSaddlePoint(new ErmProblem(SquareLoss.Instance, Alpha, Delta, new SpherePenalty(q), Rho)).TrySolve();
-            if (fp.Converged) { erm.Points.Add(new DataPoint(q, fp.TestError)); data.Add("theory fixed-norm erm", [q, fp.TestError, double.NaN, fp.Multiplier, Rho]); }
-            else { erm.Points.Add(DataPoint.Undefined); warnings.Add($"ERM Q = {q:G3} not converged"); }
-            var r = ReplicatedSaddlePoint.Solve(new ReplicatedProblem(SquareLoss.Instance, Alpha, Delta, Rho, 3, q, double.NaN, Distance));
-            if (r.Converged) { rep.Points.Add(new DataPoint(q, r.TestError)); data.Add($"theory replicated centre d={Distance:G}", [q, r.TestError, double.NaN, r.Gamma, Rho]); }
-            else { rep.Points.Add(DataPoint.Undefined); warnings.Add($"replicated Q = {q:G3} not converged"); }
+            erm.Points.Add(p.Erm.Converged ? new DataPoint(p.Norm, p.Erm.TestError) : DataPoint.Undefined);
+            rep.Points.Add(p.Replicated.Converged ? new DataPoint(p.Norm, p.Replicated.TestError) : DataPoint.Undefined);
         }
         model.Series.Add(erm);
         model.Series.Add(rep);
-        double bo = BayesOptimal.Error(Alpha, Delta, Rho);
-        FigureHelpers.AddHorizontal(model, bo, 1e-3, 5, $"Bayes-optimal {bo:F4}", OxyColors.Black, LineStyle.Solid);
-        data.Add("bayes-optimal", [double.NaN, bo, double.NaN, double.NaN, Rho]);
-        if (Rho != 0.5)
-        {
-            var best = LearningCurve.Optimize(SquareLoss.Instance, Alpha, Delta, Rho);
+        FigureHelpers.AddHorizontal(model, data.BayesOptimalError, 1e-3, 5, $"Bayes-optimal {data.BayesOptimalError:F4}", OxyColors.Black, LineStyle.Solid);
+        if (data.BestLambda is { } best)
             FigureHelpers.AddHorizontal(model, best.FixedPoint.TestError, 1e-3, 5, $"ERM best λ {best.FixedPoint.TestError:F4}", OxyColors.Gray, LineStyle.Dash);
-            data.Add("erm best lambda", [double.NaN, best.FixedPoint.TestError, double.NaN, best.Lambda, Rho]);
-        }
-        int n = options.Pick(400, 100), seeds = options.Pick(6, 2);
-        var pts = FigureHelpers.SimulationSeries("square", $"simulation N = {n}");
-        int done = 0;
-        foreach (var q in SimNorms)
-        {
-            var s = MonteCarlo.Run(new MixtureSpec(Alpha, Delta, Rho, n, options.Seed), seeds,
-                EstimatorKind.Erm(SquareLoss.Instance, new SpherePenalty(q)), options.Threads).TestError;
-            pts.Points.Add(new ScatterErrorPoint(q, s.Mean, 0, s.StdError));
-            data.Add($"simulation fixed-norm erm n={n} seeds={seeds}", [q, s.Mean, s.StdError, double.NaN, Rho]);
-            progress?.Invoke(++done / (double)SimNorms.Length);
-        }
+        var pts = FigureHelpers.SimulationSeries("square", $"simulation N = {data.N}");
+        for (int i = 0; i < data.SimulatedNorms.Count; i++)
+            pts.Points.Add(new ScatterErrorPoint(data.SimulatedNorms[i], data.SimulatedErrors[i].Mean, 0, data.SimulatedErrors[i].StdError));
         model.Series.Add(pts);
-        model.Subtitle = $"α = {Alpha:G}, Δ = {Delta:G}, ρ = {(Rho == 0.5 ? "1/2" : "1/4")}; square loss";
+        model.Subtitle = $"α = {FixedNormCurves.Alpha:G}, Δ = {FixedNormCurves.Delta:G}, ρ = {(data.Rho == 0.5 ? "1/2" : "1/4")}; square loss";
         model.SubtitleFontSize = 7.5;
-        return new FigureResult(model, data, warnings);
+        return model;
     }
 }
 
 /// <summary>
 /// Figure 10: the finite-temperature replicated centre (docs/norms.md §3), ρ = ¼, Q = 0.5, β = 1: the test error of the
 /// centre's thermal mean against the replica–centre distance d (swept through the coupling γ) for y = 1, 3, 10, with
-/// fixed-norm ERM at the same norm, ERM at its best λ and ε_BO.
+/// fixed-norm ERM at the same norm, ERM at its best λ and ε_BO (data: <see cref="ThermalReplicatedCurves"/>).
 /// </summary>
 public sealed class ThermalReplicatedFigure : IFigure
 {
@@ -169,43 +122,32 @@ public sealed class ThermalReplicatedFigure : IFigure
         "ERM at its best lambda (grey) and Bayes-optimal (black). More replicas bring the centre back towards ERM at the same norm; " +
         "no curve goes below ERM's best.";
 
-    internal const double Alpha = 2, Delta = 1, Rho = 0.25, Norm = 0.5, Beta = 1;
-    internal static readonly int[] Ys = [1, 3, 10];
-
     public FigureResult Build(FigureOptions options, Action<double>? progress = null)
+    {
+        var data = ThermalReplicatedCurves.Compute(options.Pick(41, 15), progress);
+        return new FigureResult(Draw(data), data.ToTable(), []);
+    }
+
+    /// <summary>The plot of <paramref name="data"/>.</summary>
+    public static PlotModel Draw(ThermalReplicatedCurves data)
     {
         // Legend above the curves: the reference lines run along the bottom of the plot.
         var model = FigureStyle.NewModel(legend: LegendPosition.TopLeft);
         model.Axes.Add(FigureStyle.Log(AxisPosition.Bottom, "distance d = E‖wᵃ − w̃‖²/N", 1e-2, 3));
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, "centre (thermal mean) test error ε_{g}", 0.15, 0.30));
-        var data = new CsvTable("distance", "test_error", "gamma", "y", "beta");
-        var warnings = new List<string>();
-        var gammas = LearningCurve.Grid(0.05, 200, options.Pick(41, 15), log: true);
-        int c = 0, done = 0;
-        foreach (var y in Ys)
+        int c = 0;
+        foreach (var curve in data.Theory)
         {
-            var line = new LineSeries { Color = FigureStyle.Palette[c++ % FigureStyle.Palette.Length], StrokeThickness = 1.3, Title = $"y = {y}" };
-            foreach (var g in gammas)
-            {
-                var t = ThermalReplicatedSaddlePoint.Solve(Alpha, Delta, Rho, Beta * y, Norm, g);
-                double d = ThermalReplicatedSaddlePoint.Distance(t, Alpha, Delta, Rho, Beta);
-                line.Points.Add(new DataPoint(d, t.MeanTestError));
-                data.Add($"theory y={y}", [d, t.MeanTestError, g, y, Beta]);
-            }
+            var line = new LineSeries { Color = FigureStyle.Palette[c++ % FigureStyle.Palette.Length], StrokeThickness = 1.3, Title = $"y = {curve.Y}" };
+            for (int i = 0; i < curve.Points.Count; i++) line.Points.Add(new DataPoint(curve.Distances[i], curve.Points[i].MeanTestError));
             model.Series.Add(line);
-            progress?.Invoke(++done / (double)Ys.Length);
         }
-        double ermQ = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, Alpha, Delta, new SpherePenalty(Norm), Rho)).TestError;
-        FigureHelpers.AddHorizontal(model, ermQ, 1e-2, 3, $"ERM at Q = {Norm:G} ({ermQ:F4})", OxyColors.SteelBlue, LineStyle.Dash);
-        data.Add("erm same norm", [double.NaN, ermQ, double.NaN, double.NaN, double.NaN]);
-        var best = LearningCurve.Optimize(SquareLoss.Instance, Alpha, Delta, Rho);
-        FigureHelpers.AddHorizontal(model, best.FixedPoint.TestError, 1e-2, 3, $"ERM best λ ({best.FixedPoint.TestError:F4})", OxyColors.Gray, LineStyle.Dash);
-        data.Add("erm best lambda", [double.NaN, best.FixedPoint.TestError, double.NaN, double.NaN, double.NaN]);
-        double bo = BayesOptimal.Error(Alpha, Delta, Rho);
-        FigureHelpers.AddHorizontal(model, bo, 1e-2, 3, $"Bayes-optimal {bo:F4}", OxyColors.Black, LineStyle.Solid);
-        data.Add("bayes-optimal", [double.NaN, bo, double.NaN, double.NaN, double.NaN]);
-        model.Subtitle = $"α = {Alpha:G}, Δ = {Delta:G}, ρ = 1/4, Q = {Norm:G}, β = {Beta:G}; square loss; lines: N → ∞ theory";
+        double q = ThermalReplicatedCurves.Norm, best = data.BestLambda.FixedPoint.TestError;
+        FigureHelpers.AddHorizontal(model, data.ErmSameNormError, 1e-2, 3, $"ERM at Q = {q:G} ({data.ErmSameNormError:F4})", OxyColors.SteelBlue, LineStyle.Dash);
+        FigureHelpers.AddHorizontal(model, best, 1e-2, 3, $"ERM best λ ({best:F4})", OxyColors.Gray, LineStyle.Dash);
+        FigureHelpers.AddHorizontal(model, data.BayesOptimalError, 1e-2, 3, $"Bayes-optimal {data.BayesOptimalError:F4}", OxyColors.Black, LineStyle.Solid);
+        model.Subtitle = $"α = {ThermalReplicatedCurves.Alpha:G}, Δ = {ThermalReplicatedCurves.Delta:G}, ρ = 1/4, Q = {q:G}, β = {ThermalReplicatedCurves.Beta:G}; square loss; lines: N → ∞ theory";
         model.SubtitleFontSize = 7.5;
-        return new FigureResult(model, data, warnings);
+        return model;
     }
 }

@@ -19,7 +19,7 @@ public static class GmmData
     {
         Guard.AtLeast(testSize, 1, "test_size");
         int p = spec.P, n = spec.N;
-        var all = MixtureSample.Sample(spec with { Alpha = (double)(p + testSize) / n });
+        var all = MixtureSample.Sample(spec with { Model = spec.Model with { Alpha = (double)(p + testSize) / n } });
         if (all.P != p + testSize) throw new InvalidOperationException($"internal: expected {p + testSize} samples, got {all.P}.");
         var train = Make(all, 0, p);
         var test = Make(all, p, testSize);
@@ -42,6 +42,5 @@ public static class GmmData
 
     /// <summary>Bayes-optimal error ε_BO(α, Δ, ρ) of docs/theory.md#e3, from Core: the floor no classifier trained on αN
     /// samples can beat.</summary>
-    public static double BayesOptimalError(double alpha, double delta, double rho) =>
-        FlatMinima.Estimators.BayesOptimal.Error(alpha, delta, rho);
+    public static double BayesOptimalError(MixtureModel model) => FlatMinima.Estimators.BayesOptimal.Error(model);
 }

@@ -54,8 +54,8 @@ public sealed class Probes(nn.Module<Tensor, Tensor> model, Device device)
     /// </summary>
     public List<LocalEnergyPoint> LocalEnergy(TensorDataSet set, IReadOnlyList<double> sigmas, int draws = 100, long seed = 0, int batchSize = 1024)
     {
-        if (draws < 1) throw new ArgumentOutOfRangeException(nameof(draws), $"draws must be >= 1 (got {draws}).");
-        foreach (var s in sigmas) if (!(s >= 0) || !double.IsFinite(s)) throw new ArgumentOutOfRangeException(nameof(sigmas), $"every sigma must be a finite number >= 0 (got {s}).");
+        Guard.AtLeast(draws, 1, "draws");
+        foreach (var s in sigmas) Guard.NonNegative(s, "sigma");
         var ps = Selected();
         var saved = ps.Select(p => p.P.detach().clone()).ToList();
         bool wasTraining = model.training;
@@ -159,7 +159,7 @@ public sealed class Probes(nn.Module<Tensor, Tensor> model, Device device)
     /// </summary>
     public static HessianEigen TopEigenvalues(Func<IList<Tensor>, List<Tensor>> hvp, IList<Tensor> like, int k, long seed, int maxIter = 100, double tol = 1e-4)
     {
-        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), $"k must be >= 1 (got {k}).");
+        Guard.AtLeast(k, 1, "k");
         var values = new double[k]; var iters = new int[k]; var conv = new bool[k];
         var vecs = new List<List<Tensor>>();
         for (int j = 0; j < k; j++)
@@ -204,7 +204,7 @@ public sealed class Probes(nn.Module<Tensor, Tensor> model, Device device)
     /// <summary>Hutchinson's estimator tr H ≈ mean of vᵀHv over <paramref name="samples"/> Rademacher vectors.</summary>
     public static HessianTrace Trace(Func<IList<Tensor>, List<Tensor>> hvp, IList<Tensor> like, int samples, long seed)
     {
-        if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), $"samples must be >= 1 (got {samples}).");
+        Guard.AtLeast(samples, 1, "samples");
         var est = new double[samples];
         for (int s = 0; s < samples; s++)
         {
@@ -245,7 +245,7 @@ public sealed class Probes(nn.Module<Tensor, Tensor> model, Device device)
     /// </summary>
     public Sharpness EpsilonSharpness(TensorDataSet set, double epsilon = 1e-3, int steps = 20, int batchSize = 1024)
     {
-        if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), $"epsilon must be > 0 (got {epsilon}).");
+        Guard.Positive(epsilon, "epsilon");
         var ps = Selected();
         var saved = ps.Select(p => p.P.detach().clone()).ToList();
         var box = saved.Select(w => w.abs().add_(1).mul_(epsilon)).ToList();

@@ -1,47 +1,9 @@
-using System.Globalization;
+using FlatMinima.Numerics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace FlatMinima.Torch.Optim;
-
-/// <summary>Validation of optimiser hyperparameters: every failure names the option and its valid range.</summary>
-public static class Check
-{
-    private static string S(double v) => v.ToString(CultureInfo.InvariantCulture);
-
-    public static double Positive(double v, string name)
-    {
-        if (!(v > 0) || !double.IsFinite(v)) throw new ArgumentOutOfRangeException(name, $"{name} must be a finite number > 0 (got {S(v)}).");
-        return v;
-    }
-
-    public static double NonNegative(double v, string name)
-    {
-        if (!(v >= 0) || !double.IsFinite(v)) throw new ArgumentOutOfRangeException(name, $"{name} must be a finite number >= 0 (got {S(v)}).");
-        return v;
-    }
-
-    /// <summary>v ∈ [lo, hi) (or [lo, hi] when <paramref name="closed"/>).</summary>
-    public static double Interval(double v, double lo, double hi, string name, bool closed = false)
-    {
-        bool ok = v >= lo && (closed ? v <= hi : v < hi);
-        if (!ok || double.IsNaN(v)) throw new ArgumentOutOfRangeException(name, $"{name} must lie in [{S(lo)}, {S(hi)}{(closed ? "]" : ")")} (got {S(v)}).");
-        return v;
-    }
-
-    public static double OpenUnit(double v, string name)
-    {
-        if (!(v > 0 && v <= 1)) throw new ArgumentOutOfRangeException(name, $"{name} must lie in (0, 1] (got {S(v)}).");
-        return v;
-    }
-
-    public static int AtLeast(int v, int min, string name)
-    {
-        if (v < min) throw new ArgumentOutOfRangeException(name, $"{name} must be an integer >= {min} (got {v}).");
-        return v;
-    }
-}
 
 /// <summary>
 /// Stochastic gradient descent with momentum, Nesterov and weight decay (PyTorch's convention:
@@ -66,9 +28,9 @@ public sealed class MomentumSgd : IDisposable
 
     public MomentumSgd(IEnumerable<Tensor> parameters, double momentum = 0, double weightDecay = 0, bool nesterov = false, double dampening = 0)
     {
-        Momentum = Check.Interval(momentum, 0, 1, "momentum");
-        WeightDecay = Check.NonNegative(weightDecay, "weight_decay");
-        Dampening = Check.Interval(dampening, 0, 1, "dampening", closed: true);
+        Momentum = Guard.Interval(momentum, 0, true, 1, false, "momentum");
+        WeightDecay = Guard.NonNegative(weightDecay, "weight_decay");
+        Dampening = Guard.ClosedInterval(dampening, 0, 1, "dampening");
         if (nesterov && (momentum <= 0 || dampening != 0))
             throw new ArgumentException("nesterov needs momentum > 0 and dampening = 0.", nameof(nesterov));
         Nesterov = nesterov;
@@ -237,4 +199,10 @@ public sealed record OptimObservation(string Algorithm, int Epoch, long Step, st
 public interface IOptimObserver
 {
     void Observe(OptimObservation o);
+}
+
+/// <summary>An algorithm that reports observations (distances, couplings, averaging) at the end of every epoch.</summary>
+public interface IObservedAlgorithm
+{
+    List<IOptimObserver> Observers { get; }
 }

@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using FlatMinima.Numerics;
+using FlatMinima.Torch.Experiments;
 using FlatMinima.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,82 +11,85 @@ namespace FlatMinima.Torch.Optim;
 public enum NoiseConvention
 {
     /// <summary>x' += ε·√(2η')·ζ: overdamped Langevin at temperature T = ε² (both public codes; default).</summary>
-    Langevin,
+    [JsonStringEnumMemberName("langevin")] Langevin,
     /// <summary>x' += ε·√η'·ζ: Chaudhari et al. Alg. 1 as printed (temperature ε²/2).</summary>
-    Paper,
+    [JsonStringEnumMemberName("paper")] Paper,
 }
 
 /// <summary>
-/// Options of <see cref="EntropySgd"/> (docs/optim.md#entropy-sgd, the Pittorino et al. variant). Every constant of the public codes
-/// is an option here with the code's default.
+/// Options of <see cref="EntropySgd"/> (docs/optim.md#entropy-sgd, the Pittorino et al. variant): every constant of the
+/// public codes is an option here, with the code's value as default except where noted. The outer learning rate
+/// (<see cref="OptimizerConfig.Lr"/>), momentum, weight decay and Nesterov (default true, as in both codes) are the
+/// common options. <see cref="ScopingSteps"/> and <see cref="Seed"/> are facts of the run, set when it is built.
 /// </summary>
-public sealed record EntropySgdOptions
+public sealed record EntropySgdOptions : OptimizerConfig
 {
-    /// <summary>Outer learning rate η (default 0.1). With <see cref="GScale"/> the outer step is w ← w − η·γ·d.</summary>
-    public double Lr { get; init; } = 0.1;
-    /// <summary>Outer momentum (default 0.9), applied to d = (w − μ) + wd·w.</summary>
-    public double Momentum { get; init; } = 0.9;
-    /// <summary>Nesterov momentum for the outer step (default true, as in both codes).</summary>
-    public bool Nesterov { get; init; } = true;
-    /// <summary>Outer weight decay (default 0).</summary>
-    public double WeightDecay { get; init; }
-    /// <summary>L, the number of inner SGLD steps per outer step (default 5). Each costs one gradient evaluation.</summary>
+    public EntropySgdOptions() => Nesterov = true;
+
+    /// <summary>L, the number of inner SGLD steps per outer step. Each costs one gradient evaluation.</summary>
+    [Option("inner-steps", "inner SGLD steps per outer step (each one gradient evaluation; an epoch is ⌈batches/L⌉ outer steps)", Range = "[1, inf)", Symbol = "L")]
     public int InnerSteps { get; init; } = 5;
-    /// <summary>η', the SGLD learning rate (default 0.1, hard-coded in the public codes).</summary>
+    /// <summary>η', the SGLD learning rate (hard-coded 0.1 in the public codes).</summary>
+    [Option("sgld-lr", "learning rate of the inner SGLD steps", Range = "(0, inf)", Symbol = "η'")]
     public double SgldLr { get; init; } = 0.1;
-    /// <summary>ε, the SGLD noise (default 1e-4); its scale is fixed by <see cref="Convention"/>.</summary>
+    /// <summary>ε, the SGLD noise; its scale is fixed by <see cref="Convention"/>.</summary>
+    [Option("noise", "SGLD noise (see --noise-convention)", Range = "[0, inf)", Symbol = "ε")]
     public double Noise { get; init; } = 1e-4;
     /// <summary>Noise convention (default <see cref="NoiseConvention.Langevin"/>: ε√(2η')ζ, temperature ε²).</summary>
+    [Option("noise-convention", "langevin: ε√(2η')ζ per inner step (both public codes); paper: ε√η'ζ (Chaudhari et al. Alg. 1)")]
     public NoiseConvention Convention { get; init; } = NoiseConvention.Langevin;
-    /// <summary>α, the weight of the NEW sample in the running mean μ ← (1 − α)μ + αw' (default 0.25; the codes'
-    /// β1 = 0.75 is 1 − α).</summary>
+    /// <summary>α, the weight of the NEW sample in the running mean μ ← (1 − α)μ + αw' (the codes' β1 = 0.75 is 1 − α).</summary>
+    [Option("ema-weight", "weight of the new sample in the running mean μ of the walker (the codes' β1 = 1 − α)", Range = "(0, 1]", Symbol = "α")]
     public double EmaWeight { get; init; } = 0.25;
-    /// <summary>Momentum of the inner SGLD steps (default 0).</summary>
+    /// <summary>Momentum of the inner SGLD steps.</summary>
+    [Option("inner-momentum", "momentum of the inner SGLD steps", Range = "[0, 1)")]
     public double InnerMomentum { get; init; }
-    /// <summary>Weight decay inside the inner loop (default null = <see cref="WeightDecay"/>, as in the codes).</summary>
+    /// <summary>Weight decay inside the inner loop (null = <see cref="OptimizerConfig.WeightDecay"/>, as in the codes).</summary>
+    [Option("inner-weight-decay", "weight decay of the inner steps", Range = "[0, inf)", DefaultText = "= --weight-decay")]
     public double? InnerWeightDecay { get; init; }
-    /// <summary>γ0, the initial coupling (default null: calibrated at the second inner step of the first outer step
-    /// as γ0 = f(w')/(½‖w − w'‖²), balancing loss and coupling).</summary>
+    /// <summary>γ0, the initial coupling (null: calibrated at the second inner step of the first outer step as
+    /// γ0 = f(w')/(½‖w − w'‖²), balancing loss and coupling).</summary>
+    [Option("gamma0", "initial coupling γ0", Range = "(0, inf)", Symbol = "γ0", DefaultText = "auto: f(w')/(½‖w − w'‖²) at the second inner step")]
     public double? Gamma0 { get; init; }
-    /// <summary>Fallback γ0 when the automatic calibration finds w' = w (default 1e-4, the MNIST README value).</summary>
+    /// <summary>Fallback γ0 when the automatic calibration finds w' = w (the MNIST README value).</summary>
+    [Option("gamma0-fallback", "γ0 when the automatic calibration finds w' = w", Range = "(0, inf)")]
     public double Gamma0Fallback { get; init; } = 1e-4;
-    /// <summary>γ1, the scoping rate: γ_t = γ0(1 + γ1)^t over outer steps t (default null: from <see cref="Gmax"/>).</summary>
+    /// <summary>γ1, the scoping rate: γ_t = γ0(1 + γ1)^t over outer steps t (null: from <see cref="Gmax"/>).</summary>
+    [Option("gamma1", "scoping rate: γ_t = γ0(1 + γ1)^t over outer steps t", Range = "[0, inf)", Symbol = "γ1", DefaultText = "from --gmax")]
     public double? Gamma1 { get; init; }
-    /// <summary>Total growth factor of γ over <see cref="ScopingSteps"/> outer steps (default 1e4): γ1 = gmax^{1/T} − 1.</summary>
+    /// <summary>Total growth factor of γ over <see cref="ScopingSteps"/> outer steps: γ1 = gmax^{1/T} − 1.</summary>
+    [Option("gmax", "total growth of γ over the run (γ1 = gmax^(1/T) − 1, T outer steps)", Range = "[1, inf)")]
     public double Gmax { get; init; } = 1e4;
-    /// <summary>T, outer steps over which γ grows by <see cref="Gmax"/> (0 = no scoping unless γ1 is given). The CLI
-    /// sets T = epochs × ⌈batches/L⌉.</summary>
-    public long ScopingSteps { get; init; }
-    /// <summary>Upper bound on γ (default null = 1/η'): the inner step is explicit in the coupling and unstable for
-    /// η'γ > 2, and the outer step w ← w − ηγ(w − μ) for ηγ > 2; the automatic γ0 and the scoping saturate here.</summary>
+    /// <summary>Upper bound on γ (null = 1/η'): the inner step is explicit in the coupling and unstable for η'γ &gt; 2,
+    /// and the outer step w ← w − ηγ(w − μ) for ηγ &gt; 2; the automatic γ0 and the scoping saturate here.</summary>
+    [Option("gamma-max", "cap on γ, so that the explicit inner and outer steps stay stable", Range = "(0, inf)", Symbol = "Γ", DefaultText = "1/η'")]
     public double? GammaMax { get; init; }
-    /// <summary>The cap actually used.</summary>
-    public double EffectiveGammaMax => GammaMax ?? 1 / SgldLr;
-    /// <summary>Multiply the outer step by γ (default true: the paper's η γ (x − μ)).</summary>
+    /// <summary>Multiply the outer step by γ (the paper's η γ (x − μ)).</summary>
+    [Option("gscale", "multiply the outer step by γ (the paper's ηγ(w − μ))")]
     public bool GScale { get; init; } = true;
-    /// <summary>Seed of the SGLD noise stream.</summary>
+    /// <summary>T, outer steps over which γ grows by <see cref="Gmax"/> (0 = no scoping unless γ1 is given); a run sets
+    /// T = epochs × ⌈batches/L⌉.</summary>
+    public long ScopingSteps { get; init; }
+    /// <summary>Seed of the SGLD noise stream (a run sets its seed).</summary>
     public long Seed { get; init; }
 
+    /// <summary>The cap actually used.</summary>
+    public double EffectiveGammaMax => GammaMax ?? 1 / SgldLr;
+
     /// <summary>Validates every option; throws <see cref="ArgumentException"/> naming the option and its range.</summary>
-    public EntropySgdOptions Validate()
+    public new EntropySgdOptions Validate()
     {
-        Check.Positive(Lr, "lr");
-        Check.Interval(Momentum, 0, 1, "momentum");
-        if (Nesterov && Momentum == 0) throw new ArgumentException("nesterov needs momentum > 0 (set --nesterov false or --momentum > 0).", "nesterov");
-        Check.NonNegative(WeightDecay, "weight_decay");
-        Check.AtLeast(InnerSteps, 1, "inner_steps (L)");
-        Check.Positive(SgldLr, "sgld_lr");
-        Check.NonNegative(Noise, "noise (epsilon)");
-        Check.OpenUnit(EmaWeight, "ema_weight (alpha)");
-        Check.Interval(InnerMomentum, 0, 1, "inner_momentum");
-        if (InnerWeightDecay is double iw) Check.NonNegative(iw, "inner_weight_decay");
-        if (Gamma0 is double g0) Check.Positive(g0, "gamma0");
-        Check.Positive(Gamma0Fallback, "gamma0_fallback");
-        if (Gamma1 is double g1) Check.NonNegative(g1, "gamma1");
-        if (!(Gmax >= 1) || !double.IsFinite(Gmax)) throw new ArgumentOutOfRangeException(nameof(Gmax), $"gmax must be a finite number >= 1 (got {Gmax}).");
-        if (GammaMax is double gm) Check.Positive(gm, "gamma_max");
-        if (ScopingSteps < 0) throw new ArgumentOutOfRangeException(nameof(ScopingSteps), $"scoping_steps must be >= 0 (got {ScopingSteps}).");
+        base.Validate();
+        Guard.Interval(ScopingSteps, 0, true, double.PositiveInfinity, false, "scoping_steps");
         return this;
+    }
+
+    public override OptimizerConfig ForRun(int epochs, long seed) => (this with { Seed = seed }).Validate();
+
+    public override ITrainingAlgorithm Create(nn.Module<Tensor, Tensor> model, AlgorithmContext context)
+    {
+        long outer = (context.BatchesPerEpoch + InnerSteps - 1) / InnerSteps;
+        return new EntropySgd(model, this with { ScopingSteps = context.Epochs * outer, Seed = context.Seed });
     }
 
     /// <summary>The scoping rate actually used: γ1, or gmax^{1/T} − 1, or 0.</summary>
@@ -107,7 +112,7 @@ public sealed record EntropySgdOptions
 /// The model's parameters are re-homed into one flat tensor (<see cref="FlatParameters"/>) and w, μ are flat tensors
 /// of the same layout, so an inner step is a fixed handful of kernels whatever the number of parameter tensors.
 /// </summary>
-public sealed class EntropySgd : ITrainingAlgorithm
+public sealed class EntropySgd : ITrainingAlgorithm, IObservedAlgorithm
 {
     private readonly EntropySgdOptions _o;
     private readonly FlatParameters _flat;  // the model's parameters, flat: the walker w' inside the inner loop
@@ -145,6 +150,9 @@ public sealed class EntropySgd : ITrainingAlgorithm
 
     // TorchSharp 0.107 builds CPU generators only; on CUDA the noise comes from the device's default generator, seeded
     // here (deterministic for a given seed as long as nothing else draws from it, which holds for the bridge's models).
+    // A checkpoint stores the CPU generator's state, so a resumed run draws the noise a straight run draws; the state
+    // of the CUDA default generator cannot be read, so on CUDA the stream is reseeded at every epoch from (seed,
+    // epoch), which a resume (always at the end of an epoch) repeats.
     private Generator? NewGenerator(long stream)
     {
         ulong s = (ulong)Seeds.Mix(_o.Seed, 0x5EED, stream);
@@ -240,6 +248,7 @@ public sealed class EntropySgd : ITrainingAlgorithm
     {
         OuterStep();
         _epoch = epoch;
+        if (_gen is null) NewGenerator(EpochStream(epoch));
         if (Observers.Count == 0) return;
         long n = _flat.Count;
         double dist = _lastDist2 is null ? double.NaN : Math.Sqrt(_lastDist2.to_type(ScalarType.Float64).item<double>() / n);
@@ -250,26 +259,41 @@ public sealed class EntropySgd : ITrainingAlgorithm
         foreach (var ob in Observers) ob.Observe(obs);
     }
 
+    // The CUDA noise stream of the epoch after epoch e (streams from 2^32 on, apart from the stream of the start, 0).
+    private static long EpochStream(int epoch) => (1L << 32) + epoch;
+
     public void Save(string path)
     {
         using var f = File.Create(path);
         using var w = new BinaryWriter(f);
-        w.Write("esgd-v2"); w.Write(_t); w.Write(_gamma0); w.Write(_epoch);
+        w.Write("esgd-v3"); w.Write(_t); w.Write(_gamma0); w.Write(_epoch);
         _outer.Save(w);
+        // v3: the state of the noise generator (CPU), so that a resume continues the same stream.
+        w.Write(_gen is not null);
+        if (_gen is not null) { using var state = _gen.get_state(); state.Save(w); }
     }
 
     public void Load(string path)
     {
         using var f = File.OpenRead(path);
         using var r = new BinaryReader(f);
-        if (r.ReadString() is var v && v != "esgd-v2") throw new InvalidDataException($"{path}: not an Entropy-SGD state of this version (esgd-v2, found '{v}').");
+        string v = r.ReadString();
+        if (v is not ("esgd-v2" or "esgd-v3")) throw new InvalidDataException($"{path}: not an Entropy-SGD state of this version (esgd-v3, found '{v}').");
         _t = r.ReadInt64(); _gamma0 = r.ReadDouble(); _epoch = r.ReadInt32();
         _outer.Load(r);
         using (no_grad())
             { _anchor.copy_(_w); _mu.copy_(_w); }
         _ell = 0;
         _gen?.Dispose();
-        _gen = NewGenerator(_t);
+        if (v == "esgd-v2")
+        {
+            // Written before the generator's state was saved: the stream restarts from (seed, outer step), as it did then.
+            _gen = NewGenerator(_t);
+            return;
+        }
+        bool hasState = r.ReadBoolean();
+        _gen = NewGenerator(EpochStream(_epoch));
+        if (hasState && _gen is not null) { using var state = TensorExtensionMethods.Load(r); _gen.set_state(state); }
     }
 
     public void Dispose()

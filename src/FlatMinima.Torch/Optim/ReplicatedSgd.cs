@@ -1,5 +1,7 @@
+using System.Text.Json.Serialization;
 using FlatMinima.Numerics;
 using FlatMinima.Torch.Data;
+using FlatMinima.Torch.Experiments;
 using FlatMinima.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,20 +12,20 @@ namespace FlatMinima.Torch.Optim;
 public enum CouplingSchedule
 {
     /// <summary>g ← g(1 + grate) per epoch, grate = gmax^{1/epochs} − 1 (default).</summary>
-    Exponential,
+    [JsonStringEnumMemberName("exp")] Exponential,
     /// <summary>g ← g + grate per epoch, grate = g0(gmax − 1)/epochs (the same total growth as exponential).</summary>
-    Linear,
+    [JsonStringEnumMemberName("lin")] Linear,
     /// <summary>g_t = g0 + (g0·gmax − g0)/2 · (1 − cos(π t/T)), t in epochs.</summary>
-    Cosine,
+    [JsonStringEnumMemberName("cosine")] Cosine,
 }
 
 /// <summary>What the replicas are coupled to.</summary>
 public enum CentreKind
 {
     /// <summary>The centre of mass w̄ = (1/y)Σ_a w^a, detached (default).</summary>
-    CentreOfMass,
+    [JsonStringEnumMemberName("mass")] CentreOfMass,
     /// <summary>An explicit centre c, itself moved by the coupling: c ← c − η·2g·Σ_a(c − w^a).</summary>
-    Explicit,
+    [JsonStringEnumMemberName("explicit")] Explicit,
 }
 
 /// <summary>A coupling schedule as a first-class object: g as a function of the epoch, given g0.</summary>
@@ -43,56 +45,63 @@ public sealed record Coupling(CouplingSchedule Schedule, double Gmax, int Epochs
     }
 }
 
-/// <summary>Options of <see cref="ReplicatedSgd"/> (docs/optim.md#replicated-sgd, the robust-ensemble code of Pittorino et al.).</summary>
-public sealed record ReplicatedSgdOptions
+/// <summary>
+/// Options of <see cref="ReplicatedSgd"/> (docs/optim.md#replicated-sgd, the robust-ensemble code of Pittorino et al.).
+/// <see cref="OptimizerConfig.Lr"/> is the code's <c>--lr</c>: the code's objective carries a factor 1/y and its
+/// optimiser uses lr·y, so each replica steps w^a ← w^a − η[∇L_a + 2g(w^a − c)]: η is the per-replica learning rate.
+/// Nesterov defaults to true, as in the code. <see cref="Epochs"/>, <see cref="BatchSize"/> and <see cref="Seed"/> are
+/// facts of the run, set when it is built.
+/// </summary>
+public sealed record ReplicatedSgdOptions : OptimizerConfig
 {
-    /// <summary>y, the number of replicas (default 3).</summary>
+    public ReplicatedSgdOptions() => Nesterov = true;
+
+    /// <summary>y, the number of replicas.</summary>
+    [Option("replicas", "number of coupled replicas (each its own initialisation and minibatches: y gradient evaluations per step)", Range = "[1, inf)", Symbol = "y")]
     public int Replicas { get; init; } = 3;
-    /// <summary>η, the code's <c>--lr</c> (default 0.05). The code's objective carries a factor 1/y and its optimiser
-    /// uses lr·y, so each replica steps w^a ← w^a − η[∇L_a + 2g(w^a − c)]: η is the per-replica learning rate.</summary>
-    public double Lr { get; init; } = 0.05;
-    public double Momentum { get; init; } = 0.9;
-    public bool Nesterov { get; init; } = true;
-    public double WeightDecay { get; init; } = 5e-4;
-    /// <summary>g0 (default null: automatic, g0 = mean training loss / mean squared distance to the centre, measured
-    /// on the first step, which balances the two terms of ℒ).</summary>
+    /// <summary>g0 (null: automatic, g0 = mean training loss / mean squared distance to the centre, measured on the
+    /// first step, which balances the two terms of ℒ).</summary>
+    [Option("coupling", "initial coupling g0", Range = "[0, inf)", Symbol = "g0", DefaultText = "auto: mean loss / mean squared distance to the centre at the first step")]
     public double? G0 { get; init; }
-    /// <summary>Fallback g0 when the replicas start at the centre (distance 0) (default 1e-3).</summary>
+    /// <summary>Fallback g0 when the replicas start at the centre (distance 0).</summary>
+    [Option("coupling-fallback", "g0 when the replicas start at the centre (distance 0)", Range = "(0, inf)")]
     public double G0Fallback { get; init; } = 1e-3;
+    [Option("coupling-schedule", "growth of g over the epochs: exp, lin or cosine (the same total growth gmax)")]
     public CouplingSchedule Schedule { get; init; } = CouplingSchedule.Exponential;
-    /// <summary>Upper bound on g (default null = 1/(2η)): the coupling step multiplies a replica's deviation from the
-    /// centre by (1 − 2ηg), which overshoots for 2ηg > 1 and diverges for 2ηg > 2; the schedule saturates here.</summary>
+    /// <summary>Upper bound on g (null = 1/(2η)): the coupling step multiplies a replica's deviation from the
+    /// centre by (1 − 2ηg), which overshoots for 2ηg &gt; 1 and diverges for 2ηg &gt; 2; the schedule saturates here.</summary>
+    [Option("coupling-max", "cap on g, so that the coupling step 1 − 2·lr·g does not overshoot", Range = "(0, inf)", DefaultText = "1/(2·lr)")]
     public double? GCap { get; init; }
-    /// <summary>The cap actually used.</summary>
-    public double EffectiveGCap => GCap ?? 0.5 / Lr;
-    /// <summary>Total growth factor of g over <see cref="Epochs"/> (default 1e4).</summary>
+    /// <summary>Total growth factor of g over <see cref="Epochs"/>.</summary>
+    [Option("gmax", "total growth of g over the run", Range = "[1, inf)")]
     public double Gmax { get; init; } = 1e4;
+    /// <summary>Add the coupling every this many steps (the code's gtime).</summary>
+    [Option("coupling-every", "add the coupling every K steps (the code's gtime)", Range = "[1, inf)", Symbol = "gtime")]
+    public int CouplingEvery { get; init; } = 1;
+    [Option("centre", "mass: the replicas' centre of mass; explicit: a centre moved by the coupling")]
+    public CentreKind Centre { get; init; } = CentreKind.CentreOfMass;
     /// <summary>Epochs over which g grows by gmax (the run's epochs).</summary>
     public int Epochs { get; init; } = 10;
-    /// <summary>Add the coupling every this many steps (the code's gtime, default 1).</summary>
-    public int CouplingEvery { get; init; } = 1;
-    public CentreKind Centre { get; init; } = CentreKind.CentreOfMass;
     /// <summary>Minibatch size of the replicas' own loaders (the trainer's batch size).</summary>
     public int BatchSize { get; init; } = 128;
     /// <summary>Seed of the replicas' data orders (replica a ≥ 1 uses stream (seed, a); replica 0 the trainer's).</summary>
     public long Seed { get; init; }
 
-    public ReplicatedSgdOptions Validate()
+    /// <summary>The cap actually used.</summary>
+    public double EffectiveGCap => GCap ?? 0.5 / Lr;
+
+    public new ReplicatedSgdOptions Validate()
     {
-        Check.AtLeast(Replicas, 1, "replicas (y)");
-        Check.Positive(Lr, "lr");
-        Check.Interval(Momentum, 0, 1, "momentum");
-        if (Nesterov && Momentum == 0) throw new ArgumentException("nesterov needs momentum > 0 (set --nesterov false or --momentum > 0).", "nesterov");
-        Check.NonNegative(WeightDecay, "weight_decay");
-        if (G0 is double g) Check.NonNegative(g, "coupling g0");
-        Check.Positive(G0Fallback, "g0_fallback");
-        if (GCap is double gc) Check.Positive(gc, "coupling_max");
-        if (!(Gmax >= 1) || !double.IsFinite(Gmax)) throw new ArgumentOutOfRangeException(nameof(Gmax), $"gmax must be a finite number >= 1 (got {Gmax}).");
-        Check.AtLeast(Epochs, 1, "epochs");
-        Check.AtLeast(CouplingEvery, 1, "coupling_every (gtime)");
-        Check.AtLeast(BatchSize, 1, "batch_size");
+        base.Validate();
+        Guard.AtLeast(Epochs, 1, "epochs");
+        Guard.AtLeast(BatchSize, 1, "batch_size");
         return this;
     }
+
+    public override OptimizerConfig ForRun(int epochs, long seed) => (this with { Epochs = epochs, Seed = seed }).Validate();
+
+    public override ITrainingAlgorithm Create(nn.Module<Tensor, Tensor> model, AlgorithmContext context) =>
+        new ReplicatedSgd(model, context.NewModel, context.Train, this with { Epochs = context.Epochs, BatchSize = context.BatchSize, Seed = context.Seed });
 }
 
 /// <summary>
@@ -108,7 +117,7 @@ public sealed record ReplicatedSgdOptions
 /// flat tensors (<see cref="FlatParameters"/>), so the coupling, the momentum step and the centre of mass are a few
 /// kernels per replica, and the losses and error counts of all replicas are read back in one transfer per step.
 /// </summary>
-public sealed class ReplicatedSgd : ITrainingAlgorithm
+public sealed class ReplicatedSgd : ITrainingAlgorithm, IObservedAlgorithm
 {
     private readonly ReplicatedSgdOptions _o;
     private readonly nn.Module<Tensor, Tensor> _centreModel;

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using FlatMinima.Torch.Experiments;
 using FlatMinima.Torch.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,39 +11,32 @@ public enum SamBatchNormPolicy
 {
     /// <summary>Only the first pass (at w) updates the running statistics; the second pass uses batch statistics
     /// but its effect on the buffers is undone exactly (default; the common SAM implementations).</summary>
-    FirstPass,
+    [JsonStringEnumMemberName("first")] FirstPass,
     /// <summary>Both passes update the running statistics (naive: two momentum updates per step, the second at w + e).</summary>
-    BothPasses,
+    [JsonStringEnumMemberName("both")] BothPasses,
 }
 
-/// <summary>Options of <see cref="Sam"/>.</summary>
-public sealed record SamOptions
+/// <summary>Options of <see cref="Sam"/> (docs/optim.md#sam).</summary>
+public sealed record SamOptions : OptimizerConfig
 {
-    /// <summary>ρ, the radius of the perturbation (default 0.05; adaptive SAM typically uses 0.5–2).</summary>
+    /// <summary>ρ, the radius of the perturbation (adaptive SAM typically uses 0.5–2).</summary>
+    [Option("sam-rho", "radius of the perturbation (ASAM: typically 0.5–2)", Range = "(0, inf)", Symbol = "ρ")]
     public double Rho { get; init; } = 0.05;
     /// <summary>Adaptive SAM (Kwon et al. 2021): e = ρ T²g/‖Tg‖ with T = |w| + η_asam, so ‖T⁻¹e‖ = ρ.</summary>
+    [Option("adaptive", "adaptive SAM (ASAM, Kwon et al.): perturbation scaled elementwise by |w| + --asam-eta")]
     public bool Adaptive { get; init; }
-    /// <summary>η_asam, the offset of the adaptive scale T = |w| + η (default 0.01).</summary>
+    /// <summary>η_asam, the offset of the adaptive scale T = |w| + η.</summary>
+    [Option("asam-eta", "offset of the adaptive scale |w| + η", Range = "[0, inf)")]
     public double AdaptiveEta { get; init; } = 0.01;
-    public double Lr { get; init; } = 0.05;
-    public double Momentum { get; init; } = 0.9;
-    public bool Nesterov { get; init; }
-    public double WeightDecay { get; init; }
+    [Option("sam-bn", "BatchNorm statistics: first (the second, perturbed pass leaves them alone) or both")]
     public SamBatchNormPolicy BatchNorm { get; init; } = SamBatchNormPolicy.FirstPass;
-    /// <summary>Added to the gradient norm in the denominator (default 1e-12).</summary>
+    /// <summary>Added to the gradient norm in the denominator.</summary>
+    [Option("sam-epsilon", "added to the gradient norm in the denominator of the perturbation", Range = "[0, inf)")]
     public double Epsilon { get; init; } = 1e-12;
 
-    public SamOptions Validate()
-    {
-        Check.Positive(Rho, "rho");
-        Check.NonNegative(AdaptiveEta, "asam_eta");
-        Check.Positive(Lr, "lr");
-        Check.Interval(Momentum, 0, 1, "momentum");
-        if (Nesterov && Momentum == 0) throw new ArgumentException("nesterov needs momentum > 0.", "nesterov");
-        Check.NonNegative(WeightDecay, "weight_decay");
-        Check.NonNegative(Epsilon, "epsilon");
-        return this;
-    }
+    public new SamOptions Validate() { base.Validate(); return this; }
+
+    public override ITrainingAlgorithm Create(nn.Module<Tensor, Tensor> model, AlgorithmContext context) => new Sam(model, this);
 }
 
 /// <summary>

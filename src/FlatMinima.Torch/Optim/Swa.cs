@@ -1,4 +1,7 @@
+using System.Text.Json.Serialization;
+using FlatMinima.Numerics;
 using FlatMinima.Torch.Data;
+using FlatMinima.Torch.Experiments;
 using FlatMinima.Torch.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -10,11 +13,11 @@ namespace FlatMinima.Torch.Optim;
 public enum SwaBufferPolicy
 {
     /// <summary>Recomputed on the training data after averaging (<see cref="BatchNormUpdate"/>; default, SWA paper).</summary>
-    Recompute,
+    [JsonStringEnumMemberName("recompute")] Recompute,
     /// <summary>Averaged like the parameters (float buffers; integer counters take the live value).</summary>
-    Average,
+    [JsonStringEnumMemberName("average")] Average,
     /// <summary>Copied from the live model.</summary>
-    CopyLive,
+    [JsonStringEnumMemberName("copy")] CopyLive,
 }
 
 /// <summary>
@@ -29,7 +32,7 @@ public static class BatchNormUpdate
 {
     public static void Run(nn.Module<Tensor, Tensor> model, TensorDataSet data, Device device, int batchSize = 256, long? maxSamples = null)
     {
-        Check.AtLeast(batchSize, 1, "bn_batch_size");
+        Guard.AtLeast(batchSize, 1, "bn_batch_size");
         var bns = ModuleOps.BatchNorms(model).Where(b => b.track_running_stats).ToList();
         if (bns.Count == 0) return;
         var momenta = bns.Select(b => b.momentum).ToList();
@@ -71,48 +74,71 @@ public static class SwaSchedule
     }
 }
 
-/// <summary>Options of <see cref="Swa"/> (SWA, and periodic SWA when <see cref="PswaStart"/> is set).</summary>
-public sealed record SwaOptions
+/// <summary>
+/// Options of <see cref="Swa"/> in its plain form (SWA, Izmailov et al.): SGD from <see cref="OptimizerConfig.Lr"/>
+/// (lr_init) on the SWA schedule, averaging from <see cref="SwaStart"/> on at <see cref="SwaLr"/>. A null
+/// <see cref="SwaStart"/> is derived from the run's epochs (<see cref="OptimizerConfig.ForRun"/>).
+/// </summary>
+public record SwaOptions : OptimizerConfig
 {
-    /// <summary>lr_init (default 0.05).</summary>
-    public double Lr { get; init; } = 0.05;
-    public double Momentum { get; init; } = 0.9;
-    public bool Nesterov { get; init; }
-    public double WeightDecay { get; init; } = 5e-4;
     /// <summary>swa_start (1-based epoch): averaging (and the constant swa_lr) begins at the end of this epoch.</summary>
-    public int SwaStart { get; init; } = 8;
-    /// <summary>swa_lr (default 0.01).</summary>
+    [Option("swa-start", "epoch at whose end averaging (and the constant --swa-lr) begins", Range = "[1, inf)", DefaultText = "swa: ⌈0.75·epochs⌉; pswa: epochs")]
+    public int? SwaStart { get; init; }
+    /// <summary>swa_lr.</summary>
+    [Option("swa-lr", "learning rate once averaging has started", Range = "(0, inf)")]
     public double SwaLr { get; init; } = 0.01;
-    /// <summary>Use the SWA schedule (default true); false: lr_init until swa_start, then swa_lr.</summary>
+    /// <summary>Use the SWA schedule; false: lr_init until swa_start, then swa_lr.</summary>
+    [Option("swa-schedule", "the SWA schedule (lr_init to half of swa_start, linear to swa_lr at 0.9·swa_start); false: lr until swa_start, then swa_lr")]
     public bool UseSchedule { get; init; } = true;
-    /// <summary>Average every this many epochs (swa_c_epochs, default 1).</summary>
+    /// <summary>Average every this many epochs (swa_c_epochs).</summary>
+    [Option("swa-cycle", "average every C epochs", Range = "[1, inf)")]
     public int Cycle { get; init; } = 1;
+    [Option("swa-buffers", "BatchNorm statistics of the average: recompute (one pass over the training data), average, or copy (the live model's)")]
     public SwaBufferPolicy Buffers { get; init; } = SwaBufferPolicy.Recompute;
-    /// <summary>Batch size of the BatchNorm update (default 256).</summary>
+    /// <summary>Batch size of the BatchNorm update.</summary>
+    [Option("bn-batch-size", "batch size of the BatchNorm update", Range = "[1, inf)")]
     public int BnBatchSize { get; init; } = 256;
-    /// <summary>Periodic SWA (docs/optim.md#pswa): the epoch after which periodic averaging starts (null = plain SWA).</summary>
+
+    public override bool TakesLrSchedule => false;
+
+    /// <summary>swa_start of a run of <paramref name="epochs"/> epochs when not given.</summary>
+    protected virtual int DefaultSwaStart(int epochs) => (int)Math.Ceiling(0.75 * epochs);
+
+    public override OptimizerConfig ForRun(int epochs, long seed) => (this with { SwaStart = SwaStart ?? DefaultSwaStart(epochs) }).Validate();
+
+    public override ITrainingAlgorithm Create(nn.Module<Tensor, Tensor> model, AlgorithmContext context) =>
+        new Swa(model, context.NewModel(0), context.Train, (SwaOptions)ForRun(context.Epochs, context.Seed));
+}
+
+/// <summary>
+/// Periodic SWA (Guo, Jin and Liu; docs/optim.md#pswa): averaging from <see cref="PswaStart"/> on with a restart of the
+/// live model from the average every <see cref="Period"/> epochs until swa_start, then SWA. Null values are derived from
+/// the run's epochs E: pswa_start ⌈E/4⌉, period ⌈E/8⌉, swa_start E.
+/// </summary>
+public sealed record PeriodicSwaOptions : SwaOptions
+{
+    /// <summary>The epoch after which periodic averaging starts.</summary>
+    [Option("pswa-start", "epoch after which periodic averaging starts, in [0, swa_start)", Range = "[0, inf)", DefaultText = "⌈epochs/4⌉")]
     public int? PswaStart { get; init; }
     /// <summary>P, the period in epochs: at every epoch with (epoch − pswa_start) % P == 0 (up to swa_start) the live
-    /// model restarts from the average and the optimiser state is reset (default 20).</summary>
-    public int Period { get; init; } = 20;
+    /// model restarts from the average and the optimiser state is reset.</summary>
+    [Option("pswa-period", "restart the live model from the average every P epochs until swa_start", Range = "[1, inf)", Symbol = "P", DefaultText = "⌈epochs/8⌉")]
+    public int? Period { get; init; }
 
-    public SwaOptions Validate()
+    protected override void ValidateMore()
     {
-        Check.Positive(Lr, "lr");
-        Check.Interval(Momentum, 0, 1, "momentum");
-        if (Nesterov && Momentum == 0) throw new ArgumentException("nesterov needs momentum > 0.", "nesterov");
-        Check.NonNegative(WeightDecay, "weight_decay");
-        Check.AtLeast(SwaStart, 1, "swa_start");
-        Check.Positive(SwaLr, "swa_lr");
-        Check.AtLeast(Cycle, 1, "swa_cycle");
-        Check.AtLeast(BnBatchSize, 1, "bn_batch_size");
-        if (PswaStart is int ps)
-        {
-            if (ps < 0 || ps >= SwaStart) throw new ArgumentOutOfRangeException(nameof(PswaStart), $"pswa_start must lie in [0, swa_start = {SwaStart}) (got {ps}).");
-            Check.AtLeast(Period, 1, "pswa_period");
-        }
-        return this;
+        if (PswaStart is int ps && SwaStart is int s && (ps < 0 || ps >= s))
+            throw new ArgumentOutOfRangeException(nameof(PswaStart), $"pswa_start must lie in [0, swa_start = {s}) (got {ps}).");
     }
+
+    protected override int DefaultSwaStart(int epochs) => epochs;
+
+    public override OptimizerConfig ForRun(int epochs, long seed) => (this with
+    {
+        SwaStart = SwaStart ?? DefaultSwaStart(epochs),
+        PswaStart = PswaStart ?? (int)Math.Ceiling(epochs / 4.0),
+        Period = Period ?? Math.Max(1, (int)Math.Ceiling(epochs / 8.0)),
+    }).Validate();
 }
 
 /// <summary>
@@ -124,9 +150,12 @@ public sealed record SwaOptions
 /// the live model from the average with a fresh optimiser state and n ← 0; after swa_start it continues as SWA with the
 /// constant swa_lr. Epochs are 1-based as in the trainer; the lr of epoch e follows the SWA schedule at e − 1.
 /// </summary>
-public sealed class Swa : ITrainingAlgorithm
+public sealed class Swa : ITrainingAlgorithm, IObservedAlgorithm
 {
     private readonly SwaOptions _o;
+    private readonly int _swaStart;
+    private readonly int? _pswaStart;   // null: plain SWA
+    private readonly int _period;
     private readonly nn.Module<Tensor, Tensor> _avg, _live;
     private readonly List<Tensor> _avgP, _liveP;
     private readonly MomentumSgd _opt;
@@ -147,7 +176,13 @@ public sealed class Swa : ITrainingAlgorithm
     /// <param name="options">Hyperparameters (validated here).</param>
     public Swa(nn.Module<Tensor, Tensor> estimator, nn.Module<Tensor, Tensor> live, TensorDataSet? bnData, SwaOptions options)
     {
-        _o = options.Validate();
+        _o = (SwaOptions)options.Validate();
+        _swaStart = _o.SwaStart ?? throw new ArgumentException("swa_start must be given (a run derives it from its epochs).", nameof(options));
+        if (_o is PeriodicSwaOptions p)
+        {
+            _pswaStart = p.PswaStart ?? throw new ArgumentException("pswa_start must be given (a run derives ⌈epochs/4⌉).", nameof(options));
+            _period = p.Period ?? throw new ArgumentException("pswa_period must be given (a run derives ⌈epochs/8⌉).", nameof(options));
+        }
         _avg = estimator; _live = live; _bnData = bnData;
         ModuleOps.Copy(_avg, _live);
         _avgP = ModuleOps.Params(_avg); _liveP = ModuleOps.Params(_live);
@@ -157,7 +192,7 @@ public sealed class Swa : ITrainingAlgorithm
             throw new ArgumentException("swa_buffers=recompute needs the training data for the BatchNorm update.", nameof(bnData));
     }
 
-    public string Name => _o.PswaStart is null ? "swa" : "pswa";
+    public string Name => _pswaStart is null ? "swa" : "pswa";
     public SwaOptions Options => _o;
     public nn.Module<Tensor, Tensor> Live => _live;
     public int AveragedCount => _n;
@@ -166,17 +201,17 @@ public sealed class Swa : ITrainingAlgorithm
     /// <summary>Learning rate of 1-based epoch <paramref name="epoch"/>.</summary>
     public double LrAt(int epoch)
     {
-        if (epoch > _o.SwaStart) return _o.SwaLr;
-        return _o.UseSchedule ? SwaSchedule.At(epoch - 1, _o.Lr, _o.SwaLr, _o.SwaStart) : _o.Lr;
+        if (epoch > _swaStart) return _o.SwaLr;
+        return _o.UseSchedule ? SwaSchedule.At(epoch - 1, _o.Lr, _o.SwaLr, _swaStart) : _o.Lr;
     }
 
     public double LearningRate => LrAt(_epoch + 1);
 
     public IReadOnlyDictionary<string, object?> Describe() => new Dictionary<string, object?>
     {
-        ["lr"] = _o.Lr, ["momentum"] = _o.Momentum, ["nesterov"] = _o.Nesterov, ["weight_decay"] = _o.WeightDecay, ["swa_start"] = _o.SwaStart,
+        ["lr"] = _o.Lr, ["momentum"] = _o.Momentum, ["nesterov"] = _o.Nesterov, ["weight_decay"] = _o.WeightDecay, ["swa_start"] = _swaStart,
         ["swa_lr"] = _o.SwaLr, ["swa_schedule"] = _o.UseSchedule, ["swa_cycle"] = _o.Cycle, ["swa_buffers"] = _o.Buffers.ToString().ToLowerInvariant(),
-        ["bn_batch_size"] = _o.BnBatchSize, ["pswa_start"] = _o.PswaStart, ["pswa_period"] = _o.PswaStart is null ? null : _o.Period,
+        ["bn_batch_size"] = _o.BnBatchSize, ["pswa_start"] = _pswaStart, ["pswa_period"] = _pswaStart is null ? null : _period,
     };
 
     public StepResult Step(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn)
@@ -188,9 +223,9 @@ public sealed class Swa : ITrainingAlgorithm
         return new StepResult(lossValue, errors, y.shape[0]);
     }
 
-    private bool Averaging(int e) => _o.PswaStart is int ps
+    private bool Averaging(int e) => _pswaStart is int ps
         ? e > ps
-        : e >= _o.SwaStart && (e - _o.SwaStart) % _o.Cycle == 0;
+        : e >= _swaStart && (e - _swaStart) % _o.Cycle == 0;
 
     public void OnEpochEnd(int epoch)
     {
@@ -206,7 +241,7 @@ public sealed class Swa : ITrainingAlgorithm
                 }
             UpdateBuffers();
             _n++;
-            if (_o.PswaStart is int ps && epoch <= _o.SwaStart && (epoch - ps) % _o.Period == 0)
+            if (_pswaStart is int ps && epoch <= _swaStart && (epoch - ps) % _period == 0)
             {
                 ModuleOps.Copy(_avg, _live);
                 _opt.Reset();

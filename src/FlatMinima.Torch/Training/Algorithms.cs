@@ -1,3 +1,5 @@
+using FlatMinima.Numerics;
+using FlatMinima.Torch.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -137,6 +139,21 @@ public sealed class FlatSgd : IParameterOptimizer
     public void Dispose() { _buf?.Dispose(); _flat.Dispose(); }
 }
 
+/// <summary>
+/// <see cref="MomentumSgd"/> (PyTorch's SGD update, here with Nesterov momentum, which TorchSharp's <c>torch.optim.SGD</c>
+/// factory of this version does not offer) as an <see cref="IParameterOptimizer"/> over the parameters' own gradients.
+/// </summary>
+public sealed class MomentumSgdOptimizer(IReadOnlyList<Tensor> parameters, double lr, double momentum, double weightDecay, bool nesterov) : IParameterOptimizer
+{
+    private readonly MomentumSgd _opt = new(parameters, momentum, weightDecay, nesterov);
+    public double LearningRate { get; set; } = lr;
+    public void ZeroGrad() { foreach (var p in parameters) p.grad?.zero_(); }
+    public void Step() => _opt.StepWithGrad(LearningRate);
+    public void Save(string path) { using var f = File.Create(path); using var w = new BinaryWriter(f); _opt.Save(w); }
+    public void Load(string path) { using var f = File.OpenRead(path); using var r = new BinaryReader(f); _opt.Load(r); }
+    public void Dispose() => _opt.Dispose();
+}
+
 /// <summary>Plain minibatch optimisation with an <see cref="IParameterOptimizer"/> (SGD with momentum, flat SGD, or Adam).</summary>
 public sealed class OptimizerAlgorithm : ITrainingAlgorithm
 {
@@ -155,20 +172,24 @@ public sealed class OptimizerAlgorithm : ITrainingAlgorithm
     /// <summary>The names accepted by <see cref="Factory"/>.</summary>
     public static readonly string[] Names = ["sgd", "sgd-flat", "adam"];
 
-    /// <summary>A factory for <c>sgd</c> (torch.optim.SGD with momentum and weight decay), <c>sgd-flat</c> (the same
-    /// update on one flat buffer, <see cref="FlatSgd"/>) or <c>adam</c>; validates every hyperparameter.</summary>
-    public static AlgorithmFactory Factory(string name, double lr, double momentum = 0.9, double weightDecay = 0)
+    /// <summary>A factory for <c>sgd</c> (torch.optim.SGD with momentum and weight decay; with Nesterov momentum the same
+    /// update through <see cref="MomentumSgd"/>), <c>sgd-flat</c> (the same update on one flat buffer,
+    /// <see cref="FlatSgd"/>) or <c>adam</c> (<paramref name="momentum"/> is its β1); validates every hyperparameter.</summary>
+    public static AlgorithmFactory Factory(string name, double lr, double momentum = 0.9, double weightDecay = 0, bool nesterov = false)
     {
-        if (!(lr > 0) || !double.IsFinite(lr)) throw new ArgumentOutOfRangeException(nameof(lr), $"lr must be a finite number > 0 (got {lr}).");
-        if (!(momentum >= 0 && momentum < 1)) throw new ArgumentOutOfRangeException(nameof(momentum), $"momentum must lie in [0, 1) (got {momentum}).");
-        if (!(weightDecay >= 0) || !double.IsFinite(weightDecay)) throw new ArgumentOutOfRangeException(nameof(weightDecay), $"weight_decay must be a finite number >= 0 (got {weightDecay}).");
+        Guard.Positive(lr, "lr");
+        Guard.Interval(momentum, 0, true, 1, false, "momentum");
+        Guard.NonNegative(weightDecay, "weight_decay");
+        if (nesterov && name != "sgd") throw new ArgumentException($"--nesterov applies to sgd, not {name}.", nameof(nesterov));
         var sgdHp = new Dictionary<string, object?> { ["lr"] = lr, ["momentum"] = momentum, ["weight_decay"] = weightDecay };
         return name switch
         {
+            "sgd" when nesterov => m => new OptimizerAlgorithm("sgd", new MomentumSgdOptimizer(ModuleOps.Params(m), lr, momentum, weightDecay, nesterov: true),
+                new Dictionary<string, object?>(sgdHp) { ["nesterov"] = true }),
             "sgd" => m => new OptimizerAlgorithm("sgd", new TorchOptimizer(optim.SGD(m.parameters(), lr, momentum: momentum, weight_decay: weightDecay)), sgdHp),
             "sgd-flat" => m => new OptimizerAlgorithm("sgd-flat", new FlatSgd(m.parameters(), lr, momentum, weightDecay), sgdHp),
-            "adam" => m => new OptimizerAlgorithm("adam", new TorchOptimizer(optim.Adam(m.parameters(), lr, weight_decay: weightDecay)),
-                new() { ["lr"] = lr, ["beta1"] = 0.9, ["beta2"] = 0.999, ["eps"] = 1e-8, ["weight_decay"] = weightDecay }),
+            "adam" => m => new OptimizerAlgorithm("adam", new TorchOptimizer(optim.Adam(m.parameters(), lr, beta1: momentum, weight_decay: weightDecay)),
+                new() { ["lr"] = lr, ["beta1"] = momentum, ["beta2"] = 0.999, ["eps"] = 1e-8, ["weight_decay"] = weightDecay }),
             _ => throw new ArgumentException($"optimizer must be one of {string.Join("|", Names)} (got '{name}')."),
         };
     }

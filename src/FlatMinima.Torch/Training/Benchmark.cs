@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using FlatMinima.Torch.Models;
+using FlatMinima.Torch.Experiments;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,8 +37,9 @@ public static class Benchmark
     public static ThroughputResult TrainThroughput(string model, Device device, int batchSize = 256, int steps = 50, int warmup = 10,
         string precision = "fp32", bool channelsLast = false, long seed = 0, bool syncEachStep = false, string optimizer = "sgd")
     {
-        manual_seed(seed);
-        var master = ModelZoo.Create(model, [3, 32, 32], 10);
+        var config = (ModelConfig)ExperimentOptions.Model.New(model);
+        using var g = new Generator((ulong)seed);
+        var master = config.Create([3, 32, 32], 10, g);
         master.to(device);
         if (channelsLast) Layout.ToChannelsLast(master);
         var inner = (OptimizerAlgorithm)OptimizerAlgorithm.Factory(optimizer, 0.01, 0.9, 5e-4)(master);
@@ -46,16 +47,17 @@ public static class Benchmark
         ITrainingAlgorithm algo = inner;
         if (precision == "bf16")
         {
-            var work = ModelZoo.Create(model, [3, 32, 32], 10);
+            var work = config.Create([3, 32, 32], 10, g);
             work.to(device);
             if (channelsLast) Layout.ToChannelsLast(work);
             algo = new MixedPrecisionAlgorithm(master, work, inner) { ReadLoss = syncEachStep };
         }
         else if (precision != "fp32") throw new ArgumentException($"precision must be fp32|bf16 (got '{precision}').");
         master.train();
-        using var x0 = randn([batchSize, 3, 32, 32], device: device);
+        // Inputs drawn on the CPU from the same generator (TorchSharp's generators are CPU generators) and moved.
+        using var x0 = randn([batchSize, 3, 32, 32], generator: g).to(device);
         using var x = channelsLast ? Layout.ChannelsLast(x0) : x0.alias();
-        using var y = randint(0, 10, [batchSize], device: device);
+        using var y = randint(0, 10, [batchSize], generator: g).to(device);
         Func<Tensor, Tensor, Tensor> ce = (l, t) => nn.functional.cross_entropy(l, t);
         void One()
         {

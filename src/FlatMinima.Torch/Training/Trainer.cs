@@ -1,23 +1,22 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
+using System.Text.Json.Serialization;
 using FlatMinima.Numerics;
+using FlatMinima.Storage;
 using FlatMinima.Torch.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FlatMinima.Torch.Training;
 
-/// <summary>Options of a training run (all validated by <see cref="Trainer"/>).</summary>
 /// <summary>Shape of the learning-rate schedule the trainer applies on top of an algorithm's base learning rate.</summary>
 public enum LrScheduleKind
 {
     /// <summary>The base learning rate throughout (default).</summary>
-    Constant,
+    [JsonStringEnumMemberName("constant")] Constant,
     /// <summary>Cosine annealing per epoch (PyTorch's CosineAnnealingLR with T_max = epochs, stepped per epoch):
     /// factor f + (1 − f)·½(1 + cos(π(e − 1)/E)) in epoch e = 1..E, f = <see cref="LrSchedule.MinFactor"/>.</summary>
-    Cosine,
+    [JsonStringEnumMemberName("cosine")] Cosine,
 }
 
 /// <summary>
@@ -30,8 +29,7 @@ public sealed record LrSchedule(LrScheduleKind Kind = LrScheduleKind.Constant, d
     public static readonly LrSchedule Constant = new();
 
     /// <summary>lr_min/lr, validated once at construction.</summary>
-    public double MinFactor { get; init; } = MinFactor is >= 0 and <= 1 ? MinFactor
-        : throw new ArgumentOutOfRangeException(nameof(MinFactor), $"lr_min/lr must lie in [0, 1] (got {MinFactor}).");
+    public double MinFactor { get; init; } = Guard.ClosedInterval(MinFactor, 0, 1, "lr_min/lr");
 
     /// <summary>The factor in 1-based epoch <paramref name="epoch"/> of <paramref name="epochs"/>.</summary>
     public double Factor(int epoch, int epochs)
@@ -42,27 +40,40 @@ public sealed record LrSchedule(LrScheduleKind Kind = LrScheduleKind.Constant, d
     }
 }
 
+/// <summary>Options of the trainer's loop (validated by <see cref="Trainer.Run"/>). A run's user-facing settings, with
+/// their defaults, are <see cref="Experiments.TrainingConfig"/>; this record is what the loop needs of them.</summary>
 public sealed record TrainOptions
 {
     /// <summary>Learning-rate schedule applied on top of the algorithm's base rate (default constant).</summary>
     public LrSchedule LrSchedule { get; init; } = LrSchedule.Constant;
-    public int Epochs { get; init; } = 10;
-    public int BatchSize { get; init; } = 128;
-    public long Seed { get; init; } = 0;
+    public required int Epochs { get; init; }
+    public required int BatchSize { get; init; }
+    /// <summary>Seed of the data order.</summary>
+    public long Seed { get; init; }
     /// <summary>Batch size of evaluation passes (default 1024).</summary>
     public int EvalBatchSize { get; init; } = 1024;
     /// <summary>Checkpoint every this many epochs (default 1); the last epoch is always checkpointed.</summary>
     public int CheckpointEvery { get; init; } = 1;
+    /// <summary>The configuration every checkpoint records and a resume verifies (null: none recorded or checked).</summary>
+    public RunIdentity? Identity { get; init; }
+    /// <summary>How the configuration is named in errors about a checkpoint that belongs to another one.</summary>
+    public string IdentityName { get; init; } = "the configuration";
 }
 
 /// <summary>One row of <c>metrics.csv</c>.</summary>
 public sealed record EpochMetrics(int Epoch, double TrainLoss, double TrainError, double TestLoss, double TestError, double Lr, double Seconds, double ImagesPerSecond);
 
 /// <summary>Per-step and per-epoch hooks (flatness probes during training, logging, progress).</summary>
+/// <remarks>A hook that keeps a history of its own appends to it in <see cref="OnEpochEnd"/>, which runs before the
+/// epoch's checkpoint is written, and on <see cref="OnResume"/> cuts its rows after the checkpoint's epoch and checks
+/// the earlier ones, so that its history always matches the checkpoint a run continues from.</remarks>
 public interface ITrainingHook
 {
     void OnBatchEnd(int epoch, int batch, int batches, StepResult result) { }
     void OnEpochEnd(EpochMetrics metrics, nn.Module<Tensor, Tensor> model) { }
+    /// <summary>The run continues after <paramref name="epoch"/> (0: from the start) from <paramref name="checkpoint"/>
+    /// (null when none); a history kept by the hook must end at that epoch.</summary>
+    void OnResume(int epoch, string? checkpoint) { }
 }
 
 /// <summary>Raised when the loss becomes NaN or infinite; the run directory keeps the last good checkpoint.</summary>
@@ -79,8 +90,12 @@ public sealed record TrainResult(IReadOnlyList<EpochMetrics> Epochs, int StartEp
 /// Minibatch training with a pluggable <see cref="ITrainingAlgorithm"/>. Data order: each epoch's permutation is drawn
 /// from Core's <see cref="Rng"/> stream (seed, 1 000 000 + epoch), so it needs no saved state and a resumed run sees the
 /// same batches. Every batch runs in its own dispose scope, so device memory stays flat across epochs. Checkpoints
-/// (<c>checkpoints/epoch-NNNN/{model.bin,optimizer.bin,state.json}</c>) are written to a temporary folder and renamed
-/// into place; the two newest are kept. A NaN or infinite loss stops the run before anything of the bad step is saved.
+/// (<c>checkpoints/epoch-NNNN/{model.bin,optimizer.bin,state.json}</c>, <see cref="CheckpointStore"/>) are written to a
+/// temporary folder and renamed into place; the two newest are kept. At the end of an epoch everything of the epoch is
+/// written before its checkpoint: the algorithm's observations, the row of <c>metrics.csv</c> (appended), the hooks'
+/// rows, then the checkpoint, so a kill at any moment leaves histories that reach at least the last checkpoint, and a
+/// resume cuts them back to it. A NaN or infinite loss, or weights that are no longer finite at the end of an epoch,
+/// stop the run before anything of the bad epoch is saved.
 /// </summary>
 /// <remarks>The algorithm is built by <paramref name="algorithmFactory"/> after any checkpoint's weights are loaded, so
 /// optimisers that hold on to parameter tensors (or re-lay them out, like <see cref="FlatSgd"/>) see the final ones.</remarks>
@@ -95,18 +110,12 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
     /// <summary>Loss used for training and evaluation: cross-entropy on logits.</summary>
     public static Tensor CrossEntropy(Tensor logits, Tensor y) => nn.functional.cross_entropy(logits, y);
 
-    private string CheckpointRoot => Path.Combine(runDir, "checkpoints");
-    private string MetricsPath => Path.Combine(runDir, "metrics.csv");
+    private readonly CheckpointStore _checkpoints = new(Path.Combine(runDir, CheckpointStore.FolderName));
+    private readonly MetricsLog _metrics = new(Path.Combine(runDir, MetricsLog.FileName));
 
-    /// <summary>The newest complete checkpoint folder of a run directory, or null.</summary>
-    public static string? LatestCheckpoint(string runDir)
-    {
-        string root = Path.Combine(runDir, "checkpoints");
-        if (!Directory.Exists(root)) return null;
-        return Directory.GetDirectories(root, "epoch-*").Where(d => File.Exists(Path.Combine(d, "state.json"))).OrderDescending().FirstOrDefault();
-    }
-
-    /// <summary>Trains from scratch, or from the latest checkpoint when <paramref name="resume"/>.</summary>
+    /// <summary>Trains from scratch, or, when <paramref name="resume"/>, from the latest checkpoint (verified against
+    /// <see cref="TrainOptions.Identity"/>; from the start when there is none yet), cutting <c>metrics.csv</c> back to
+    /// the checkpoint's epoch and checking that it holds every earlier epoch.</summary>
     public TrainResult Run(bool resume = false)
     {
         Guard.AtLeast(options.Epochs, 1, "epochs");
@@ -115,14 +124,23 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
         int start = 0;
         var rows = new List<EpochMetrics>();
         string? last = null;
+        var log = _metrics.Log;
         if (resume)
         {
-            last = LatestCheckpoint(runDir) ?? throw new FileNotFoundException($"{runDir}: no checkpoint to resume from (checkpoints/epoch-*/state.json).");
-            start = LoadCheckpoint(last, algorithmFactory);
-            rows.AddRange(ReadMetrics(MetricsPath).Where(r => r.Epoch <= start));
+            AtomicFile.CleanOrphans(_checkpoints.Directory);
+            last = _checkpoints.Latest();
+            _algorithm?.Dispose();
+            _algorithm = null;
+            if (last is not null)
+                start = CheckpointStore.Load(last, Model, () => _algorithm = algorithmFactory(Model), options.Identity, options.IdentityName).Epoch;
+            if (start > options.Epochs)
+                throw new ArgumentOutOfRangeException("epochs", options.Epochs, $"epochs must be at least the epoch of the checkpoint to resume from, {start} ({last}); got {options.Epochs}.");
+            log.Verify(log.Reconcile(start), Enumerable.Range(1, start).ToList(), last ?? "no checkpoint");
+            rows.AddRange(_metrics.Read());
+            foreach (var h in Hooks) h.OnResume(start, last);
         }
+        else if (log.Exists) throw new InvalidOperationException($"{_metrics.Path} exists: a new run needs an empty run directory.");
         _algorithm ??= algorithmFactory(Model);
-        WriteMetrics(rows);
         long n = data.Train.Count;
         int batches = (int)((n + options.BatchSize - 1) / options.BatchSize);
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
@@ -144,21 +162,27 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
                 if (!double.IsFinite(r.Loss))
                     throw new TrainingDivergedException(
                         $"training diverged at epoch {epoch}, batch {b + 1}/{batches}: loss = {r.Loss.ToString(CultureInfo.InvariantCulture)}; " +
-                        (last is null ? "no checkpoint was written yet." : $"the last good checkpoint is {last}."), epoch, b + 1);
+                        LastGood(last), epoch, b + 1);
                 lossSum += r.Loss * r.Count; errors += r.Errors; seen += r.Count;
                 foreach (var h in Hooks) h.OnBatchEnd(epoch, b + 1, batches, r);
             }
             Algorithm.OnEpochEnd(epoch);
             double trainSecs = clock.Elapsed.TotalSeconds;
+            if (CheckpointStore.NonFinite(Model) is string bad)
+                throw new TrainingDivergedException($"training diverged in epoch {epoch}: {bad} is not finite at the end of the epoch; {LastGood(last)}", epoch, batches);
             var (teLoss, teErr) = Evaluate(Model, data.Test, device, options.EvalBatchSize);
             var row = new EpochMetrics(epoch, lossSum / seen, (double)errors / seen, teLoss, teErr, Algorithm.LearningRate, clock.Elapsed.TotalSeconds, seen / trainSecs);
             rows.Add(row);
-            WriteMetrics(rows);
-            if (epoch % Math.Max(1, options.CheckpointEvery) == 0 || epoch == options.Epochs) last = SaveCheckpoint(epoch);
+            _metrics.Append(row);
             foreach (var h in Hooks) h.OnEpochEnd(row, Model);
+            if (epoch % Math.Max(1, options.CheckpointEvery) == 0 || epoch == options.Epochs)
+                last = _checkpoints.Save(epoch, Model, Algorithm, options.Identity);
         }
         return new TrainResult(rows, start, last);
     }
+
+    private static string LastGood(string? checkpoint) =>
+        checkpoint is null ? "no checkpoint was written yet." : $"the last good checkpoint is {checkpoint}.";
 
     /// <summary>Mean cross-entropy and error (fraction) of <paramref name="model"/> on <paramref name="set"/>, in eval
     /// mode (BatchNorm running statistics), batch by batch in dispose scopes. The model's mode is restored.</summary>
@@ -196,59 +220,5 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
             (p[i], p[j]) = (p[j], p[i]);
         }
         return p;
-    }
-
-    private string SaveCheckpoint(int epoch)
-    {
-        Directory.CreateDirectory(CheckpointRoot);
-        string final = Path.Combine(CheckpointRoot, $"epoch-{epoch:D4}");
-        string tmp = Path.Combine(CheckpointRoot, $".epoch-{epoch:D4}.{Environment.ProcessId}.tmp");
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-        Directory.CreateDirectory(tmp);
-        Model.save(Path.Combine(tmp, "model.bin"));
-        Algorithm.Save(Path.Combine(tmp, "optimizer.bin"));
-        File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(new Dictionary<string, object> { ["epoch"] = epoch, ["algorithm"] = Algorithm.Name }));
-        if (Directory.Exists(final)) Directory.Delete(final, true);
-        Directory.Move(tmp, final);
-        foreach (var old in Directory.GetDirectories(CheckpointRoot, "epoch-*").OrderDescending().Skip(2)) Directory.Delete(old, true);
-        return final;
-    }
-
-    private int LoadCheckpoint(string dir, AlgorithmFactory factory)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "state.json")));
-        int epoch = doc.RootElement.GetProperty("epoch").GetInt32();
-        Model.load(Path.Combine(dir, "model.bin"));
-        _algorithm?.Dispose();
-        _algorithm = factory(Model);
-        _algorithm.Load(Path.Combine(dir, "optimizer.bin"));
-        return epoch;
-    }
-
-    /// <summary>Loads a model's weights from a checkpoint folder.</summary>
-    public static void LoadWeights(nn.Module<Tensor, Tensor> model, string checkpointDir) => model.load(Path.Combine(checkpointDir, "model.bin"));
-
-    private const string Header = "epoch,train_loss,train_error,test_loss,test_error,lr,time_s,images_per_s";
-
-    private void WriteMetrics(List<EpochMetrics> rows)
-    {
-        var sb = new StringBuilder(Header).Append('\n');
-        foreach (var r in rows)
-            sb.Append(string.Join(',', new object[] { r.Epoch, r.TrainLoss, r.TrainError, r.TestLoss, r.TestError, r.Lr, r.Seconds, r.ImagesPerSecond }
-                .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)))).Append('\n');
-        FlatMinima.Storage.AtomicFile.WriteAllText(MetricsPath, sb.ToString());
-    }
-
-    /// <summary>Reads a <c>metrics.csv</c>.</summary>
-    public static List<EpochMetrics> ReadMetrics(string path)
-    {
-        var rows = new List<EpochMetrics>();
-        if (!File.Exists(path)) return rows;
-        foreach (var line in File.ReadLines(path).Skip(1).Where(l => l.Length > 0))
-        {
-            var f = line.Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-            rows.Add(new EpochMetrics((int)f[0], f[1], f[2], f[3], f[4], f[5], f[6], f.Length > 7 ? f[7] : double.NaN));
-        }
-        return rows;
     }
 }

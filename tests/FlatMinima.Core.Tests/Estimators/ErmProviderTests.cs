@@ -35,7 +35,7 @@ public class ErmProviderTests
     private static LinearClassifier Fit(string est, MixtureSample s, double lambda, int threads) => est switch
     {
         "sphere" => SphericalErm.Fit(s, SquareLoss.Instance, 0.5, new ErmOptions(Threads: threads)).Classifier,
-        "l1" => LassoErm.Fit(s, LogisticLoss.Instance, lambda, new ErmOptions(Threads: threads)).Classifier,
+        "l1" => ProximalErm.Fit(s, LogisticLoss.Instance, new L1Penalty(lambda), new ErmOptions(Threads: threads)).Classifier,
         _ => Erm.Fit(s, MarginLosses.Parse(est), lambda, new ErmOptions(Threads: threads)).Classifier,
     };
 
@@ -44,7 +44,7 @@ public class ErmProviderTests
     public void OpenBlasAndManagedAgree(string est, double alpha, double rho, double lambda, int n, double tol)
     {
         if (LinearAlgebra.OpenBlas is not { } blas) return; // one provider: nothing to compare (CI installs OpenBLAS)
-        var s = MixtureSample.Sample(new MixtureSpec(alpha, 1, rho, n, Seed: 5));
+        var s = MixtureSample.Sample(new MixtureModel(alpha, 1, rho).AtSize(n, seed: 5));
         LinearClassifier native, managed;
         using (LinearAlgebra.Use(blas)) native = Fit(est, s, lambda, 2);
         using (LinearAlgebra.Use(LinearAlgebra.Managed)) managed = Fit(est, s, lambda, 2);
@@ -57,7 +57,7 @@ public class ErmProviderTests
     public void SameBitsOnEveryRunAndThreadCount(string est, double alpha, double rho, double lambda, int n, double tol)
     {
         _ = tol;
-        var s = MixtureSample.Sample(new MixtureSpec(alpha, 1, rho, n, Seed: 6));
+        var s = MixtureSample.Sample(new MixtureModel(alpha, 1, rho).AtSize(n, seed: 6));
         foreach (var provider in new[] { LinearAlgebra.Managed, LinearAlgebra.OpenBlas }.OfType<ILinearAlgebraProvider>())
             using (LinearAlgebra.Use(provider))
             {
@@ -76,7 +76,7 @@ public class ErmProviderTests
     [InlineData("hinge")]
     public void MonteCarloIsTheSameForEveryPlan(string est)
     {
-        var spec = new MixtureSpec(2, 1, 0.5, 300, Seed: 3);
+        var spec = new MixtureModel(2, 1, 0.5).AtSize(300, seed: 3);
         var kind = EstimatorKind.Parse(est, 0.1);
         var sequential = MonteCarlo.Run(spec, 3, kind, maxParallelism: 1);
         Assert.Equal(new ParallelPlan(1, 1), sequential.Plan);

@@ -1,5 +1,6 @@
 using FlatMinima.Experiments;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 
 namespace FlatMinima.Tests.Experiments;
 
@@ -8,7 +9,7 @@ public class MonteCarloTests
     [Fact]
     public void ParallelRunEqualsSequentialRunBitForBit()
     {
-        var spec = new MixtureSpec(2, 1, 0.3, 150, Seed: 7);
+        var spec = new MixtureSpec(new MixtureModel(2, 1, 0.3), 150, Seed: 7);
         var est = EstimatorKind.Parse("logistic", 0.5);
         var par = MonteCarlo.Run(spec, 6, est, maxParallelism: 4);
         var seq = MonteCarlo.Run(spec, 6, est, maxParallelism: 1);
@@ -32,10 +33,62 @@ public class MonteCarloTests
     [Fact]
     public void BayesTrainLossIsUndefinedAndSeedsMustBePositive()
     {
-        var r = MonteCarlo.Run(new MixtureSpec(1, 1, 0.5, 50), 2, EstimatorKind.Bayes);
+        var r = MonteCarlo.Run(new MixtureSpec(new MixtureModel(1, 1, 0.5), 50), 2, EstimatorKind.Bayes);
         Assert.True(double.IsNaN(r.TrainLoss.Mean));
         Assert.Equal("seeds", Assert.Throws<ArgumentOutOfRangeException>(() =>
-            MonteCarlo.Run(new MixtureSpec(1, 1, 0.5, 50), 0, EstimatorKind.Bayes)).ParamName);
+            MonteCarlo.Run(new MixtureSpec(new MixtureModel(1, 1, 0.5), 50), 0, EstimatorKind.Bayes)).ParamName);
         Assert.Equal("estimator", Assert.Throws<ArgumentException>(() => EstimatorKind.Parse("ridge-ish", 1)).ParamName);
+    }
+
+    /// <summary>A record of the user's: two numeric fields, a vector and a flag.</summary>
+    private sealed record Margins(double MeanMargin, int Errors, double[] FirstMargins, bool Separable);
+
+    private static Margins MeasureMargins(MixtureSample s)
+    {
+        var c = FlatMinima.Estimators.BayesOptimal.Fit(s);
+        var u = s.Margins(c.W, c.B);
+        return new Margins(u.Average(), u.Count(x => x < 0), u.Take(3).ToArray(), u.All(x => x > 0));
+    }
+
+    [Fact]
+    public void GenericRunReturnsEverySeedsRecordInOrderForAnyThreadCount()
+    {
+        var spec = new MixtureModel(2, 1, 0.3).AtSize(80, seed: 11);
+        var one = MonteCarlo.Run(spec, 5, MeasureMargins, threads: 1);
+        var four = MonteCarlo.Run(spec, 5, MeasureMargins, threads: 4);
+        Assert.Equal([11L, 12, 13, 14, 15], one.Seeds);
+        for (int k = 0; k < 5; k++)
+        {
+            // seed k's record is the measurement of the single sample of seed 11 + k
+            var direct = MeasureMargins(MixtureSample.Sample(spec.WithSeed(11 + k)));
+            Assert.Equal(direct.MeanMargin, one.PerSeed[k].MeanMargin);
+            Assert.Equal(direct.FirstMargins, four.PerSeed[k].FirstMargins);
+            Assert.Equal(one.PerSeed[k].Errors, four.PerSeed[k].Errors);
+        }
+        // a statistic per numeric field, by its snake_case name; vectors component by component
+        Assert.Equal(["mean_margin", "errors"], MonteCarloResult<Margins>.Fields);
+        var byHand = Statistic.Of(one.PerSeed.Select(r => (double)r.Errors).ToArray());
+        Assert.Equal(byHand, one["errors"]);
+        Assert.Equal(one["mean_margin"], one.Summary.Single(kv => kv.Key == "mean_margin").Value);
+        var perComponent = one.OfEach(r => r.FirstMargins);
+        Assert.Equal(3, perComponent.Length);
+        Assert.Equal(Statistic.Of(one.PerSeed.Select(r => r.FirstMargins[2]).ToArray()), perComponent[2]);
+        Assert.Equal("name", Assert.Throws<ArgumentException>(() => one["separable"]).ParamName);
+    }
+
+    [Fact]
+    public void GridRunGivesEveryPointTheSameDatasets()
+    {
+        var spec = new MixtureModel(2, 1).AtSize(60, seed: 3);
+        double[] lambdas = [0.1, 1, 10];
+        var grid = MonteCarlo.Run(spec, 3, lambdas, (s, l) => EstimatorKind.Erm(FlatMinima.Losses.SquareLoss.Instance, l).Measure(s), threads: 2);
+        Assert.Equal(3, grid.Count);
+        for (int i = 0; i < lambdas.Length; i++)
+        {
+            var alone = MonteCarlo.Run(spec, 3, EstimatorKind.Erm(FlatMinima.Losses.SquareLoss.Instance, lambdas[i]), maxParallelism: 1);
+            for (int k = 0; k < 3; k++) Assert.Equal(alone.PerSeed[k].Values, grid[i].PerSeed[k].Values);
+        }
+        Assert.Equal("threads", Assert.Throws<ArgumentOutOfRangeException>(() => MonteCarlo.Workers(0)).ParamName);
+        Assert.Equal(Environment.ProcessorCount, MonteCarlo.Workers(null));
     }
 }

@@ -12,7 +12,7 @@ public class LocalEntropyTests
     {
         // Square loss + ridge: e^{−βL − βγ/2‖w−w̃‖²} is Gaussian, so ψ(γ) = [−U_min − ½ Σ_i ln((e_i + λ + γ)/γ)]/N exactly,
         // e_i the eigenvalues of AᵀA, A_μj = y^μ x^μ_j/√N. N = 20, α = 2; MALA + thermodynamic integration in γ.
-        var s = MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, 20, 3));
+        var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.5), 20, 3));
         int n = s.N, p = s.P;
         double b = 0.1, lam = 0.5, beta = 1;
         var wt = s.Hebbian().Select(x => x / (Math.Sqrt(n) * 3)).ToArray();
@@ -43,7 +43,7 @@ public class LocalEntropyTests
     public void ErrorCountingLossMatchesBruteForceIntegrationInTwoDimensions()
     {
         // N = 2: ψ(γ) = ½ ln ∫ d²w N(w; w̃, 1/(βγ)) e^{−βE(w)} by a 2-D grid (E the number of training errors).
-        var s = MixtureSample.Sample(new MixtureSpec(3, 1, 0.5, 2, 4));
+        var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(3, 1, 0.5), 2, 4));
         var w0 = new[] { 0.8, 0.5 };
         double b = 0.05, beta = 1;
         double Psi(double g)
@@ -74,7 +74,7 @@ public class LocalEntropyTests
     public void LogisticLossMatchesBruteForceIntegrationInTwoDimensions()
     {
         // MALA on a non-Gaussian smooth target: N = 2, logistic loss + ridge, ψ(γ) by a 2-D grid.
-        var s = MixtureSample.Sample(new MixtureSpec(3, 1, 0.5, 2, 6));
+        var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(3, 1, 0.5), 2, 6));
         var w0 = new[] { 0.6, -0.4 };
         double b = 0.1, beta = 1, lam = 0.2;
         double Psi(double g)

@@ -8,7 +8,7 @@ namespace FlatMinima.Tests.Flatness;
 
 public class ObjectiveTests
 {
-    private static readonly MixtureSample Small = MixtureSample.Sample(new MixtureSpec(1.5, 1, 0.4, 60, 5));
+    private static readonly MixtureSample Small = MixtureSample.Sample(new MixtureSpec(new MixtureModel(1.5, 1, 0.4), 60, 5));
 
     private static (double[] W, double B) Point(int n, long seed)
     {
@@ -85,7 +85,7 @@ public class ObjectiveTests
             for (int j = 0; j < wp.Length; j++) wp[j] = w[j] * (1 + sigma * rng.NextGaussian());
             vals[d] = Small.TrainLoss(loss, wp, b);
         }
-        var st = FlatMinima.Experiments.Statistic.Of(vals);
+        var st = FlatMinima.Numerics.Statistic.Of(vals);
         Assert.True(Math.Abs(st.Mean - value) < 4 * st.StdError, $"{value} vs {st.Mean} ± {st.StdError}");
     }
 
@@ -113,23 +113,9 @@ public class ObjectiveTests
     [Fact]
     public void ReplicatedSgdWithMinibatchesStillReachesTheBoDirection()
     {
-        var data = MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, 200, 2));
+        var data = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.5), 200, 2));
         var fit = MaxFlatness.Fit(data, new MaxFlatnessOptions(Sigma: 30, Replicated: new ReplicatedOptions(BatchSize: 100)));
         Assert.True(fit.CosineBo > 0.98, $"cos = {fit.CosineBo}");
-    }
-
-    [Fact]
-    public void CouplingSchedulesHitBothEnds()
-    {
-        foreach (var shape in new[] { CouplingShape.Exponential, CouplingShape.Linear, CouplingShape.Cosine })
-        {
-            var s = new CouplingSchedule(shape, 0.1, 10);
-            Assert.Equal(0.1, s.At(0, 50, 0.1), 1e-12);
-            Assert.Equal(10, s.At(49, 50, 0.1), 1e-12);
-        }
-        Assert.Equal(1.0, new CouplingSchedule(CouplingShape.Exponential, 0.1, 10).At(25, 51, 0.1), 1e-12); // geometric midpoint
-        Assert.Equal(5.05, new CouplingSchedule(CouplingShape.Cosine, 0.1, 10).At(25, 51, 0.1), 1e-12);
-        Assert.Equal(CouplingShape.Cosine, CouplingSchedule.ParseShape("cos"));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ public class MixtureTests
     [Fact]
     public void SameSeedGivesIdenticalSampleAndOtherSeedDoesNot()
     {
-        var spec = new MixtureSpec(1.5, 0.7, 0.3, 50, Seed: 11);
+        var spec = new MixtureSpec(new MixtureModel(1.5, 0.7, 0.3), 50, Seed: 11);
         var a = MixtureSample.Sample(spec);
         var b = MixtureSample.Sample(spec);
         Assert.Equal(a.X, b.X);
@@ -22,7 +22,7 @@ public class MixtureTests
     public void CentroidIsNormalisedAndSamplesHaveTheModelMoments()
     {
         // x = y v/√N + √Δ z: y x·v/N has mean ‖v‖²/N^{3/2} = 1/√N and variance Δ‖v‖²/N² = Δ/N per sample.
-        var spec = new MixtureSpec(4, 0.5, 0.25, 400, Seed: 3);
+        var spec = new MixtureSpec(new MixtureModel(4, 0.5, 0.25), 400, Seed: 3);
         var s = MixtureSample.Sample(spec);
         Assert.Equal(400, s.V.Length);
         Assert.Equal(1600, s.P);
@@ -51,7 +51,7 @@ public class MixtureTests
     {
         // E1 is exact at finite N once m, q use the realised v. Check it against 200 000 fresh samples of the same
         // mixture (same v), for an arbitrary classifier with a bias: binomial s.e. ≈ 0.0009.
-        var spec = new MixtureSpec(1, 0.8, 0.3, 60, Seed: 5);
+        var spec = new MixtureSpec(new MixtureModel(1, 0.8, 0.3), 60, Seed: 5);
         var train = MixtureSample.Sample(spec);
         var rng = new Rng(99);
         var w = new double[spec.N];
@@ -95,17 +95,33 @@ public class MixtureTests
 
     public static TheoryData<Func<object>, string, string> InvalidSpecs => new()
     {
-        { () => new MixtureSpec(0, 1), "alpha", "> 0" },
-        { () => new MixtureSpec(-1, 1), "alpha", "> 0" },
-        { () => new MixtureSpec(double.NaN, 1), "alpha", "> 0" },
-        { () => new MixtureSpec(double.PositiveInfinity, 1), "alpha", "> 0" },
-        { () => new MixtureSpec(1, 0), "delta", "> 0" },
-        { () => new MixtureSpec(1, -2), "delta", "> 0" },
-        { () => new MixtureSpec(1, 1, 0), "rho", "(0, 1)" },
-        { () => new MixtureSpec(1, 1, 1), "rho", "(0, 1)" },
-        { () => new MixtureSpec(1, 1, double.NaN), "rho", "(0, 1)" },
-        { () => new MixtureSpec(1, 1, 0.5, 0), "n", ">= 1" },
+        { () => new MixtureSpec(new MixtureModel(0, 1)), "alpha", "> 0" },
+        { () => new MixtureSpec(new MixtureModel(-1, 1)), "alpha", "> 0" },
+        { () => new MixtureSpec(new MixtureModel(double.NaN, 1)), "alpha", "> 0" },
+        { () => new MixtureSpec(new MixtureModel(double.PositiveInfinity, 1)), "alpha", "> 0" },
+        { () => new MixtureSpec(new MixtureModel(1, 0)), "delta", "> 0" },
+        { () => new MixtureSpec(new MixtureModel(1, -2)), "delta", "> 0" },
+        { () => new MixtureSpec(new MixtureModel(1, 1, 0)), "rho", "(0, 1)" },
+        { () => new MixtureSpec(new MixtureModel(1, 1, 1)), "rho", "(0, 1)" },
+        { () => new MixtureSpec(new MixtureModel(1, 1, double.NaN)), "rho", "(0, 1)" },
+        { () => new MixtureSpec(new MixtureModel(1, 1, 0.5), 0), "n", ">= 1" },
+        // the data model is validated on every copy too, so no problem type can hold an invalid (α, Δ, ρ)
+        { () => new MixtureModel(2, 1) with { Alpha = 0 }, "alpha", "> 0" },
+        { () => new MixtureModel(2, 1) with { Delta = -1 }, "delta", "> 0" },
+        { () => new MixtureModel(2, 1) with { Rho = 1 }, "rho", "(0, 1)" },
     };
+
+    [Fact]
+    public void OneModelFeedsTheSpecAndEveryProblem()
+    {
+        var model = new MixtureModel(Alpha: 2, Delta: 1, Rho: 0.25);
+        var spec = model.AtSize(300, seed: 4);
+        Assert.Equal((2.0, 1.0, 0.25, 600), (spec.Alpha, spec.Delta, spec.Rho, spec.P));
+        Assert.Same(model, new FlatMinima.Replica.ErmProblem(FlatMinima.Losses.SquareLoss.Instance, model, 0.1).Model);
+        Assert.Equal(new MixtureModel(3, 1, 0.25), new FlatMinima.Replica.ErmProblem(FlatMinima.Losses.SquareLoss.Instance, model, 0.1).WithAlpha(3).Model);
+        Assert.False(model.Balanced);
+        Assert.True((model with { Rho = 0.5 }).Balanced);
+    }
 
     [Theory]
     [MemberData(nameof(InvalidSpecs))]
@@ -123,11 +139,30 @@ public class ExactLabelCountTests
     [Fact]
     public void ExactCountsGiveRoundRhoPPositiveLabelsAndKeepTheNoiseStreamApart()
     {
-        var spec = new MixtureSpec(2, 1, 0.3, 101, Seed: 9, ExactLabelCounts: true);
+        var spec = new MixtureSpec(new MixtureModel(2, 1, 0.3), 101, Seed: 9, ExactLabelCounts: true);
         var s = MixtureSample.Sample(spec);
         Assert.Equal((int)Math.Round(0.3 * 202), s.Y.Count(y => y > 0));
         Assert.Equal(s.Y, MixtureSample.Sample(spec).Y);
         // The centroid is drawn from the same stream either way.
         Assert.Equal(MixtureSample.Sample(spec with { ExactLabelCounts = false }).V, s.V);
+    }
+}
+
+public class SampleCountTests
+{
+    [Fact]
+    public void SampleCountBeyondTheLargestIntegerIsRefusedNamingAlphaTimesN()
+    {
+        // α N = 3·10⁹ > 2³¹ − 1: a cast to int would wrap to a negative P.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MixtureModel(3, 1).AtSize(1_000_000_000));
+        Assert.Equal("alpha·n", e.ParamName);
+        Assert.Contains("alpha·n must lie in (0, 2.14748E+09]", e.Message);
+        Assert.Contains("got 3E+09", e.Message);
+        // The largest α N that fits is accepted, and rounds as before.
+        Assert.Equal(2_000_000_000, new MixtureModel(2, 1).AtSize(1_000_000_000).P);
+        Assert.Equal(int.MaxValue, new MixtureModel(int.MaxValue / 1e9, 1).AtSize(1_000_000_000).P);
+        // A with that changes the model alone is checked when P is read.
+        var spec = new MixtureModel(2, 1).AtSize(1_000_000_000);
+        Assert.Equal("alpha·n", Assert.Throws<ArgumentOutOfRangeException>(() => (spec with { Model = new MixtureModel(2.5, 1) }).P).ParamName);
     }
 }

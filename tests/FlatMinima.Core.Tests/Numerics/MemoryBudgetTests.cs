@@ -12,13 +12,13 @@ public class MemoryBudgetTests
     public void SizesThatOverflowAnArrayNameTheParameter()
     {
         // N = 40 000 at α = 2: P·N = 3.2e9 values, more than any array holds.
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => MixtureSample.Bytes(new MixtureSpec(2, 1, 0.5, 40_000)));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => MixtureSample.Bytes(new MixtureModel(2, 1, 0.5).AtSize(40_000)));
         Assert.Equal("n", e.ParamName);
         Assert.Contains("3200000000", e.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => MixtureSample.Sample(new MixtureSpec(2, 1, 0.5, 40_000)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MixtureSample.Sample(new MixtureModel(2, 1, 0.5).AtSize(40_000)));
         // The hinge kernel is P × P: P = 48 000 overflows although X (P × 24 000) would not.
         Assert.Equal("alpha", Assert.Throws<ArgumentOutOfRangeException>(() => Erm.WorkspaceBytes(48_000, 24_000, HingeLoss.Instance)).ParamName);
-        Assert.Equal(8L * 16000 * 8000 + 8L * (16000 + 8000), MixtureSample.Bytes(new MixtureSpec(2, 1, 0.5, 8000)));
+        Assert.Equal(8L * 16000 * 8000 + 8L * (16000 + 8000), MixtureSample.Bytes(new MixtureModel(2, 1, 0.5).AtSize(8000)));
     }
 
     [Fact]

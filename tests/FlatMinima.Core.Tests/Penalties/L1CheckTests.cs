@@ -2,6 +2,7 @@ using FlatMinima.Estimators;
 using FlatMinima.Experiments;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
+using FlatMinima.Numerics;
 using FlatMinima.Penalties;
 using FlatMinima.Replica;
 
@@ -20,11 +21,12 @@ public class L1CheckTests
         { "logistic", 0.25, 0.05 },
     };
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(Cases))]
     public void L1TheoryAndSimulationAgree(string loss, double rho, double lambda)
     {
-        var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), 2, 1, new L1Penalty(lambda), rho), n: 400, seeds: 6, seed: 800);
+        var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(2, 1, rho), new L1Penalty(lambda)), n: 400, seeds: 6, seed: 800);
         Assert.True(r.Agree, r.Describe());
     }
 
@@ -33,9 +35,9 @@ public class L1CheckTests
     {
         // KKT: |∂_j L| ≤ λ where w_j = 0, ∂_j L = −λ sign(w_j) elsewhere; ∂_b L = 0 — to the solver's tolerance, a gradient
         // mapping of 1e−7 per sample (3e−5 in total at P = 300); allow 3e−4 (1e−3 relative to λ)
-        var s = MixtureSample.Sample(new MixtureSpec(2, 1, 0.25, 150, 4));
+        var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.25), 150, 4));
         double lambda = 0.4;
-        var sol = LassoErm.Fit(s, SquareLoss.Instance, lambda, new ErmOptions(Tolerance: 1e-9));
+        var sol = ProximalErm.Fit(s, SquareLoss.Instance, new L1Penalty(lambda), new ErmOptions(Tolerance: 1e-9));
         Assert.True(sol.Converged);
         var w = sol.Classifier.W; double b = sol.Classifier.B;
         var u = s.Margins(w, b);
@@ -62,13 +64,13 @@ public class L1CheckTests
     public void FractionOfZeroWeightsIsTheThresholdProbability()
     {
         // theory: w_j = 0 iff |h| ≤ λ, h ~ N(0, m̂² + q̂): fraction 1 − 2H(λ/√(m̂² + q̂))
-        var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, new L1Penalty(0.3), 0.25));
+        var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), new L1Penalty(0.3)));
         double theory = 1 - 2 * FlatMinima.Numerics.Gaussian.H(0.3 / Math.Sqrt(fp.MHat * fp.MHat + fp.QHat));
         var fr = new double[4];
         Parallel.For(0, 4, k =>
         {
-            var s = MixtureSample.Sample(new MixtureSpec(2, 1, 0.25, 400, 820 + k));
-            var w = LassoErm.Fit(s, SquareLoss.Instance, 0.3).Classifier.W;
+            var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.25), 400, 820 + k));
+            var w = ProximalErm.Fit(s, SquareLoss.Instance, new L1Penalty(0.3)).Classifier.W;
             fr[k] = w.Count(x => x == 0) / (double)w.Length;
         });
         var st = Statistic.Of(fr);

@@ -24,11 +24,12 @@ public class SphereCheckTests
         { "logistic", 0.25, 1.5 },
     };
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(Cases))]
     public void SphereTheoryAndSimulationAgree(string loss, double rho, double norm)
     {
-        var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), 2, 1, new SpherePenalty(norm), rho), n: 500, seeds: 6, seed: 300);
+        var r = TheoryCheck.Erm(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(2, 1, rho), new SpherePenalty(norm)), n: 500, seeds: 6, seed: 300);
         Assert.True(r.Agree, r.Describe());
         // the constraint holds exactly at finite N
         Assert.Equal(norm, r.Simulation.Q.Mean, 1e-9);
@@ -38,7 +39,7 @@ public class SphereCheckTests
     public void SquareSphereSolverIsTheRidgeSolverAtItsMultiplier()
     {
         // the Lagrangian solution at multiplier μ > 0 is the ridge minimiser at λ = μ (exact linear algebra)
-        var s = MixtureSample.Sample(new MixtureSpec(2, 1, 0.25, 200, 7));
+        var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.25), 200, 7));
         var sph = SphericalErm.Fit(s, SquareLoss.Instance, 0.3);
         Assert.True(sph.Converged && sph.Lambda > 0);
         var ridge = Erm.Fit(s, SquareLoss.Instance, sph.Lambda);
@@ -50,7 +51,7 @@ public class SphereCheckTests
     public void SmoothSphereSolverAgreesWithTheSquareLagrangianSolver()
     {
         // square loss treated as a generic smooth loss (L-BFGS on the sphere) against the secular-equation solver
-        var s = MixtureSample.Sample(new MixtureSpec(2, 1, 0.25, 150, 8));
+        var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, 0.25), 150, 8));
         var exact = SphericalErm.Fit(s, SquareLoss.Instance, 0.8);
         var generic = SphericalErm.Fit(s, new SquareAsGeneric(), 0.8, new ErmOptions(Tolerance: 1e-12));
         Assert.True(generic.Converged);

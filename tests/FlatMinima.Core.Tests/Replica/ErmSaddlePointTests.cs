@@ -1,17 +1,21 @@
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 using FlatMinima.Replica;
 
 namespace FlatMinima.Tests.Replica;
 
-/// <summary>Fixed points against docs/theory.md#table-erm (α = 2, Δ = 1) and the square-loss closed form of docs/theory.md#square-closed-form.</summary>
+/// <summary>Fixed points against the independent implementation's values of docs/theory.md#table-erm (α = 2, Δ = 1) and the
+/// square-loss closed form of docs/theory.md#square-closed-form.</summary>
 public class ErmSaddlePointTests
 {
     // |x − ref| ≤ 1e−4 · max(1, |ref|): "to 1e−4", relative for the large q and V of small λ
     private static void Near(double expected, double actual, string what, double tol = 1e-4) =>
         Assert.True(Math.Abs(actual - expected) <= tol * Math.Max(1, Math.Abs(expected)), $"{what}: expected {expected}, got {actual}");
 
-    // docs/theory.md#table-erm, ρ = ½: loss, λ, ε_g, ε_t, train loss, m, q, V
+    // The independent implementation's values, ρ = ½ (docs/theory.md#table-erm): loss, λ, ε_g, ε_t, train loss, m, q, V. Every
+    // value equals the engine's erm-balanced table there to its printed digits except ε_t of square λ = 1e-3, 1e-2, 10,
+    // 100, 1e4 and logistic λ = 0.1, 1, 10, 100, which are printed in the list of independent values under the tables.
     public static TheoryData<string, double, double, double, double, double, double, double> BalancedSmooth => new()
     {
         { "square", 1e-3, 0.28166, 0.04159, 0.12500, 0.49975, 0.74776, 0.99801 },
@@ -31,12 +35,12 @@ public class ErmSaddlePointTests
 
     [Theory]
     [MemberData(nameof(BalancedSmooth))]
-    public void ReproducesSpecTableBalancedSmoothLosses(string loss, double lambda, double eg, double et, double tl, double m, double q, double v)
+    public void ReproducesTheBalancedReferenceRowsOfSmoothLosses(string loss, double lambda, double eg, double et, double tl, double m, double q, double v)
     {
-        var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), 2, 1, lambda));
+        var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(2, 1), lambda));
         Assert.True(fp.Converged);
         Near(eg, fp.TestError, "eps_g");
-        // The reference ε_t (docs/theory.md#table-erm) carries the O(h) error of Θ on its 24 001-point grid (≲ 1e−4); ours is the exact Φ formula
+        // The independent ε_t (docs/theory.md#table-erm) carries the O(h) error of Θ on its 24 001-point grid (≲ 1e−4); ours is the exact Φ formula
         Near(et, fp.TrainError, "eps_t", 1.0e-4);
         Near(tl, fp.TrainLoss, "train loss");
         Near(m, fp.M, "m");
@@ -45,7 +49,9 @@ public class ErmSaddlePointTests
         Assert.Equal(0, fp.Bias);
     }
 
-    // docs/theory.md#table-erm hinge rows (ρ = ½): λ, ε_g, ε_t, train loss, m, q, V
+    // The independent implementation's hinge rows, ρ = ½ (docs/theory.md#table-erm): λ, ε_g, ε_t, train loss, m, q, V. Where
+    // they differ from the engine's erm-balanced table (V at λ ≤ 1e-2; ε_g, train loss, m, q, V at 0.1; ε_t, m, q, V at
+    // 1; ε_t at 10 and 100) they are printed in the list of independent values under the tables.
     public static TheoryData<double, double, double, double, double, double, double> BalancedHinge => new()
     {
         { 1e-3, 0.28177, 0.00000, 0.00000, 1.73107, 8.98273, 192.38 },
@@ -67,15 +73,16 @@ public class ErmSaddlePointTests
         { 100, 0.20711, 0.11038, 0.97000, 0.02000, 0.00060, 0.01000 },
     };
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(BalancedHingeGrid))]
-    public void ReproducesSpecHingeRowsWithTheSpecGrid(double lambda, double eg, double et, double tl, double m, double q, double v)
+    public void TrapezoidGridReproducesTheGridBasedHingeReferenceRows(double lambda, double eg, double et, double tl, double m, double q, double v)
     {
-        // The reference hinge numbers (docs/theory.md#table-erm) were computed on the 24 001-point trapezoid grid: with that rule we reproduce them to 1e−4
+        // The independent hinge values (docs/theory.md#table-erm) were computed on the 24 001-point trapezoid grid: with that rule we reproduce them to 1e−4
         // On the grid the map is piecewise constant in the state (kinks jump across nodes), so the iteration may cycle at
         // the grid's resolution (docs/theory.md#erm-saddle-point notes this at λ ≈ 1); we accept a final residual below 1e−3 here.
         var opts = new ErmSaddlePointOptions(new SaddlePointOptions(Damping: 0.5, Tolerance: 1e-9, MaxIterations: 3000, AndersonDepth: 0), Rule: GaussianMeasure.Trapezoid());
-        var fp = new ErmSaddlePoint(new ErmProblem(HingeLoss.Instance, 2, 1, lambda), opts).TrySolve();
+        var fp = new ErmSaddlePoint(new ErmProblem(HingeLoss.Instance, new MixtureModel(2, 1), lambda), opts).TrySolve();
         Assert.True(fp.Converged || fp.ResidualHistory[^1] < 1e-3, $"residual {fp.ResidualHistory[^1]}");
         Near(eg, fp.TestError, "eps_g");
         Near(et, fp.TrainError, "eps_t", 1.0e-4);
@@ -87,11 +94,11 @@ public class ErmSaddlePointTests
 
     [Theory]
     [MemberData(nameof(BalancedHinge))]
-    public void ExactHingeAgreesWithSpecUpToItsGridError(double lambda, double eg, double et, double tl, double m, double q, double v)
+    public void ExactHingeAgreesWithTheReferenceUpToItsGridError(double lambda, double eg, double et, double tl, double m, double q, double v)
     {
         // The closed-form hinge channel is the h → 0 limit of the grid; the grid's O(h) error at the kinks moves V by
         // up to 0.17 % (λV = 0.19271 exact vs 0.19238 on the grid) and q by up to 5e−4 relative. ε_g and m agree to 1e−4.
-        var fp = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, 2, 1, lambda));
+        var fp = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, new MixtureModel(2, 1), lambda));
         Near(eg, fp.TestError, "eps_g");
         Near(et, fp.TrainError, "eps_t", 1.0e-4);
         Near(tl, fp.TrainLoss, "train loss");
@@ -115,7 +122,9 @@ public class ErmSaddlePointTests
         Assert.Equal(e.G2, g2.G2, 1e-6);
     }
 
-    // docs/theory.md#table-erm, ρ = 0.25: loss, λ, ε_g, ε_t, m, q, b
+    // The independent implementation's values, ρ = 0.25 (docs/theory.md#table-erm): loss, λ, ε_g, ε_t, m, q, b. Every value
+    // equals the engine's erm-unbalanced table to its printed digits except ε_t of square λ = 1e-3, 0.1, 1 and logistic
+    // λ = 0.1, 0.3, 1, which are printed in the list of independent values under the tables.
     public static TheoryData<string, double, double, double, double, double, double> Unbalanced => new()
     {
         { "square", 1e-3, 0.24215, 0.02871, 0.42833, 0.61033, -0.28584 },
@@ -134,9 +143,9 @@ public class ErmSaddlePointTests
 
     [Theory]
     [MemberData(nameof(Unbalanced))]
-    public void ReproducesSpecTableUnbalanced(string loss, double lambda, double eg, double et, double m, double q, double b)
+    public void ReproducesTheUnbalancedReferenceRows(string loss, double lambda, double eg, double et, double m, double q, double b)
     {
-        var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), 2, 1, lambda, 0.25));
+        var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(2, 1, 0.25), lambda));
         Near(eg, fp.TestError, "eps_g");
         Near(et, fp.TrainError, "eps_t", 1.0e-4);
         Near(m, fp.M, "m");
@@ -155,7 +164,7 @@ public class ErmSaddlePointTests
     {
         // docs/theory.md#erm-saddle-point closed form (with b free): V̂ = αΔ/(1+ΔV); m̂ = α[ρ(1−m−b) + (1−ρ)(1−m+b)]/(1+ΔV);
         // q̂ = αΔ[ρ((1−m−b)² + Δq) + (1−ρ)((1−m+b)² + Δq)]/(1+ΔV)²
-        var sp = new ErmSaddlePoint(new ErmProblem(SquareLoss.Instance, alpha, delta, 0.5, rho));
+        var sp = new ErmSaddlePoint(new ErmProblem(SquareLoss.Instance, new MixtureModel(alpha, delta, rho), 0.5));
         var h = sp.Hats(m, q, v, b);
         double k = 1 + delta * v;
         // default quadrature (8-point Legendre panels of width 2) is accurate to ~1e−12 relative
@@ -173,7 +182,7 @@ public class ErmSaddlePointTests
     {
         // at the fixed point: b = (2ρ−1)(1−m), m̂ = 4ρ(1−ρ)α(1−m)/(1+ΔV), q̂ = αΔ[4ρ(1−ρ)(1−m)² + Δq]/(1+ΔV)²
         double alpha = 2, delta = 1;
-        var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, alpha, delta, lambda, rho));
+        var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(alpha, delta, rho), lambda));
         double k = 1 + delta * fp.V, r = 4 * rho * (1 - rho);
         Assert.Equal((2 * rho - 1) * (1 - fp.M), fp.Bias, 1e-9);
         Assert.Equal(r * alpha * (1 - fp.M) / k, fp.MHat, 1e-9);
@@ -187,7 +196,7 @@ public class ErmSaddlePointTests
         // λ → 0, ρ = ½, α > 1: V = 1/(Δ(α−1)), m = 1/(1+Δ) (docs/theory.md#erm-saddle-point)
         foreach (var (alpha, delta) in new[] { (2.0, 1.0), (3.0, 0.5), (5.0, 2.0) })
         {
-            var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, alpha, delta, 1e-7));
+            var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(alpha, delta), 1e-7));
             Assert.Equal(1 / (delta * (alpha - 1)), fp.V, 1e-5);
             Assert.Equal(1 / (1 + delta), fp.M, 1e-5);
         }
@@ -201,7 +210,7 @@ public class ErmSaddlePointTests
     {
         foreach (var (alpha, delta) in new[] { (2.0, 1.0), (0.5, 0.5), (5.0, 2.0) })
         {
-            var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), alpha, delta, 1e5));
+            var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(alpha, delta), 1e5));
             double bo = FlatMinima.Numerics.Gaussian.H(Math.Sqrt(alpha / (delta * (alpha + delta)))); // docs/theory.md#e3'
             Assert.Equal(bo, fp.TestError, 1e-7);
             Assert.Equal(Math.Sqrt(alpha / (alpha + delta)), fp.Cosine, 1e-5); // Hebbian direction
@@ -211,7 +220,7 @@ public class ErmSaddlePointTests
     [Fact]
     public void LargeRidgeGivesTheMajorityClassifierWhenUnbalanced()
     {
-        var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, 2, 1, 1e6, 0.25));
+        var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(2, 1, 0.25), 1e6));
         Assert.Equal(2 * 0.25 - 1, fp.Bias, 1e-5);
         Assert.Equal(0.25, fp.TestError, 1e-6);
     }
@@ -220,8 +229,8 @@ public class ErmSaddlePointTests
     public void HingeAtSmallRidgeIsTheMaxMarginClassifier()
     {
         // m, q independent of λ and V ∝ 1/λ below α_c (docs/theory.md#table-erm notes)
-        var a = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, 2, 1, 1e-2));
-        var b = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, 2, 1, 1e-4));
+        var a = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, new MixtureModel(2, 1), 1e-2));
+        var b = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, new MixtureModel(2, 1), 1e-4));
         Assert.Equal(a.M, b.M, 1e-8);
         Assert.Equal(a.Q, b.Q, 1e-7);
         Assert.Equal(a.V * 1e-2, b.V * 1e-4, 1e-8);
@@ -234,7 +243,7 @@ public class ErmSaddlePointTests
     {
         foreach (var (loss, rho) in new[] { ("logistic", 0.25), ("hinge", 0.5), ("square", 0.25) })
         {
-            var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), 2, 1, 0.3, rho));
+            var fp = ErmSaddlePoint.Solve(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(2, 1, rho), 0.3));
             var law = fp.MarginLaw;
             // CDF at 0⁻ is the training error; CDF by quadrature of the indicator agrees with the closed form
             Assert.Equal(fp.TrainError, law.Expect(u => u < 0 ? 1 : 0), 2e-4);
@@ -250,10 +259,10 @@ public class ErmSaddlePointTests
     [Fact]
     public void InvalidProblemsNameTheParameterAndRange()
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new ErmProblem(SquareLoss.Instance, 2, 1, 0));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new ErmProblem(SquareLoss.Instance, new MixtureModel(2, 1), 0));
         Assert.Contains("lambda", e.Message); Assert.Contains("> 0", e.Message);
-        Assert.Contains("alpha", Assert.Throws<ArgumentOutOfRangeException>(() => new ErmProblem(SquareLoss.Instance, -1, 1, 1)).Message);
-        Assert.Contains("delta", Assert.Throws<ArgumentOutOfRangeException>(() => new ErmProblem(SquareLoss.Instance, 1, double.NaN, 1)).Message);
-        Assert.Contains("rho", Assert.Throws<ArgumentOutOfRangeException>(() => new ErmProblem(SquareLoss.Instance, 1, 1, 1, 1)).Message);
+        Assert.Contains("alpha", Assert.Throws<ArgumentOutOfRangeException>(() => new ErmProblem(SquareLoss.Instance, new MixtureModel(-1, 1), 1)).Message);
+        Assert.Contains("delta", Assert.Throws<ArgumentOutOfRangeException>(() => new ErmProblem(SquareLoss.Instance, new MixtureModel(1, double.NaN), 1)).Message);
+        Assert.Contains("rho", Assert.Throws<ArgumentOutOfRangeException>(() => new ErmProblem(SquareLoss.Instance, new MixtureModel(1, 1, 1), 1)).Message);
     }
 }

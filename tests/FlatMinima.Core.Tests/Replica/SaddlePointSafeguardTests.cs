@@ -1,4 +1,5 @@
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Replica;
 
 namespace FlatMinima.Tests.Replica;
@@ -14,7 +15,7 @@ public class SaddlePointSafeguardTests
         // ρ = ½, λ → 0, α < 1 (docs/theory.md#erm-saddle-point closed form with V → (1 − α)/λ):
         //   m = α/(α + Δ),  q = α(1 − m)²(α + Δ)/(Δ²(1 − α)).
         // Anderson mixing alone cycles here (q ~ 1e7); the solver must fall back to plain damping.
-        var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, alpha, delta, 1e-6));
+        var fp = ErmSaddlePoint.Solve(new ErmProblem(SquareLoss.Instance, new MixtureModel(alpha, delta), 1e-6));
         double m = alpha / (alpha + delta);
         double q = alpha * (1 - m) * (1 - m) * (alpha + delta) / (delta * delta * (1 - alpha));
         Assert.True(fp.Converged, fp.Reason);

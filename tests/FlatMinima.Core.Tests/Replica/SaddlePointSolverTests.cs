@@ -1,4 +1,5 @@
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Replica;
 
 namespace FlatMinima.Tests.Replica;
@@ -54,7 +55,7 @@ public class SaddlePointSolverTests
     [InlineData("square", 1.0, 0.25)]
     public void AccelerationAndDampingDoNotChangeTheFixedPoint(string loss, double lambda, double rho)
     {
-        var p = new ErmProblem(MarginLosses.Parse(loss), 2, 1, lambda, rho);
+        var p = new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(2, 1, rho), lambda);
         var fast = ErmSaddlePoint.Solve(p);
         var plain = ErmSaddlePoint.Solve(p, new ErmSaddlePointOptions(new SaddlePointOptions(Damping: 0.6, AndersonDepth: 0, MaxIterations: 20000), ExactBias: true));
         Assert.Equal(plain.M, fast.M, 1e-8 * Math.Max(1, plain.M));
@@ -79,11 +80,12 @@ public class SaddlePointSolverTests
         { "logistic", 0.01, 10, 1e-3, 0.1 }, // tiny α, large Δ, extreme ρ
     };
 
+    [Trait("Speed", "Slow")]
     [Theory]
     [MemberData(nameof(NearSingular))]
     public void NearSingularInputsConvergeOrFailLoudlyNeverNaN(string loss, double alpha, double delta, double lambda, double rho)
     {
-        var p = new ErmProblem(MarginLosses.Parse(loss), alpha, delta, lambda, rho);
+        var p = new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(alpha, delta, rho), lambda);
         var options = new ErmSaddlePointOptions(new SaddlePointOptions(MaxIterations: 150));
         var fp = new ErmSaddlePoint(p, options).TrySolve();
         foreach (var x in new[] { fp.M, fp.Q, fp.V, fp.Bias, fp.MHat, fp.QHat, fp.VHat, fp.TestError, fp.TrainError, fp.TrainLoss })

@@ -1,4 +1,5 @@
 using FlatMinima.Losses;
+using FlatMinima.Mixture;
 using FlatMinima.Numerics;
 using FlatMinima.Replica;
 
@@ -11,10 +12,10 @@ public class BayesOptimalAndThresholdTests
     [InlineData(2, 1, 0.25, 0.16187)]  // docs/theory.md#table-erm unbalanced
     [InlineData(1, 1, 0.5, 0.23975)]   // docs/theory.md#table-le2 table
     [InlineData(2, 0.5, 0.5, 0.10295)]
-    public void ClosedFormAndStateEvolutionAgreeWithSpec(double alpha, double delta, double rho, double expected)
+    public void ClosedFormAndStateEvolutionAgreeWithTheReferenceErrors(double alpha, double delta, double rho, double expected)
     {
-        var cf = BayesOptimalSaddlePoint.ClosedForm(alpha, delta, rho);
-        var se = BayesOptimalSaddlePoint.StateEvolution(alpha, delta, rho);
+        var cf = BayesOptimalSaddlePoint.ClosedForm(new MixtureModel(alpha, delta, rho));
+        var se = BayesOptimalSaddlePoint.StateEvolution(new MixtureModel(alpha, delta, rho));
         Assert.Equal(expected, cf.TestError, 5e-6);
         Assert.Equal(cf.TestError, se.TestError, 1e-11);
         Assert.Equal(cf.M, se.M, 1e-11);
@@ -29,7 +30,7 @@ public class BayesOptimalAndThresholdTests
     [InlineData(0.5, 6.66282, 6.66282, 7.87948)]
     [InlineData(1.0, 3.70003, 3.70003, 4.40144)]
     [InlineData(2.0, 2.73288, 2.73288, 3.26562)]
-    public void SeparabilityThresholdReproducesSpecTable(double delta, double noBias, double withBias, double unbalanced)
+    public void SeparabilityThresholdReproducesTheReferenceTable(double delta, double noBias, double withBias, double unbalanced)
     {
         // docs/theory.md#table-threshold, to 1e−4 relative
         Assert.Equal(noBias, SeparabilityThreshold.Of(delta, 0.5, withBias: false), 1e-4 * noBias);
@@ -53,8 +54,8 @@ public class BayesOptimalAndThresholdTests
         // below α_c hinge at small λ has zero training error; above it cannot. (Closer to α_c and at λ ≤ 1e−5 the
         // damped iteration does not converge in 5000 iterations: it then reports non-convergence, see docs/replica.md.)
         double ac = SeparabilityThreshold.Of(1);
-        var below = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, 0.8 * ac, 1, 1e-4));
-        var above = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, 1.2 * ac, 1, 1e-4));
+        var below = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, new MixtureModel(0.8 * ac, 1), 1e-4));
+        var above = ErmSaddlePoint.Solve(new ErmProblem(HingeLoss.Instance, new MixtureModel(1.2 * ac, 1), 1e-4));
         Assert.True(below.TrainError < 1e-10);
         Assert.True(above.TrainError > 1e-4);
     }
@@ -67,7 +68,7 @@ public class BayesOptimalAndThresholdTests
     {
         foreach (var (lambda, rho) in new[] { (0.1, 0.5), (1.0, 0.25), (0.01, 0.5) })
         {
-            var sp = new ErmSaddlePoint(new ErmProblem(MarginLosses.Parse(loss), 2, 1, lambda, rho));
+            var sp = new ErmSaddlePoint(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(2, 1, rho), lambda));
             var fp = sp.TrySolve();
             Assert.True(fp.Converged);
             var grad = FreeEnergy.Gradient(sp, fp);
@@ -100,8 +101,8 @@ public class LearningCurveTests
     public void WarmStartedSweepGivesTheColdFixedPoints(string loss, double rho)
     {
         var alphas = LearningCurve.Grid(0.2, 6, 15, log: true);
-        var warm = LearningCurve.OverAlpha(MarginLosses.Parse(loss), alphas, 1, 0.1, rho);
-        var cold = LearningCurve.OverAlpha(MarginLosses.Parse(loss), alphas, 1, 0.1, rho, warmStart: false);
+        var warm = LearningCurve.OverAlpha(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(alphas[0], 1, rho), 0.1), alphas);
+        var cold = LearningCurve.OverAlpha(new ErmProblem(MarginLosses.Parse(loss), new MixtureModel(alphas[0], 1, rho), 0.1), alphas, warmStart: false);
         for (int i = 0; i < alphas.Length; i++)
         {
             Assert.True(warm[i].Converged && cold[i].Converged);
@@ -118,18 +119,18 @@ public class LearningCurveTests
     [InlineData("hinge")]
     public void OptimalLambdaBalancedIsInfiniteAndReachesBayesOptimal(string loss)
     {
-        var o = LearningCurve.Optimize(MarginLosses.Parse(loss), 2, 1, 0.5);
+        var o = LearningCurve.Optimize(MarginLosses.Parse(loss), new MixtureModel(2, 1, 0.5));
         Assert.True(o.AtUpperBound);
         Assert.Equal(0.20711, o.FixedPoint.TestError, 1e-5);
         Assert.InRange(o.GapToBayesOptimal, -1e-12, 1e-6);
     }
 
     [Theory]
-    [InlineData("square", 1.3366, 0.18270)]  // docs/theory.md#table-erm: λ* ≈ 10^0.126, ε_g* = 0.18270
-    [InlineData("logistic", 0.2, 0.1810)]    // docs/theory.md#table-erm: λ* ≈ 0.2, ε_g ≈ 0.1810
+    [InlineData("square", 1.3366, 0.18270)]  // docs/theory.md#table-erm, the independent implementation's scan: λ* = 10^0.126 = 1.3366, ε_g* = 0.18270
+    [InlineData("logistic", 0.2, 0.1810)]    // docs/theory.md#table-erm, the independent implementation's scan: λ* ≈ 0.2, ε_g ≈ 0.1810
     public void OptimalLambdaUnbalancedLeavesAGapToBayesOptimal(string loss, double lambdaStar, double errorStar)
     {
-        var o = LearningCurve.Optimize(MarginLosses.Parse(loss), 2, 1, 0.25);
+        var o = LearningCurve.Optimize(MarginLosses.Parse(loss), new MixtureModel(2, 1, 0.25));
         Assert.False(o.AtUpperBound);
         Assert.InRange(o.Lambda, 0.85 * lambdaStar, 1.15 * lambdaStar);
         Assert.Equal(errorStar, o.FixedPoint.TestError, 1e-4);

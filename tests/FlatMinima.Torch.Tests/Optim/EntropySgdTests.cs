@@ -102,7 +102,7 @@ public class EntropySgdTests
         TestRuntime.Init();
         float[] w0 = [1f, 1f], c = [0f, 0f];
         using var model = new QuadModel(w0);
-        using var opt = new EntropySgd(model, new EntropySgdOptions { Momentum = 0, Nesterov = false, InnerSteps = 5, SgldLr = 0.1, Noise = 0, Gamma1 = 0, GammaMax = 1e6 });
+        using var opt = new EntropySgd(model, new EntropySgdOptions { Lr = 0.1, Momentum = 0, Nesterov = false, InnerSteps = 5, SgldLr = 0.1, Noise = 0, Gamma1 = 0, GammaMax = 1e6 });
         var (x, y) = Quad.Batch();
         var loss = Quad.Loss(1, c);
         using (var s = NewDisposeScope()) opt.Step(model, x, y, loss);
@@ -111,7 +111,7 @@ public class EntropySgdTests
         Assert.Equal(0.81 / 0.01, opt.Gamma, 3);
         // With the default cap γ ≤ 1/η' the same calibration saturates at 10.
         using var model2 = new QuadModel(w0);
-        using var opt2 = new EntropySgd(model2, new EntropySgdOptions { Momentum = 0, Nesterov = false, InnerSteps = 5, SgldLr = 0.1, Noise = 0, Gamma1 = 0 });
+        using var opt2 = new EntropySgd(model2, new EntropySgdOptions { Lr = 0.1, Momentum = 0, Nesterov = false, InnerSteps = 5, SgldLr = 0.1, Noise = 0, Gamma1 = 0 });
         for (int i = 0; i < 2; i++) { using var s = NewDisposeScope(); opt2.Step(model2, x, y, loss); }
         Assert.Equal(10, opt2.Gamma, 12);
     }

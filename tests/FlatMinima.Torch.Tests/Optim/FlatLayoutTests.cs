@@ -1,4 +1,4 @@
-using FlatMinima.Torch.Models;
+using FlatMinima.Torch.Experiments;
 using FlatMinima.Torch.Optim;
 using FlatMinima.Torch.Training;
 using TorchSharp;
@@ -16,7 +16,7 @@ public class FlatLayoutTests
 {
     private static readonly long[] Input = [1, 28, 28];
 
-    private static nn.Module<Tensor, Tensor> LeNet(long seed) { manual_seed(seed); return ModelZoo.Create("lenet", Input, 10); }
+    private static nn.Module<Tensor, Tensor> LeNet(long seed) => new LeNetConfig().Create(Input, 10, seed);
 
     private static List<double[]> Values(nn.Module<Tensor, Tensor> m) =>
         ModuleOps.Params(m).Select(p => p.detach().cpu().to_type(ScalarType.Float64).data<double>().ToArray()).ToList();
@@ -47,8 +47,8 @@ public class FlatLayoutTests
 
     private static (Tensor X, Tensor Y) Batch(int seed)
     {
-        manual_seed(1000 + seed);
-        return (randn(8, 1, 28, 28), randint(0, 10, [8]));
+        using var g = new Generator((ulong)(1000 + seed));
+        return (randn([8, 1, 28, 28], generator: g), randint(0, 10, [8], generator: g));
     }
 
     [Fact]
@@ -89,6 +89,7 @@ public class FlatLayoutTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void ReplicatedSgdOnLeNetMatchesThePerTensorRecursion()
     {
         TestRuntime.Init();
@@ -135,13 +136,12 @@ public class FlatParametersTests
     public void GradientsLandInTheFlatBufferEvenAfterModuleZeroGrad()
     {
         TestRuntime.Init();
-        manual_seed(5);
-        using var model = Models.ModelZoo.Create("mlp", [6], 3, width: 5, depth: 2);
-        manual_seed(5);
-        using var reference = Models.ModelZoo.Create("mlp", [6], 3, width: 5, depth: 2);
+        var mlp = new MlpConfig { Width = 5, Depth = 2 };
+        using var model = mlp.Create([6], 3, seed: 5);
+        using var reference = mlp.Create([6], 3, seed: 5);
         using var flat = new FlatParameters(ModuleOps.Params(model));
-        manual_seed(9);
-        var x = randn(7, 6); var y = randint(0, 3, [7]);
+        using var g = new Generator(9);
+        var x = randn([7, 6], generator: g); var y = randint(0, 3, [7], generator: g);
         reference.zero_grad();
         Trainer.CrossEntropy(reference.forward(x), y).backward();
         var expected = ModuleOps.Params(reference).SelectMany(p => p.grad!.data<float>().ToArray()).ToArray();

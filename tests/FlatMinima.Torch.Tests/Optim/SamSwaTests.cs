@@ -11,8 +11,8 @@ public class SamTests
 {
     private static nn.Module<Tensor, Tensor> Net(long seed)
     {
-        manual_seed(seed);
-        return nn.Sequential(("bn", nn.BatchNorm1d(4)), ("fc", nn.Linear(4, 8)), ("relu", nn.ReLU()), ("out", nn.Linear(8, 3)));
+        using var g = new Generator((ulong)seed);
+        return nn.Sequential(("bn", nn.BatchNorm1d(4)), ("fc", Layers.Linear(4, 8, g)), ("relu", nn.ReLU()), ("out", Layers.Linear(8, 3, g)));
     }
 
     private static (Tensor X, Tensor Y) Data(int n = 16)
@@ -77,8 +77,8 @@ public class SwaTests
 {
     internal static nn.Module<Tensor, Tensor> Net(long seed)
     {
-        manual_seed(seed);
-        return nn.Sequential(("fc", nn.Linear(5, 6)), ("bn", nn.BatchNorm1d(6)), ("relu", nn.ReLU()), ("out", nn.Linear(6, 2)));
+        using var g = new Generator((ulong)seed);
+        return nn.Sequential(("fc", Layers.Linear(5, 6, g)), ("bn", nn.BatchNorm1d(6)), ("relu", nn.ReLU()), ("out", Layers.Linear(6, 2, g)));
     }
 
     internal static DataSplit Data(int n = 64)
@@ -92,6 +92,7 @@ public class SwaTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void AverageIsTheArithmeticMeanOfTheSnapshots_AndTheLiveModelKeepsItsBuffers()
     {
         TestRuntime.Init();
@@ -125,8 +126,8 @@ public class SwaTests
     public void BatchNormUpdateGivesTheExactStatisticsOfTheData()
     {
         TestRuntime.Init();
-        manual_seed(0);
-        var net = nn.Sequential(("bn", nn.BatchNorm1d(3)), ("out", nn.Linear(3, 2)));
+        using var init = new Generator(0);
+        var net = nn.Sequential(("bn", nn.BatchNorm1d(3)), ("out", Layers.Linear(3, 2, init)));
         var g = new Generator(11);
         var x = randn(new long[] { 100, 3 }, generator: g).mul_(tensor(new float[] { 1f, 2f, 0.5f })).add_(tensor(new float[] { 3f, -1f, 0.2f }));
         using var set = new TensorDataSet("toy", x, zeros(new long[] { 100 }, dtype: ScalarType.Int64), 2);
@@ -157,12 +158,13 @@ public class SwaTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void PeriodicSwaRestartsAtTheRightEpochs()
     {
         TestRuntime.Init();
         using var data = Data();
         var model = Net(3);
-        var swa = new Swa(model, Net(4), data.Train, new SwaOptions { Lr = 0.05, SwaStart = 9, PswaStart = 2, Period = 3, Buffers = SwaBufferPolicy.CopyLive });
+        var swa = new Swa(model, Net(4), data.Train, new PeriodicSwaOptions { Lr = 0.05, WeightDecay = 5e-4, SwaStart = 9, PswaStart = 2, Period = 3, Buffers = SwaBufferPolicy.CopyLive });
         var checks = new List<(int Epoch, bool BufferNull, bool LiveIsAverage)>();
         swa.OnRestart = e =>
         {
@@ -197,14 +199,14 @@ public class SwaTests
     {
         TestRuntime.Init();
         using var model = Net(1);
-        using var swa = new Swa(model, Net(2), null, new SwaOptions { Lr = 0.1, SwaStart = 3, Buffers = SwaBufferPolicy.CopyLive });
+        using var swa = new Swa(model, Net(2), null, new SwaOptions { Lr = 0.1, WeightDecay = 5e-4, SwaStart = 3, Buffers = SwaBufferPolicy.CopyLive });
         Assert.Contains("own learning-rate schedule", Assert.Throws<NotSupportedException>(() => ((ITrainingAlgorithm)swa).ScaleLearningRate(0.5)).Message);
     }
 
     [Fact]
     public void InvalidOptionsAreRejectedByName()
     {
-        Assert.Contains("pswa_start", Assert.ThrowsAny<ArgumentException>(() => new SwaOptions { SwaStart = 5, PswaStart = 5 }.Validate()).Message);
+        Assert.Contains("pswa_start", Assert.ThrowsAny<ArgumentException>(() => new PeriodicSwaOptions { SwaStart = 5, PswaStart = 5 }.Validate()).Message);
         Assert.Contains("swa_lr", Assert.ThrowsAny<ArgumentException>(() => new SwaOptions { SwaLr = 0 }.Validate()).Message);
         Assert.Contains("rho", Assert.ThrowsAny<ArgumentException>(() => new SamOptions { Rho = -1 }.Validate()).Message);
         Assert.Contains("momentum", Assert.ThrowsAny<ArgumentException>(() => new MomentumSgd([], momentum: 1.0)).Message);
