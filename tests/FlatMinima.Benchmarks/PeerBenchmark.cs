@@ -230,6 +230,7 @@ internal static class PeerBenchmark
                 result = new MonteCarloResult(spec, [], Enumerable.Range(0, seeds).Select(k => Measure(MixtureSample.Sample(Spec(n, k)))).ToArray());
         else
             result = MonteCarlo.Run(spec, seeds, Measure, workspaceBytes: kind.WorkspaceBytes(spec));
+        plan = result.Plan ?? plan; // the plan the runner used
         var json = new Dictionary<string, object?>
         {
             ["provider"] = LinearAlgebra.Current.Name, ["library"] = LinearAlgebra.Current.Library,

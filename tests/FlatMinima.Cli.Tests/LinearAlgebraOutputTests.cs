@@ -68,4 +68,23 @@ public class LinearAlgebraOutputTests
         double estimate = double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * (m.Groups[2].Value == "GB" ? 1000 : 1);
         Assert.InRange(estimate, 400 + 200, 2000);   // X and the 5000 × 5000 Gram at least; the managed copies at most
     }
+
+    // Every finite-N command's --json names the provider and how its jobs shared the cores (jobs: seeds, or seeds × σ
+    // for maxflat, seeds × sizes for check --finite-size): min(jobs, cores) at once, the other cores to each solve.
+    [Theory]
+    [InlineData(2, "demo", "--n", "100", "--seeds", "2", "--json")]
+    [InlineData(2, "local-energy", "--estimator", "square", "--lambda", "0.1", "--alpha", "2", "--delta", "1", "--sigma", "0,0.5", "--n", "100", "--seeds", "2", "--json")]
+    [InlineData(4, "maxflat", "--alpha", "2", "--delta", "1", "--sigma", "1,10", "--n", "100", "--seeds", "2", "--steps", "50", "--json")]
+    [InlineData(6, "check", "--loss", "square", "--alpha", "2", "--delta", "1", "--lambda", "1", "--finite-size", "20,40,80", "--seeds", "2", "--json")]
+    [InlineData(3, "check", "--loss", "logistic", "--alpha", "2", "--delta", "1", "--lambda", "1", "--n", "100", "--seeds", "3", "--json")]
+    [InlineData(2, "replicated", "--loss", "square", "--alpha", "2", "--delta", "1", "--y", "3", "--gamma", "1", "--n", "60", "--seeds", "2", "--json")]
+    public void FiniteNCommandsReportTheLinearAlgebraTheyUsed(int jobs, params string[] argv)
+    {
+        var la = Run.Json(argv).GetProperty("linear_algebra");
+        Assert.Contains(la.GetProperty("provider").GetString(), new[] { "openblas", "managed" });
+        Assert.False(string.IsNullOrEmpty(la.GetProperty("library").GetString()));
+        int workers = Math.Min(jobs, Environment.ProcessorCount);
+        Assert.Equal(workers, la.GetProperty("seeds_at_once").GetInt32());
+        Assert.Equal(Math.Max(1, Environment.ProcessorCount / workers), la.GetProperty("threads_per_solve").GetInt32());
+    }
 }
