@@ -4,7 +4,7 @@ namespace FlatMinima.Numerics;
 /// How a Monte Carlo run shares the cores: <see cref="Workers"/> seeds at once, each solve with
 /// <see cref="ThreadsPerSolve"/> threads (<see cref="LinearAlgebra.SolveThreads"/>). The numbers never depend on the
 /// plan (every kernel's work division is fixed by the problem size); only the time and the peak memory do.
-/// <para>The rule, from measurements on 2 cores with OpenBLAS (docs/core.md#finite-n-at-scale): seeds in parallel
+/// <para>The rule (docs/core.md#finite-n-at-scale; the benchmarks' `plans` case measures it): seeds in parallel
 /// with one thread per solve whenever there are at least as many seeds as cores — sampling a dataset is sequential,
 /// the margin pass of L-BFGS and the SMO iterations are memory- or latency-bound and gain little from a second
 /// thread, and independent seeds share nothing. With fewer seeds than cores, the spare cores go to the solves
