@@ -59,7 +59,14 @@ public static class Cli
             stdout.Write(Help.Root(Commands));
             return argv.Length == 0 ? 2 : 0;
         }
-        var parse = CreateRoot().Parse(argv);
+        return Invoke(CreateRoot(), argv, stdout, stderr);
+    }
+
+    /// <summary>Parses <paramref name="argv"/> against <paramref name="root"/> and runs what it asks for: a parse error
+    /// is one line and exit code 2; a command's own failures are reported by <see cref="Failures"/>.</summary>
+    internal static int Invoke(RootCommand root, string[] argv, TextWriter stdout, TextWriter stderr)
+    {
+        var parse = root.Parse(argv);
         if (parse.Action is ParseErrorAction)
         {
             stderr.WriteLine(ParseErrors.OneLine(parse));
