@@ -69,7 +69,9 @@ public static class Cli
         var parse = root.Parse(argv);
         if (parse.Action is ParseErrorAction)
         {
-            stderr.WriteLine(ParseErrors.OneLine(parse));
+            // A response file that is not there: the parser reports only what its absence leaves missing.
+            string? missing = argv.FirstOrDefault(a => a.Length > 1 && a[0] == '@' && !File.Exists(a[1..]));
+            stderr.WriteLine(missing is null ? ParseErrors.OneLine(parse) : $"flatminima: response file {missing[1..]} not found.");
             return 2;
         }
         try

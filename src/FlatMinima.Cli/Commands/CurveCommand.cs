@@ -15,7 +15,7 @@ public sealed class CurveCommand : CliCommand
     private readonly Option<string> _over = Opt.Choice("--over", "sweep variable: alpha (then --lambda is required) or lambda (then --alpha is required)", ["alpha", "lambda"]);
     private readonly Option<double> _from = Opt.Real("--from", "X", "first point of the sweep", range: "(0, inf)");
     private readonly Option<double> _to = Opt.Real("--to", "Y", "last point of the sweep", range: "(0, inf)");
-    private readonly Option<int> _points = Opt.Int("--points", "K", "number of points", range: "[1, inf)");
+    private readonly Option<int> _points = Opt.Int("--points", "K", "number of points (a longer curve: several --from/--to ranges)", range: $"[1, {LearningCurve.MaxPoints}]");
     private readonly Option<bool> _log = Opt.Flag("--log", "logarithmic grid (by default linear)");
     private readonly ModelOptions _model = new();
     private readonly Option<double?> _alpha = Opt.OptionalReal("--alpha", "A", "sample ratio α = P/N, with --over lambda", "none (required with --over lambda)", "(0, inf)");
@@ -65,7 +65,6 @@ public sealed class CurveCommand : CliCommand
             clock.Stop();
             var rows = curve.Select(fp => fp.CurvePoint()).ToList();
             var columns = ResultRows.CurveColumns;
-            if (outFile is not null) AtomicFile.WriteAllText(outFile, Csv.Text(columns, rows.Select(r => columns.Select(c => r[c]))));
             int failed = curve.Count(f => !f.Converged);
             if (json)
             {
@@ -79,9 +78,15 @@ public sealed class CurveCommand : CliCommand
             {
                 ctx.Out.WriteLine($"{loss.Name} learning curve over {over}, {points} points, Delta = {delta:G6}, rho = {rho:G6} ({clock.Elapsed.TotalSeconds:F3} s)");
                 ctx.Table(columns, rows.Select(r => (IReadOnlyList<string>)columns.Select(c => Output.Cell(r[c], "G6")).ToList()));
-                if (outFile is not null) ctx.Out.WriteLine($"written to {outFile}");
             }
             if (failed > 0) ctx.Err.WriteLine($"flatminima curve: warning: {failed} of {points} points did not converge (converged = false).");
+            // The results are printed before the optional file is written, so a write that fails loses nothing.
+            if (outFile is not null)
+            {
+                AtomicFile.CleanOrphans(Path.GetDirectoryName(Path.GetFullPath(outFile))!, Path.GetFileName(outFile));
+                AtomicFile.WriteAllText(outFile, Csv.Text(columns, rows.Select(r => columns.Select(c => r[c]))));
+                if (!json) ctx.Out.WriteLine($"written to {outFile}");
+            }
             return 0;
         };
     }

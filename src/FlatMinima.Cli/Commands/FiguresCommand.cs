@@ -50,6 +50,7 @@ public sealed class FiguresCommand : CliCommand
         var options = new FigureOptions(quick, seed, threads, sweeps);
         return () =>
         {
+            AtomicFile.CleanOrphans(outDir);   // what a killed earlier run left half written
             var written = new List<Dictionary<string, object?>>();
             var total = Stopwatch.StartNew();
             foreach (var fig in figures)

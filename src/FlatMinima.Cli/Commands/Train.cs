@@ -9,26 +9,27 @@ namespace FlatMinima.Cli.Commands;
 public sealed class Train : CliCommand
 {
     private readonly SectionOptions _run = new([.. ExperimentOptions.Families]);
-    private readonly Option<string?> _out = Opt.Text("--out", "RUN_DIR", "run directory: config.json, manifest.json, metrics.csv, checkpoints/ (atomic)",
+    private readonly Option<string?> _out = Opt.Text("--out", "RUN_DIR", "run directory: config.json, manifest.json, metrics.csv, checkpoints/ (new or empty)",
         defaultText: "none (required unless --resume)");
+    private readonly Option<bool> _overwrite = Opt.Flag("--overwrite", "with --out: replace the run already in RUN_DIR (its files are removed first)");
     private readonly Option<string?> _resume = Opt.Text("--resume", "RUN_DIR",
-        "continue the run from its last checkpoint with its stored config.json (bit for bit on CPU); only --epochs and --device may change", defaultText: "none");
+        "continue the run from its last checkpoint with its stored config.json (bit for bit on CPU); the configuration, the checkpoint's checksums and the histories are verified first; only --epochs and --device may change", defaultText: "none");
     private readonly Option<bool> _json = CommonOptions.Json("print one JSON object with the final metrics");
 
     public Train() : base("train", "train a network (MLP, LeNet, ResNet-18) on GM / Fashion-MNIST / CIFAR-10 with TorchSharp")
     {
-        Add(_out, _resume, _json);
+        Add(_out, _overwrite, _resume, _json);
         Add([.. _run.All]);
         Exclusive(_out, _resume);
     }
 
     public override IReadOnlyList<string> Usage =>
     [
-        "--out RUN_DIR [--data ...] [--model ...] [--optimizer ...] [options] [--json]",
+        "--out RUN_DIR [--overwrite] [--data ...] [--model ...] [--optimizer ...] [options] [--json]",
         "--resume RUN_DIR [--epochs E] [--device cpu|cuda|auto] [--json]",
     ];
 
-    public override IReadOnlyList<OptionGroup> HelpGroups => [new(null, [_out, _resume, _json]), .. _run.HelpGroups()];
+    public override IReadOnlyList<OptionGroup> HelpGroups => [new(null, [_out, _overwrite, _resume, _json]), .. _run.HelpGroups()];
 
     public override string Notes => "Each option applies to the data set, model or optimiser under which it is listed (docs/optim.md).";
 
@@ -38,6 +39,7 @@ public sealed class Train : CliCommand
         Func<CliReporter, TrainingOutcome> train;
         if (p.GetValue(_resume) is { } resume)
         {
+            if (p.Given(_overwrite)) throw new UsageException("--overwrite applies with --out, not with --resume (a resumed run keeps its files).");
             foreach (var o in _run.Given(p))
                 if (o.Name is not ("--epochs" or "--device"))
                     throw new UsageException($"{o.Name} does not apply with --resume (the run's config.json holds it; only --epochs and --device may change).");
@@ -49,7 +51,8 @@ public sealed class Train : CliCommand
         {
             string outDir = p.GetValue(_out) ?? throw new UsageException("--out RUN_DIR is required (or --resume RUN_DIR).");
             var config = TorchCli.Bind(_run, p);
-            train = reporter => reporter.Run(r => Experiment.Train(outDir, config, ctx.Argv, r));
+            bool overwrite = p.Value(_overwrite);
+            train = reporter => reporter.Run(r => Experiment.Train(outDir, config, ctx.Argv, r, overwrite));
         }
         return () =>
         {

@@ -73,11 +73,16 @@ public static class Failures
         _ => FailureKind.Internal,
     };
 
-    // The toolkit's assemblies are FlatMinima.Core, FlatMinima.Torch, FlatMinima.Plots and this one; a BCL index check
-    // (List<T>'s indexer) throws from System.Private.CoreLib and is a defect of the caller.
+    // The toolkit's assemblies are FlatMinima.Core, FlatMinima.Torch, FlatMinima.Plots and this one. The runtime's
+    // collection and string index checks (List<T>'s indexer, Substring) are a defect of the caller; their throw helpers
+    // are hidden from stack traces, so an indexer inlined into the toolkit reports toolkit code as the thrower. They are
+    // told apart by their parameter (index, startIndex, count, length, which no toolkit check uses) given without a value.
+    private static readonly string[] RuntimeIndexParameters = ["index", "startIndex", "count", "length"];
+
     private static bool ThrownByToolkit(Exception e) =>
         e.TargetSite?.DeclaringType?.Assembly.GetName().Name is { } name
-        && (name.StartsWith("FlatMinima.", StringComparison.Ordinal) || name == typeof(Failures).Assembly.GetName().Name);
+        && (name.StartsWith("FlatMinima.", StringComparison.Ordinal) || name == typeof(Failures).Assembly.GetName().Name)
+        && !(e is ArgumentOutOfRangeException { ActualValue: null } r && RuntimeIndexParameters.Contains(r.ParamName));
 
     /// <summary>Prints the failure of <paramref name="command"/> and returns its exit code.</summary>
     public static int Report(Exception raised, string command, bool configuring, TextWriter stderr)

@@ -190,6 +190,11 @@ public static class Opt
         {
             bool integer = a.Argument.ValueType is var t && (t == typeof(int) || t == typeof(int?));
             if (integer && range.LoClosed && double.IsPositiveInfinity(range.Hi)) Guard.AtLeast((int)v, (int)range.Lo, parameter);
+            else if (integer && range.LoClosed && range.HiClosed && double.IsFinite(range.Lo) && double.IsFinite(range.Hi))
+            {
+                if (!range.Contains(v))
+                    throw new ArgumentOutOfRangeException(parameter, v, $"{parameter} must be an integer in {range} (got {(int)v}).");
+            }
             else range.Check(v, parameter);
             return true;
         }

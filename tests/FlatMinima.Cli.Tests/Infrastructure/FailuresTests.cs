@@ -79,7 +79,7 @@ public class FailuresTests
         var inner = new NoMinimizerException("lambda = 0 has no minimiser for the logistic loss: the training set is linearly separable. Use lambda > 0.");
         var (code, err) = Invoke(() => new AggregateException(inner));
         Assert.Equal(2, code);
-        Assert.Equal("flatminima boom: " + inner.Message, err.Trim());
+        Assert.Equal("flatminima boom: lambda = 0 has no minimiser for the logistic loss: the training set is linearly separable. Use lambda > 0.", err.Trim());
         Assert.DoesNotContain("One or more errors", err);
     }
 
@@ -89,6 +89,24 @@ public class FailuresTests
         var (code, err) = Invoke(() => new FileNotFoundException("/data/run/config.json not found.", "/data/run/config.json"));
         Assert.Equal(1, code);
         Assert.Equal("flatminima boom: error: /data/run/config.json not found.", err.Trim());
+    }
+
+    // The run-directory faults: a checkpoint that fails its verification, a run directory locked by another process.
+    [Fact]
+    public void ACheckpointOrLockFaultExitsOneNamingTheFile()
+    {
+        Exception[] faults =
+        [
+            new FlatMinima.Torch.Training.CheckpointException("/data/run/checkpoints/epoch-0002/model.bin: SHA-256 differs from the one recorded."),
+            new FlatMinima.Storage.DirectoryLockedException("/data/run is in use by another flatminima process (its lock is held)."),
+            new InvalidDataException("/data/run/metrics.csv: line 3 is not a row of numbers."),
+        ];
+        foreach (var fault in faults)
+        {
+            var (code, err) = Invoke(() => fault);
+            Assert.Equal(1, code);
+            Assert.Equal("flatminima boom: error: " + fault.Message, err.Trim());
+        }
     }
 
     [Fact]
@@ -118,7 +136,7 @@ public class FailuresTests
             Assert.Equal("", output);
             Assert.Contains(config, err);
             Assert.DoesNotContain("internal error", err);
-            Assert.DoesNotContain(" at ", err);
+            Assert.DoesNotContain("   at ", err);   // no stack trace
         }
         finally { Directory.Delete(dir, true); }
     }
