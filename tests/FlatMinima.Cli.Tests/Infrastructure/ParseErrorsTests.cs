@@ -60,6 +60,20 @@ public class ParseErrorsTests
         Assert.Contains("norm", err);
     }
 
+    // λ or --norm: ridge and l1 take λ, the sphere takes the norm Q; either mix is one line, exit code 2.
+    [Theory]
+    [InlineData("erm", "--penalty", "sphere", "--lambda", "1", "--norm", "0.5", "lambda does not apply to the penalty sphere; give the norm Q.")]
+    [InlineData("erm", "--lambda", "1", "--norm", "0.5", "norm applies to the penalty sphere only.")]
+    [InlineData("simulate", "--estimator", "square", "--lambda", "1", "--norm", "0.5", "norm applies to the penalty sphere only.")]
+    public void LambdaAndTheNormAreOneOrTheOther(string command, params string[] rest)
+    {
+        string[] argv = [command, .. command == "erm" ? ["--loss", "square"] : Array.Empty<string>(), "--alpha", "2", "--delta", "1", .. rest[..^1]];
+        var (code, output, err) = Run.Cli(argv);
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Equal($"flatminima {command}: {rest[^1]}", err.Trim());
+    }
+
     [Theory]
     [InlineData("--alpah", "--alpha")]     // a transposition
     [InlineData("--alph", "--alpha")]      // a letter missing
