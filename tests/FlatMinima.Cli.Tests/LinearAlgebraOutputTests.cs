@@ -89,4 +89,17 @@ public class LinearAlgebraOutputTests
         Assert.Equal(workers, la.GetProperty("seeds_at_once").GetInt32());
         Assert.Equal(Math.Max(1, Environment.ProcessorCount / workers), la.GetProperty("threads_per_solve").GetInt32());
     }
+
+    [Fact]
+    public void FiguresReportTheProvider()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "fm-la-figs-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var la = Run.Json("figures", "--out", dir, "--quick", "--only", "fig1_bayes_error", "--json").GetProperty("linear_algebra");
+            Assert.Contains(la.GetProperty("provider").GetString(), new[] { "openblas", "managed" });
+            Assert.Equal(Environment.ProcessorCount, la.GetProperty("threads_per_solve").GetInt32());
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
 }
