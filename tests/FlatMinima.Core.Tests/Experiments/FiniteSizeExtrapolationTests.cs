@@ -150,6 +150,38 @@ public class FiniteSizeExtrapolationTests
         Assert.Equal(6, a.SelectMany(r => r.Seeds).Distinct().Count());
     }
 
+    [Fact]
+    public void FigureLadderHasEqualStandardErrorsByConstructionAndItsOwnDatasets()
+    {
+        Assert.Equal([(100, 32), (200, 16)], FiniteSizeExtrapolation.LadderBelow(400, 8));
+        Assert.Equal([(250, 16), (500, 8)], FiniteSizeExtrapolation.LadderBelow(1000, 4));
+        Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() => FiniteSizeExtrapolation.LadderBelow(39, 8)).ParamName);
+        // one size: the datasets of DatasetSeed(seed, N, k), the same for any thread count
+        var est = EstimatorKind.Erm(SquareLoss.Instance, 1.0);
+        var mixture = new MixtureSpec(new MixtureModel(2, 1, 0.5), ExactLabelCounts: true);
+        var a = FiniteSizeExtrapolation.SimulateAt(mixture, 30, 4, 5, est.Measure, maxParallelism: 1);
+        var b = FiniteSizeExtrapolation.SimulateAt(mixture, 30, 4, 5, est.Measure, maxParallelism: 2);
+        Assert.Equal(Enumerable.Range(0, 4).Select(k => FiniteSizeExtrapolation.DatasetSeed(5, 30, k)), a.Seeds);
+        for (int k = 0; k < 4; k++)
+        {
+            Assert.Equal(a.PerSeed[k].Values, b.PerSeed[k].Values);
+            var direct = est.Measure(MixtureSample.Sample(mixture with { N = 30, Seed = a.Seeds[k] }));
+            Assert.Equal(direct.Values, a.PerSeed[k].Values);
+        }
+    }
+
+    [Fact]
+    public void RowNoteCarriesTheVerdictWithoutCommas()
+    {
+        var (y, se) = Synthetic(n => 0.08 - 1.5 / n, n => 0.02 / Math.Sqrt(n), 21);
+        var stats = y.Select((v, i) => new Statistic(v, se[i] * 4, 16)).ToArray();
+        var row = FiniteSizeExtrapolation.Row("delta_e", Ladder.Select(n => (int)n).ToArray(), stats, 0.08, FiniteSizeForm.InverseN);
+        Assert.StartsWith("agree; theory 0.08; z ", row.Note);
+        Assert.Contains("form 1/n; error = 99% half-width", row.Note);
+        Assert.DoesNotContain(",", row.Note);   // a CSV note column
+        Assert.Equal(row.Fit.IntervalHigh - row.Fit.Intercept, row.HalfWidth, 15);
+    }
+
     [Theory]
     [Trait("Speed", "Slow")]
     [InlineData(3.0, 0.5, 0.5, 0.5)]
