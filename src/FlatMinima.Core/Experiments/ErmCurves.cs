@@ -78,7 +78,8 @@ public sealed record ErmSimulation(string Loss, double Lambda, int N, int Seeds,
 /// extrapolation): the point's own statistic at N on S datasets, and new simulations at N/4 on 4S and N/2 on 2S datasets
 /// (<see cref="FiniteSizeExtrapolation.LadderBelow"/>, datasets <see cref="FiniteSizeExtrapolation.DatasetSeed"/>, so
 /// independent of the plotted point's), fitted with <see cref="FiniteSizeExtrapolation.DefaultForm"/> (a + b/N) and
-/// judged at 99 % against the replica fixed point.
+/// judged at 99 % against the replica fixed point, the interval a Student-t one with the datasets of each size counted
+/// (<see cref="FiniteSizeExtrapolation.Fit"/>: 8 datasets at the largest N are few).
 /// </summary>
 public static class ErmExtrapolation
 {
@@ -106,7 +107,7 @@ public static class ErmExtrapolation
         int[] sizes = [.. ladder.Select(l => l.N), n];
         const string observable = "test_error";
         return FiniteSizeExtrapolation.Row(observable, sizes, stats, ErmSaddlePoint.Solve(new ErmProblem(loss, model, lambda)).TestError,
-            FiniteSizeExtrapolation.DefaultForm(loss, observable));
+            FiniteSizeExtrapolation.DefaultForm(loss, observable), countDatasets: true);
     }
 }
 

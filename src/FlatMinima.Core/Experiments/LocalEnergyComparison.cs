@@ -75,7 +75,7 @@ public static class LocalEnergyComparison
     /// The N → ∞ extrapolation of δE(σ) at each σ of <paramref name="sigmas"/> from the statistics
     /// <paramref name="atN"/> of <see cref="Simulate"/> at N = <paramref name="n"/> on <paramref name="seeds"/> datasets and
     /// new simulations at N/4 on 4S and N/2 on 2S datasets (<see cref="FiniteSizeExtrapolation.LadderBelow"/>, datasets
-    /// <see cref="FiniteSizeExtrapolation.DatasetSeed"/>, exact label counts), each fitted with a + b/N and judged at 99 %
+    /// <see cref="FiniteSizeExtrapolation.DatasetSeed"/>, exact label counts), each fitted with a + b/N and judged at 99 % (Student-t interval, the datasets counted)
     /// against the theory δE(σ) (<see cref="Theory"/>). Why 1/N: E_σ of a fitted estimator is an average over the training
     /// margins of a smooth function of the margin (docs/theory.md#le1), so like every smooth observable of the margin law
     /// (<see cref="FiniteSizeExtrapolation.DefaultForm"/>) its dataset mean has an O(1/N) bias.
@@ -91,7 +91,7 @@ public static class LocalEnergyComparison
         var (_, energy) = Theory(estimator, [0, .. sigmas]);
         int[] sizes = [.. ladder.Select(l => l.N), n];
         return sigmas.Select((_, k) => FiniteSizeExtrapolation.Row("delta_e", sizes, [.. runs.Select(r => r[k]), atN[k]], energy[k + 1] - energy[0],
-            FiniteSizeForm.InverseN)).ToArray();
+            FiniteSizeForm.InverseN, countDatasets: true)).ToArray();
     }
 }
 

@@ -41,8 +41,9 @@ internal static class ExtrapolationRows
             Assert.All(used.Take(2), r => Assert.StartsWith("not drawn", r.Note));
             var seeds = used.Select(r => int.Parse(Regex.Match(r.Series, @"seeds=(\d+)$").Groups[1].Value)).ToArray();
             Assert.Equal([4 * seeds[2], 2 * seeds[2]], seeds[..2]);   // about equal standard errors at the three sizes
+            // Student-t interval with the datasets of each size counted, as the figures make it
             var refit = FiniteSizeExtrapolation.Fit(sizes.Select(n => (double)n).ToArray(), used.Select(r => r.Values[1]).ToArray(),
-                used.Select(r => r.Values[2]).ToArray(), FiniteSizeForm.InverseN);
+                used.Select(r => r.Values[2]).ToArray(), FiniteSizeForm.InverseN, datasets: seeds);
             points.Add(new Point(label, x, sizes, v[1], v[2], note, refit, theory(label, v)));
         }
         return points;
