@@ -13,7 +13,7 @@ public sealed class FlatnessCommand : ICommand
         TorchCli.Help(ExperimentOptions.Flatness) +
         "  --device cpu|cuda|auto   (default: the run's)   --json\n" +
         "The run's data and network come from its config.json, the weights from its last checkpoint.\n" +
-        "Writes flatness.json (atomically) into the run directory.\n";
+        "Prints the results, then writes flatness.json (atomically) into the run directory.\n";
 
     public int Run(Args a, CommandContext ctx)
     {
@@ -32,9 +32,11 @@ public sealed class FlatnessCommand : ICommand
         if (report.HessianTop is var (h, _)) ctx.Err.WriteLine($"Hessian top eigenvalues: {string.Join(", ", h.Values.Select(v => Output.Num(v)))}");
         if (report.HessianTrace is var (t, _)) ctx.Err.WriteLine($"Hessian trace (Hutchinson): {Output.Pm(t.Trace, t.StandardError)}");
         if (report.Sharpness is var (s, _)) ctx.Err.WriteLine($"ε-sharpness (ε = {Output.Num(s.Epsilon)}): {Output.Num(s.Value)} %");
-        report.Write(trained, ctx.Argv);
+        // The results are printed before flatness.json is written: a run directory that cannot be written (read-only,
+        // full) then fails the command (exit 1, naming the file) without losing what was computed.
         if (json) Output.WriteJson(ctx.Out, report.ToDictionary(trained, ctx.Argv));
-        else ctx.Out.WriteLine($"wrote {run.File(TrainingRun.FlatnessFile)}");
+        report.Write(trained, ctx.Argv);
+        if (!json) ctx.Out.WriteLine($"wrote {run.File(TrainingRun.FlatnessFile)}");
         return 0;
     }
 }
