@@ -139,19 +139,23 @@ public class QuickExtrapolationFigureTests(QuickFigures figs)
 }
 
 /// <summary>
-/// The committed figures (full mode, figures/*.csv): every extrapolated N → ∞ point agrees with the replica value computed
-/// here within its 99 % interval, and the table's numbers are the fit of its own rows.
+/// The committed figures (full mode, figures/*.csv): every extrapolated N → ∞ point contains the replica value computed
+/// here within its 99 % interval, none disagrees, and the table's numbers are the fit of its own rows. The goodness-of-fit
+/// test rejects a + b/N for six points of figure 4a (the interpolators logistic and hinge at λ = 10⁻³, σ = ¼, ½, 1:
+/// χ² = 6.8 … 10.3 on 1 dof): their N = 500 datasets, shared by both estimators, sit 2–3 s.e. below the N = 250 and
+/// N = 1000 points and the theory; the Birge-inflated intervals still contain the theory (|z| ≤ 0.3), but no verdict is
+/// claimed there (docs/replica.md#figure-extrapolations).
 /// </summary>
 public class CommittedExtrapolationFigureTests
 {
-    public static TheoryData<string, int> Figures => new()
+    public static TheoryData<string, int, int> Figures => new()
     {
-        { "fig2_learning_curves", 18 }, { "fig3a_lambda_balanced", 13 }, { "fig3b_lambda_unbalanced", 15 }, { "fig4a_local_energy", 20 },
+        { "fig2_learning_curves", 18, 18 }, { "fig3a_lambda_balanced", 13, 13 }, { "fig3b_lambda_unbalanced", 15, 15 }, { "fig4a_local_energy", 20, 14 },
     };
 
     [Theory]
     [MemberData(nameof(Figures))]
-    public void EveryExtrapolatedPointAgreesWithTheTheory(string name, int count)
+    public void EveryExtrapolatedPointContainsTheTheory(string name, int count, int agree)
     {
         Func<string, double[], double> theory = name[..4] switch
         {
@@ -163,8 +167,11 @@ public class CommittedExtrapolationFigureTests
         Assert.Equal(count, pts.Count);
         ExtrapolationRows.AreConsistent(pts);
         foreach (var p in pts)
-            Assert.True(p.Verdict == FiniteSizeVerdict.Agree && Math.Abs(p.Value - p.Theory) <= p.HalfWidth,
+            Assert.True(p.Verdict != FiniteSizeVerdict.Disagree && Math.Abs(p.Value - p.Theory) <= p.HalfWidth,
                 $"{name} {p.Label} x = {p.X}: {p.Value:G5} ± {p.HalfWidth:G3} against {p.Theory:G5} ({p.Note})");
+        Assert.Equal(agree, pts.Count(p => p.Verdict == FiniteSizeVerdict.Agree));
+        Assert.All(pts.Where(p => p.Verdict != FiniteSizeVerdict.Agree), p =>
+            Assert.True(p.Label.EndsWith("λ=1e-3", StringComparison.Ordinal) && p.X <= 1, $"{p.Label} at {p.X}: {p.Note}"));
         // the full run's ladder
         int[] sizes = name == "fig4a_local_energy" ? [250, 500, 1000] : [100, 200, 400];
         Assert.All(pts, p => Assert.Equal(sizes, p.Sizes));
