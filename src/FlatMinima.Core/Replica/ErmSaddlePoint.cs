@@ -173,8 +173,11 @@ public sealed record ErmFixedPoint
 }
 
 /// <summary>
-/// The ERM saddle point of docs/theory.md#erm-saddle-point: damped fixed-point iteration on (m, q, V, b) with the bias condition
-/// E[g](b) = 0 solved to machine precision at every iteration (b = 0 by symmetry when ρ = ½).
+/// The ERM saddle point of docs/theory.md#erm-saddle-point: accelerated fixed-point iteration on (m, q, V, b), Newton's
+/// method in scaled variables where that stalls and continuation in λ (docs/theory.md#erm-numerics). The bias condition
+/// E[g](b) = 0 takes one Newton step per iteration, sharing the cluster averages with the hats (a full safeguarded solve
+/// only when that step is longer than 0.5), so b converges together with (m, q, V); <see cref="ErmSaddlePointOptions.ExactBias"/>
+/// solves it to <see cref="ErmSaddlePointOptions.BiasTolerance"/> at every iteration instead. b = 0 by symmetry when ρ = ½.
 /// <code>
 /// var fp = ErmSaddlePoint.Solve(new ErmProblem(LogisticLoss.Instance, new MixtureModel(Alpha: 2, Delta: 1), lambda: 0.1));
 /// </code>
