@@ -49,7 +49,7 @@ internal static class ReplicaOptions
     public const string SolverUsage =
         "  --damping D      weight of the old iterate in [0,1) (default 0; Anderson-accelerated)\n" +
         "  --tolerance T    residual tolerance (default 1e-11)\n" +
-        "  --max-iterations K  iteration cap (default 5000)\n";
+        "  --max-iterations K  cap on the evaluations of the fixed-point map in one solve, Newton and continuation included;\n                      'iterations' in the output counts them (default 5000)\n";
 
     public static IMarginLoss Loss(Args a) => MarginLosses.Parse(a.Choice("loss", MarginLosses.Names));
 

@@ -321,7 +321,7 @@ public sealed class ErmSaddlePoint
             var e = FromScaled(y);
             return n == 4 ? [e.M, e.Q, e.V, e.Bias] : [e.M, e.Q, e.V];
         });
-        var newton = SaddlePointSolver.Newton(Map, x0[..n], solver with { MaxIterations = budget - used }, scaling, admissible);
+        var newton = SaddlePointSolver.Newton(Map, x0[..n], solver with { MaxIterations = Math.Min(budget - used, NewtonEvaluations) }, scaling, admissible);
         if (newton.Converged || !fallback || budget - used - newton.Iterations < 1)
         {
             var joined = Join(newton with { State = n == 4 ? newton.State : [.. newton.State, 0] },
@@ -333,6 +333,11 @@ public sealed class ErmSaddlePoint
         var last = Join(rest with { ResidualHistory = [.. newton.ResidualHistory, .. rest.ResidualHistory] }, rest.Converged ? $"converged (fixed-point iteration after Newton: {newton.Reason})" : $"{rest.Reason} (after Newton: {newton.Reason})");
         return Build(Unpack(last.State), last);
     }
+
+    /// <summary>Evaluations of F given to Newton's method in one solve (or continuation stage): 500. Where it converges
+    /// it needs 33–191 (576 points just below α_c, docs/replica.md#near-threshold); a Newton run that creeps along without
+    /// converging (seen for hinge at λ ≈ 2, α ≈ 16) must leave the rest of the cap to the plain iteration.</summary>
+    public const int NewtonEvaluations = 500;
 
     private static ErmState Unpack(double[] x) => new(x[0], x[1], x[2], x.Length > 3 ? x[3] : 0);
 
