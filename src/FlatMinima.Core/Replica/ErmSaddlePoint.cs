@@ -97,11 +97,13 @@ public readonly record struct ErmHats(double MHat, double QHat, double VHat);
 /// from the same initial point, in the variables (m/√q, ln q, ln V, b/√q), which stay of order one as λ → 0 below the
 /// separability threshold (docs/theory.md#erm-numerics). False: the fixed-point iteration alone, up to the cap.</param>
 /// <param name="FixedPointIterations">Evaluations given to the accelerated fixed-point iteration before Newton takes
-/// over (with <paramref name="Newton"/>), ≥ 1. Default 100: of 398 random problems away from the threshold that the
-/// iteration solves, 97 % need fewer (median 11) and keep exactly the fixed point the iteration alone gives.</param>
+/// over (with <paramref name="Newton"/>), ≥ 1. Default 50: of 400 random problems away from the threshold 395 need fewer
+/// (median 13) and so keep exactly the fixed point of the iteration alone, while near α_c the iterates drift to large q,
+/// where each evaluation costs more quadrature panels (with 100 a hard logistic point took 1.1 s instead of 0.3 s;
+/// docs/replica.md#near-threshold).</param>
 public sealed record ErmSaddlePointOptions(SaddlePointOptions? Solver = null, ErmQuadrature? Quadrature = null, double BiasTolerance = 1e-14,
                                 bool ExactBias = false, QuadratureRule? Rule = null, bool Continuation = true, bool Newton = true,
-                                int FixedPointIterations = 100)
+                                int FixedPointIterations = 50)
 {
     /// <summary>The defaults.</summary>
     public static ErmSaddlePointOptions Default { get; } = new();
