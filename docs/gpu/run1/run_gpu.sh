@@ -1,5 +1,5 @@
 #!/bin/bash
-# FlatMinima.Torch GPU checks (issue 5). Run from the repository root on the device machine.
+# FlatMinima.Torch GPU checks. Run from the repository root on the device machine.
 set -u
 L=$OUT/log.txt
 exec > >(tee -a $L) 2>&1
