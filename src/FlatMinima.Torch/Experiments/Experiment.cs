@@ -97,6 +97,7 @@ public static class Experiment
             ["precision"] = t.Precision == Precision.Bf16 ? "bf16 compute, fp32 master weights, fp32 BatchNorm, no loss scaling" : "fp32",
         });
         manifest.Set("seed", t.Seed);
+        manifest.Set("budget", c.Optimizer.Budget(batches, t.Epochs));
         if (resume) manifest.Set("resumed", true);
 
         trainer.Hooks.Add(new ReportingHook(reporter, t.Epochs));
