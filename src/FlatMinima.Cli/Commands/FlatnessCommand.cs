@@ -7,13 +7,15 @@ namespace FlatMinima.Cli.Commands;
 public sealed class FlatnessCommand : ICommand
 {
     public string Name => "flatness";
-    public string Summary => "flatness probes of a trained run: local energy, Hessian top eigenvalues and trace, ε-sharpness";
+    public string Summary => "flatness probes of a trained run: local energy, Hessian top eigenvalues and trace, ε-sharpness, adaptive sharpness, spectral density, loss landscape";
     public string Usage =>
         "usage: flatminima flatness --run RUN_DIR [options]\n\n" +
         TorchCli.Help(ExperimentOptions.Flatness) +
         "  --device cpu|cuda|auto   (default: the run's)   --json\n" +
         "The run's data and network come from its config.json, the weights from its last checkpoint.\n" +
-        "Writes flatness.json (atomically) into the run directory.\n";
+        "Writes flatness.json (atomically) into the run directory, and the curves of slq, line and surface beside it\n" +
+        "(hessian_density.csv, landscape_line.csv, landscape_surface.csv; figure 8 of `flatminima figures` draws them\n" +
+        "when copied to docs/optim/probes/ as hessian_density_LABEL.csv, landscape_line_LABEL.csv, landscape_surface_LABEL.csv).\n";
 
     public int Run(Args a, CommandContext ctx)
     {
@@ -32,6 +34,10 @@ public sealed class FlatnessCommand : ICommand
         if (report.HessianTop is var (h, _)) ctx.Err.WriteLine($"Hessian top eigenvalues: {string.Join(", ", h.Values.Select(v => Output.Num(v)))}");
         if (report.HessianTrace is var (t, _)) ctx.Err.WriteLine($"Hessian trace (Hutchinson): {Output.Pm(t.Trace, t.StandardError)}");
         if (report.Sharpness is var (s, _)) ctx.Err.WriteLine($"ε-sharpness (ε = {Output.Num(s.Epsilon)}): {Output.Num(s.Value)} %");
+        if (report.Adaptive is { } ad) ctx.Err.WriteLine($"adaptive sharpness (ρ = {Output.Num(ad.Rho)}): {Output.Num(ad.Sharpness)}");
+        if (report.Spectrum is { } sp) ctx.Err.WriteLine($"Hessian density (SLQ): top Ritz value {Output.Num(sp.TopRitz)}, trace {Output.Num(sp.Trace)}; curve in {run.File(FlatnessReport.DensityFile)}");
+        if (report.Line is { } line) ctx.Err.WriteLine($"line to {config.Other}: distance {Output.Num(line.Distance)}; curve in {run.File(FlatnessReport.LineFile)}");
+        if (report.Surface is not null) ctx.Err.WriteLine($"loss surface in {run.File(FlatnessReport.SurfaceFile)}");
         report.Write(trained, ctx.Argv);
         if (json) Output.WriteJson(ctx.Out, report.ToDictionary(trained, ctx.Argv));
         else ctx.Out.WriteLine($"wrote {run.File(TrainingRun.FlatnessFile)}");

@@ -123,6 +123,7 @@ public static class SweepCollector
             TestError = D(r["test_error"]), EpsilonBo = D(r["epsilon_bo"]),
             LocalEnergy = grid.Probes.Sigmas.Select(s => D(le.FirstOrDefault(p => Math.Abs(p!["sigma"]!.GetValue<double>() - s) < 1e-15)?["delta_train_error_pct"])).ToList(),
             HessianTop = D(r["hessian_top"]), HessianTrace = D(r["hessian_trace"]), HessianTraceSe = D(r["hessian_trace_se"]),
+            AdaptiveSharpness = D(r["adaptive_sharpness"]), SlqTop = D(r["slq_top"]), SlqTrace = D(r["slq_trace"]),
             TrainSeconds = D(r["train_seconds"]), ProbeSeconds = D(r["probe_seconds"]),
         };
     }
