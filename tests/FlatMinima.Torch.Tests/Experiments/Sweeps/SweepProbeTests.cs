@@ -73,6 +73,16 @@ public class SweepProbeTests
             Assert.Contains(c.Correlation, x => x.Measure == m && x.N == 2);
         Assert.Contains("adaptive_sharpness_mean", File.ReadAllLines(Path.Combine(dir.Path, "summary.csv"))[0]);
 
+        // --max-train-error: runs fitting worse stay out of the correlations only; a bound above every run changes nothing.
+        var loose = SweepCollector.Collect(dir.Path, [], 1.0);
+        Assert.Equal(c.Correlation.Select(x => x.Value), loose.Correlation.Select(x => x.Value));
+        Assert.True(File.Exists(Path.Combine(dir.Path, "correlation.max-train-error1.csv")));
+        double best = c.Table.Runs.Min(r => r.TrainError!.Value);
+        var tight = SweepCollector.Collect(dir.Path, [], best);
+        Assert.Equal(c.Table.Runs.Count(r => r.TrainError <= best), tight.InCorrelation);
+        Assert.Equal(2, tight.Table.Runs.Count);
+        Assert.Contains("--max-train-error must lie in [0, 1]", Assert.Throws<ConfigException>(() => SweepCollector.Collect(dir.Path, [], 2)).Message);
+
         // A grid that changes the runs is still refused.
         var other = SweepGrid.Parse("{" + Train.Replace("\"epochs\": 2", "\"epochs\": 3") + ", \"probes\": {" + Probes + "}}", "other.json");
         Assert.Contains("belongs to a different grid", Assert.Throws<ConfigException>(() => new SweepRunner(other, dir.Path).Prepare()).Message);
