@@ -18,7 +18,8 @@ public sealed class Sweep : ICommand
         "usage: flatminima sweep --grid GRID.json --out DIR [--task I|I-J|I,J,..] [--shard K/M] [--device cpu|cuda|auto] [--json]\n" +
         "       flatminima sweep --grid GRID.json --out DIR --emit-slurm [--slurm-partition P] [--slurm-time HH:MM:SS]\n" +
         "                        [--slurm-gpus G] [--slurm-max-parallel K] [--slurm-cpus C] [--flatminima PATH]\n" +
-        "       flatminima sweep --collect --out DIR [--exclude NAME[,NAME...]] [--max-train-error E] [--json | --markdown]\n" +
+        "       flatminima sweep --collect --out DIR [--exclude NAME[,NAME...]] [--max-train-error E]\n" +
+        "                        [--where OPTION=VALUE] [--json | --markdown]\n" +
         "       flatminima sweep --grid GRID.json --list\n\n" +
         "GRID.json: {\"train\": {train options, e.g. \"data\": \"gmm\", \"epochs\": 10},\n" +
         "            \"optimizers\": {\"sgd\": {\"lr\": 0.05}, \"esgd\": {\"lr\": 0.1, \"inner-steps\": 5}, ...},\n" +
@@ -38,6 +39,7 @@ public sealed class Sweep : ICommand
         "with @tags) into DIR/correlation[_gap].without-esgd+sam.csv (and .json); sweep.csv always lists every run.\n" +
         "--collect --max-train-error 0.01 leaves runs with a final training error above 1 % out of the correlations\n" +
         "(the comparison at equal training error), into DIR/correlation[_gap][.without-…].max-train-error0.01.csv.\n" +
+        "--collect --where batch-size=10 correlates only the runs with that value of a listed option of the grid.\n" +
         "--collect --markdown prints the summary and the correlations as Markdown tables (those of docs/optim.md). A\n" +
         "recorded sweep without grid.json and runs/ is collected from its sweep.csv.\n" +
         "--shard K/M runs every M-th grid point: one process per GPU or machine (processes sharing one GPU time-slice it).\n";
@@ -51,6 +53,7 @@ public sealed class Sweep : ICommand
         string? device = a.OptionalString("device");
         string? excludeSpec = a.OptionalString("exclude");
         double? maxTrainError = a.OptionalDouble("max-train-error");
+        string? where = a.OptionalString("where");
         var slurm = new SlurmOptions(a.String("slurm-partition", ""), a.String("slurm-time", "04:00:00"), a.Int("slurm-gpus", 1), a.Int("slurm-cpus", 4),
             a.Int("slurm-max-parallel", 0), a.String("flatminima", "flatminima"));
         a.EnsureAllUsed();
@@ -60,9 +63,9 @@ public sealed class Sweep : ICommand
         {
             if (outDir is null) throw new UsageException("--collect needs --out DIR (the sweep directory).");
             var exclude = excludeSpec?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList() ?? [];
-            return Print(SweepCollector.Collect(outDir, exclude, maxTrainError), ctx, json, markdown);
+            return Print(SweepCollector.Collect(outDir, exclude, maxTrainError, where), ctx, json, markdown);
         }
-        if (excludeSpec is not null || maxTrainError is not null) throw new UsageException("--exclude and --max-train-error apply to --collect only.");
+        if (excludeSpec is not null || maxTrainError is not null || where is not null) throw new UsageException("--exclude, --max-train-error and --where apply to --collect only.");
         if (gridPath is null) throw new UsageException("--grid GRID.json is required (or --collect --out DIR).");
         var grid = SweepGrid.Read(gridPath, device);
         if (list)

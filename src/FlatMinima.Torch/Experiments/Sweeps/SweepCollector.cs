@@ -62,7 +62,9 @@ public static class SweepCollector
     /// <param name="maxTrainError">Runs whose final training error (fraction) exceeds it, or is unknown, stay out of the
     /// correlations (not of the tables): the comparison at (nearly) equal training error, where test error and gap
     /// coincide; the files then carry <c>.max-train-errorE</c> in their names.</param>
-    public static SweepCollection Collect(string directory, IReadOnlyList<string>? exclude = null, double? maxTrainError = null)
+    /// <param name="where">Only the runs with this value of one of the grid's listed options (<c>batch-size=10</c>) enter
+    /// the correlations; the files then carry <c>.batch-size10</c> in their names.</param>
+    public static SweepCollection Collect(string directory, IReadOnlyList<string>? exclude = null, double? maxTrainError = null, string? where = null)
     {
         exclude ??= [];
         if (maxTrainError is double m && !(m >= 0 && m <= 1)) throw new ConfigException($"--max-train-error must lie in [0, 1] (got {m.ToString(CultureInfo.InvariantCulture)}).");
@@ -97,11 +99,22 @@ public static class SweepCollector
             CheckExclude(exclude, names);
             runs = table.Runs.Count;
         }
-        bool Included(SweepRun r) => !exclude.Contains(r.Optimizer) && (maxTrainError is not double max || r.TrainError is double tr && tr <= max);
+        int axis = -1;
+        string? value = null;
+        if (where is not null)
+        {
+            var kv = where.Split('=', 2);
+            axis = kv.Length == 2 ? table.Axes.ToList().IndexOf(kv[0]) : -1;
+            if (axis < 0) throw new ConfigException($"--where must be OPTION=VALUE with OPTION one of the grid's listed options ({string.Join(", ", table.Axes)}) (got '{where}').");
+            value = kv[1];
+        }
+        bool Included(SweepRun r) => !exclude.Contains(r.Optimizer) && (maxTrainError is not double max || r.TrainError is double tr && tr <= max)
+            && (axis < 0 || r.GridValues[axis] == value);
         var corr = SweepAnalysis.Correlate(table, SweepTarget.TestError, Included);
         var corrGap = SweepAnalysis.Correlate(table, SweepTarget.Gap, Included);
         string stem = (exclude.Count == 0 ? "correlation" : $"correlation.without-{string.Join('+', exclude)}")
-            + (maxTrainError is double mx ? ".max-train-error" + mx.ToString("R", CultureInfo.InvariantCulture) : "");
+            + (maxTrainError is double mx ? ".max-train-error" + mx.ToString("R", CultureInfo.InvariantCulture) : "")
+            + (axis >= 0 ? $".{table.Axes[axis]}{value}" : "");
         AtomicFile.WriteAllText(Path.Combine(directory, stem + ".csv"), SweepCorrelations.ToCsv(corr));
         AtomicFile.WriteAllText(Path.Combine(directory, stem.Replace("correlation", "correlation_gap") + ".csv"), SweepCorrelations.ToCsv(corrGap));
         var summary = SweepAnalysis.Summarise(table);

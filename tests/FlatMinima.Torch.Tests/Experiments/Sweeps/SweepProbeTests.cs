@@ -83,6 +83,9 @@ public class SweepProbeTests
         Assert.Equal(2, tight.Table.Runs.Count);
         Assert.Contains("--max-train-error must lie in [0, 1]", Assert.Throws<ConfigException>(() => SweepCollector.Collect(dir.Path, [], 2)).Message);
 
+        // --where picks runs by a listed option of the grid; this grid lists none.
+        Assert.Contains("--where must be OPTION=VALUE", Assert.Throws<ConfigException>(() => SweepCollector.Collect(dir.Path, [], null, "batch-size=10")).Message);
+
         // A grid that changes the runs is still refused.
         var other = SweepGrid.Parse("{" + Train.Replace("\"epochs\": 2", "\"epochs\": 3") + ", \"probes\": {" + Probes + "}}", "other.json");
         Assert.Contains("belongs to a different grid", Assert.Throws<ConfigException>(() => new SweepRunner(other, dir.Path).Prepare()).Message);
