@@ -25,5 +25,17 @@ public static class FigureExporter
         return paths;
     }
 
-    private static void Write(string path, Action<Stream> export) => FlatMinima.Storage.AtomicFile.Write(path, export);
+    // SkiaSharp's exporters write through a callback from native code, where an exception (a full disk, a folder that
+    // cannot be written) cannot be caught and aborts the process. So each figure is rendered into memory first and the
+    // bytes are written by managed code, whose failure is an IOException naming the file.
+    private static void Write(string path, Action<Stream> export)
+    {
+        byte[] bytes;
+        using (var memory = new MemoryStream())
+        {
+            export(memory);
+            bytes = memory.ToArray();
+        }
+        FlatMinima.Storage.AtomicFile.WriteAllBytes(path, bytes);
+    }
 }

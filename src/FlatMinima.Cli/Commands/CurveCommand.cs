@@ -17,7 +17,7 @@ public sealed class CurveCommand : ICommand
         "                        --delta D [--alpha A | --lambda L] [--rho R] [--out FILE.csv] [--json]\n\n" +
         "  --over V         sweep variable: alpha (then --lambda is required) or lambda (then --alpha is required)\n" +
         "  --from X --to Y  ends of the sweep (both > 0)\n" +
-        "  --points K       number of points K >= 1\n" +
+        "  --points K       number of points, 1 <= K <= 100000 (a longer curve: several ranges)\n" +
         "  --log            logarithmic grid (default linear)\n" +
         "  --delta D        noise variance Delta > 0\n" +
         "  --rho R          fraction of the +1 cluster, in (0,1) (default 0.5)\n" +
@@ -34,7 +34,8 @@ public sealed class CurveCommand : ICommand
         string over = a.Choice("over", ["alpha", "lambda"]);
         double from = a.Double("from"), to = a.Double("to");
         int points = a.Int("points");
-        if (points < 1) throw new UsageException($"--points must be an integer >= 1 (got {points}).");
+        if (points < 1 || points > LearningCurve.MaxPoints)
+            throw new UsageException($"--points must be an integer in [1, {LearningCurve.MaxPoints}] (got {points}); split a longer curve into several --from/--to ranges.");
         bool log = a.Flag("log");
         if (!(from > 0)) throw new UsageException($"--from must be > 0 (got {from.ToString(CultureInfo.InvariantCulture)}).");
         if (!(to > 0)) throw new UsageException($"--to must be > 0 (got {to.ToString(CultureInfo.InvariantCulture)}).");
@@ -55,7 +56,6 @@ public sealed class CurveCommand : ICommand
                 onPoint: (_, _) => progress.Tick());
         clock.Stop();
         var rows = curve.Select(Row).ToList();
-        if (outFile is not null) AtomicFile.WriteAllText(outFile, Csv(rows));
         int failed = curve.Count(f => !f.Converged);
         if (json)
         {
@@ -69,9 +69,15 @@ public sealed class CurveCommand : ICommand
         {
             ctx.Out.WriteLine($"{loss.Name} learning curve over {over}, {points} points, Delta = {delta:G6}, rho = {rho:G6} ({clock.Elapsed.TotalSeconds:F3} s)");
             ctx.Out.Write(Output.Table(Columns, rows.Select(r => (IReadOnlyList<string>)Columns.Select(c => Cell(r[c])).ToList())));
-            if (outFile is not null) ctx.Out.WriteLine($"written to {outFile}");
         }
         if (failed > 0) ctx.Err.WriteLine($"flatminima curve: warning: {failed} of {points} points did not converge (converged = false).");
+        // The results are printed before the optional file is written, so a write that fails loses nothing.
+        if (outFile is not null)
+        {
+            AtomicFile.CleanOrphans(Path.GetDirectoryName(Path.GetFullPath(outFile))!, Path.GetFileName(outFile));
+            AtomicFile.WriteAllText(outFile, Csv(rows));
+            if (!json) ctx.Out.WriteLine($"written to {outFile}");
+        }
         return 0;
     }
 

@@ -43,6 +43,7 @@ public sealed class FiguresCommand : ICommand
             figures = figures.Where(f => only.Contains(f.Name)).ToList();
         }
 
+        AtomicFile.CleanOrphans(outDir);   // what a killed earlier run left half written
         var options = new FigureOptions(quick, seed, threads, sweeps);
         var written = new List<Dictionary<string, object?>>();
         var failures = new List<string>();

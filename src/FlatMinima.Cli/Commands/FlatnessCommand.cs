@@ -13,9 +13,10 @@ public sealed class FlatnessCommand : ICommand
         TorchCli.Help(ExperimentOptions.Flatness) +
         "  --device cpu|cuda|auto   (default: the run's)   --json\n" +
         "The run's data and network come from its config.json, the weights from its last checkpoint.\n" +
-        "Writes flatness.json (atomically) into the run directory, and the curves of slq, line and surface beside it\n" +
-        "(hessian_density.csv, landscape_line.csv, landscape_surface.csv; figure 8 of `flatminima figures` draws them\n" +
-        "when copied to docs/optim/probes/ as hessian_density_LABEL.csv, landscape_line_LABEL.csv, landscape_surface_LABEL.csv).\n";
+        "Prints the results, then writes flatness.json (atomically) into the run directory, and the curves of slq, line\n" +
+        "and surface beside it (hessian_density.csv, landscape_line.csv, landscape_surface.csv; figure 8 of `flatminima\n" +
+        "figures` draws them when copied to docs/optim/probes/ as hessian_density_LABEL.csv, landscape_line_LABEL.csv,\n" +
+        "landscape_surface_LABEL.csv).\n";
 
     public int Run(Args a, CommandContext ctx)
     {
@@ -38,9 +39,11 @@ public sealed class FlatnessCommand : ICommand
         if (report.Spectrum is { } sp) ctx.Err.WriteLine($"Hessian density (SLQ): top Ritz value {Output.Num(sp.TopRitz)}, trace {Output.Num(sp.Trace)}; curve in {run.File(FlatnessReport.DensityFile)}");
         if (report.Line is { } line) ctx.Err.WriteLine($"line to {config.Other}: distance {Output.Num(line.Distance)}; curve in {run.File(FlatnessReport.LineFile)}");
         if (report.Surface is not null) ctx.Err.WriteLine($"loss surface in {run.File(FlatnessReport.SurfaceFile)}");
-        report.Write(trained, ctx.Argv);
+        // The results are printed before flatness.json is written: a run directory that cannot be written (read-only,
+        // full) then fails the command (exit 1, naming the file) without losing what was computed.
         if (json) Output.WriteJson(ctx.Out, report.ToDictionary(trained, ctx.Argv));
-        else ctx.Out.WriteLine($"wrote {run.File(TrainingRun.FlatnessFile)}");
+        report.Write(trained, ctx.Argv);
+        if (!json) ctx.Out.WriteLine($"wrote {run.File(TrainingRun.FlatnessFile)}");
         return 0;
     }
 }

@@ -54,21 +54,24 @@ public sealed class SimulateCommand : ICommand
         clock.Stop();
 
         var result = ResultObject(inputs, r);
+        // The results are printed before the run directory's files are written, so a write that fails loses nothing.
+        if (json) Output.WriteJson(ctx.Out, result);
+        else
+        {
+            ctx.Out.WriteLine($"{estimator.Name} estimator, alpha = {spec.Alpha:G6}, Delta = {spec.Delta:G6}, rho = {spec.Rho:G6}" +
+                              (estimator.Loss is null ? "" : $", lambda = {estimator.Lambda:G6}") +
+                              $"; N = {spec.N}, P = {spec.P}, {seeds} datasets ({clock.Elapsed.TotalSeconds:F1} s)");
+            ctx.Out.Write(Output.Table(["observable", "mean ± s.e."],
+                Observables.Names.Select(n => (IReadOnlyList<string>)[n, Output.Pm(r[n].Mean, r[n].StdError)])));
+        }
         if (run is not null)
         {
             run.WriteFile("summary.json", Output.Json(result));
             run.WriteFile("per_seed.csv", PerSeedCsv(r));
             run.Set("wall_seconds", clock.Elapsed.TotalSeconds);
             run.Finish();
+            if (!json) ctx.Out.WriteLine($"results written to {run.Path}");
         }
-        if (json) { Output.WriteJson(ctx.Out, result); return 0; }
-
-        ctx.Out.WriteLine($"{estimator.Name} estimator, alpha = {spec.Alpha:G6}, Delta = {spec.Delta:G6}, rho = {spec.Rho:G6}" +
-                          (estimator.Loss is null ? "" : $", lambda = {estimator.Lambda:G6}") +
-                          $"; N = {spec.N}, P = {spec.P}, {seeds} datasets ({clock.Elapsed.TotalSeconds:F1} s)");
-        ctx.Out.Write(Output.Table(["observable", "mean ± s.e."],
-            Observables.Names.Select(n => (IReadOnlyList<string>)[n, Output.Pm(r[n].Mean, r[n].StdError)])));
-        if (run is not null) ctx.Out.WriteLine($"results written to {run.Path}");
         return 0;
     }
 

@@ -13,8 +13,10 @@ public sealed class Train : ICommand
         "usage: flatminima train --out RUN_DIR [options]\n" +
         "       flatminima train --resume RUN_DIR [--epochs E] [--device cpu|cuda|auto]\n\n" +
         TorchCli.Help(ExperimentOptions.Families.ToArray()) +
-        "  --out RUN_DIR       run directory: config.json, manifest.json, metrics.csv, checkpoints/ (atomic)\n" +
-        "  --resume RUN_DIR    continue the run from its last checkpoint with its stored config.json (bit for bit on CPU)\n" +
+        "  --out RUN_DIR       run directory: config.json, manifest.json, metrics.csv, checkpoints/ (new or empty)\n" +
+        "  --overwrite         with --out: replace the run already in RUN_DIR (its files are removed first)\n" +
+        "  --resume RUN_DIR    continue the run from its last checkpoint with its stored config.json (bit for bit on CPU);\n" +
+        "                      the configuration, the checkpoint's checksums and the histories are verified first\n" +
         "  --json              print one JSON object with the final metrics\n";
 
     public int Run(Args a, CommandContext ctx)
@@ -33,7 +35,8 @@ public sealed class Train : ICommand
         else
         {
             string outDir = a.String("out");
-            outcome = Experiment.Train(outDir, TorchCli.Bind(a), ctx.Argv, reporter);
+            bool overwrite = a.Flag("overwrite");
+            outcome = Experiment.Train(outDir, TorchCli.Bind(a), ctx.Argv, reporter, overwrite);
         }
         reporter.Dispose();
         if (!outcome.Completed)

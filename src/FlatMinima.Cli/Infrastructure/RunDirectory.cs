@@ -18,6 +18,7 @@ public sealed class RunDirectory
     {
         Path = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(Path);
+        AtomicFile.CleanOrphans(Path);   // what a killed earlier run left half written
         _manifest = new Manifest(System.IO.Path.Combine(Path, "manifest.json"), command, ctx.Argv,
             [new("options", new Dictionary<string, object?>(options))]);
     }

@@ -248,7 +248,7 @@ public sealed record SweepResults(string Directory, SweepTable Table, IReadOnlyL
     {
         System.Text.Json.Nodes.JsonNode? root;
         try { root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path)); }
-        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: invalid JSON ({e.Message})."); }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: invalid JSON {FlatMinima.Storage.JsonText.Where(e)}", e); }
         if (root is not System.Text.Json.Nodes.JsonObject o) throw new InvalidDataException($"{path}: expected a JSON object of data set → sweep directory.");
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var list = new List<(string, string)>();

@@ -33,13 +33,25 @@ public sealed record OptimalLambda(double Lambda, ErmFixedPoint FixedPoint, bool
 /// </summary>
 public static class LearningCurve
 {
-    /// <summary>A grid of <paramref name="points"/> values from <paramref name="from"/> to <paramref name="to"/>,
-    /// equally spaced, or equally spaced in log when <paramref name="log"/> (then both ends must be &gt; 0).</summary>
+    /// <summary>
+    /// The most points of one curve (<see cref="Grid"/>). The sweep is sequential (each point starts from its
+    /// neighbour) and keeps every point for the table, at about a millisecond per point and more near thresholds: a
+    /// curve of 10⁵ points is already minutes of work and far more than a figure can show, and a larger request is far
+    /// more likely a slip than a plan, so it is refused before any work instead of running for hours. A longer curve is
+    /// several calls over adjacent ranges.
+    /// </summary>
+    public const int MaxPoints = 100_000;
+
+    /// <summary>A grid of <paramref name="points"/> values (1 to <see cref="MaxPoints"/>) from <paramref name="from"/> to
+    /// <paramref name="to"/>, equally spaced, or equally spaced in log when <paramref name="log"/> (then both ends must
+    /// be &gt; 0).</summary>
     public static double[] Grid(double from, double to, int points, bool log = false)
     {
         Guard.Finite(from, "from");
         Guard.Finite(to, "to");
         Guard.AtLeast(points, 1, "points");
+        if (points > MaxPoints)
+            throw new ArgumentOutOfRangeException(nameof(points), points, $"points must be an integer in [1, {MaxPoints}] (got {points}); split a longer curve into several ranges.");
         if (log) { Guard.Positive(from, "from"); Guard.Positive(to, "to"); }
         var g = new double[points];
         for (int i = 0; i < points; i++)

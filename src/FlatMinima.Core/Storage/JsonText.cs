@@ -46,10 +46,29 @@ public static class JsonText
     /// <summary>Writes a value tree as JSON to <paramref name="path"/>, atomically.</summary>
     public static void Write(string path, object? value) => AtomicFile.WriteAllText(path, Serialize(value));
 
-    /// <summary>Reads a JSON file; a file that is not JSON is an <see cref="InvalidDataException"/> naming it.</summary>
+    /// <summary>Reads a JSON file; a file that is not JSON is an <see cref="InvalidDataException"/> naming it and the
+    /// position of the error (<see cref="Where"/>).</summary>
     public static JsonNode? Read(string path)
     {
         try { return JsonNode.Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: invalid JSON ({e.Message})."); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: invalid JSON {Where(e)}", e); }
+    }
+
+    /// <summary>
+    /// A parser error as a message line: the 1-based line and column (byte in the line) of the error, the JSON path when
+    /// the parser knows it, and the parser's reason without its own position suffix, e.g.
+    /// <c>at line 3, column 14 ($.training.seed): the JSON value could not be converted to System.Int64.</c>
+    /// </summary>
+    public static string Where(JsonException e)
+    {
+        string reason = e.Message;
+        int cut = reason.IndexOf(" Path: ", StringComparison.Ordinal);
+        if (cut < 0) cut = reason.IndexOf(" LineNumber: ", StringComparison.Ordinal);
+        if (cut >= 0) reason = reason[..cut];
+        reason = reason.Trim();
+        if (reason.Length > 0) reason = char.ToLowerInvariant(reason[0]) + reason[1..];
+        string at = e.LineNumber is long line ? $"at line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
+        string path = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" ({e.Path})";
+        return $"{at}{path}: {reason}".TrimStart(':', ' ');
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using FlatMinima.Mixture;
 using FlatMinima.Torch.Data;
@@ -45,7 +46,20 @@ public sealed record GmmDataConfig : DataConfig
 
     public override DataSplit Load(long seed) => GmmData.Create(Spec(seed), TestSize);
 
-    public override void Validate() => _ = Spec(0);
+    public override void Validate()
+    {
+        // Core draws the training and the test samples as one array of (P + test_size)·N values: its length must fit
+        // an array (checked in 64-bit arithmetic, so that a large --test-size or --n is named instead of overflowing).
+        double p = Math.Max(1, Math.Round(Alpha * N, MidpointRounding.AwayFromZero));
+        long max = Array.MaxLength / N - (long)Math.Min(p, long.MaxValue / 2);
+        if (max < 1)
+            throw new ConfigException($"n = {N} with alpha = {Alpha.ToString(CultureInfo.InvariantCulture)} gives P·N = {(p * N).ToString("G4", CultureInfo.InvariantCulture)} values, " +
+                                      $"more than one array holds ({Array.MaxLength}): lower --n or --alpha.");
+        if (TestSize > max)
+            throw new ConfigException($"test_size must be an integer in [1, {Math.Min(max, int.MaxValue)}] for n = {N} and P = {p.ToString(CultureInfo.InvariantCulture)} " +
+                                      $"((P + test_size)·N values form one array of at most {Array.MaxLength}); got {TestSize}.");
+        _ = Spec(0);
+    }
 }
 
 /// <summary>Images in files: a folder, and optionally only the first K training and test samples.</summary>

@@ -178,9 +178,9 @@ public sealed class ExperimentOption
             return s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (ValueType == typeof(double)) return ParseReal(s, text);
         if (ValueType == typeof(int))
-            return int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) ? i : throw new ConfigException($"--{Name} must be an integer (got '{text}').");
+            return int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i) ? i : throw new ConfigException($"--{Name} must be an integer in {IntegerRange(int.MinValue, int.MaxValue)} (got '{text}').");
         if (ValueType == typeof(long))
-            return long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l) ? l : throw new ConfigException($"--{Name} must be an integer (got '{text}').");
+            return long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l) ? l : throw new ConfigException($"--{Name} must be an integer in {IntegerRange(long.MinValue, long.MaxValue)} (got '{text}').");
         if (ValueType == typeof(bool))
             return s.ToLowerInvariant() switch
             {
@@ -191,6 +191,15 @@ public sealed class ExperimentOption
         if (ValueType.IsEnum)
             return EnumNames.Parse(ValueType, s.ToLowerInvariant()) ?? throw new ConfigException($"--{Name} must be one of {string.Join("|", Choices)} (got '{s.ToLowerInvariant()}').");
         return text;
+    }
+
+    // The integers an option takes: its range, bounded by what the type holds (counts are parsed as checked integers,
+    // never through a real number, so 2e9 or 1e10 is refused, not rounded or wrapped).
+    private string IntegerRange(long min, long max)
+    {
+        long lo = Range is null || double.IsNegativeInfinity(Range.Lo) ? min : (long)Math.Max(min, Range.LoClosed ? Math.Ceiling(Range.Lo) : Math.Floor(Range.Lo) + 1);
+        long hi = Range is null || double.IsPositiveInfinity(Range.Hi) ? max : (long)Math.Min(max, Range.HiClosed ? Math.Floor(Range.Hi) : Math.Ceiling(Range.Hi) - 1);
+        return $"[{lo.ToString(CultureInfo.InvariantCulture)}, {hi.ToString(CultureInfo.InvariantCulture)}]";
     }
 
     private double ParseReal(string s, string text)

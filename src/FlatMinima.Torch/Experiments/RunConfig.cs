@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using FlatMinima.Torch.Optim;
@@ -58,8 +59,33 @@ public sealed record RunConfig(DataConfig Data, ModelConfig Model, OptimizerConf
     /// <summary>The configuration as indented JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, ConfigJson.Options);
 
-    /// <summary>SHA-256 of the compact JSON of the configuration (hex): identifies it in manifests and checkpoints.</summary>
+    /// <summary>SHA-256 of the compact JSON of the configuration (hex): identifies it in manifests.</summary>
     public string Hash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, ConfigJson.Compact))));
+
+    /// <summary>The fields (<c>section.key</c>) that <c>train --resume</c> may change: the run's length and its device.
+    /// They do not change the trajectory up to a checkpoint, so the identity of a run leaves exactly them out.</summary>
+    public static readonly IReadOnlyList<string> ResumableFields = ["training.epochs", "training.device"];
+
+    /// <summary>
+    /// The identity of the run this configuration defines: the configuration without <see cref="ResumableFields"/>, and
+    /// the SHA-256 of its compact JSON (<c>config_identity_sha256</c>). Every checkpoint and the manifest record it;
+    /// a resume and the flatness probes verify <c>config.json</c> against both, so an edited configuration is an error
+    /// naming the field instead of a run on other data.
+    /// </summary>
+    public RunIdentity Identity() => IdentityOf((JsonObject)JsonNode.Parse(JsonSerializer.Serialize(this, ConfigJson.Compact))!);
+
+    /// <summary>The identity of a configuration given as JSON (e.g. as a manifest records it), with
+    /// <see cref="ResumableFields"/> removed.</summary>
+    public static RunIdentity IdentityOf(JsonObject config)
+    {
+        var node = (JsonObject)config.DeepClone();
+        foreach (var field in ResumableFields)
+        {
+            var parts = field.Split('.');
+            (node[parts[0]] as JsonObject)?.Remove(parts[1]);
+        }
+        return new RunIdentity(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(node.ToJsonString(ConfigJson.Compact)))), node);
+    }
 
     /// <summary>Parses <paramref name="json"/> (<paramref name="source"/> names it in errors) and validates it. A file
     /// that is not a configuration is an <see cref="InvalidDataException"/> naming it.</summary>
@@ -67,8 +93,8 @@ public sealed record RunConfig(DataConfig Data, ModelConfig Model, OptimizerConf
     {
         RunConfig? c;
         try { c = JsonSerializer.Deserialize<RunConfig>(json, ConfigJson.Options); }
-        catch (JsonException e) { throw new InvalidDataException($"{source}: not a run configuration ({e.Message})"); }
-        catch (NotSupportedException e) { throw new InvalidDataException($"{source}: not a run configuration ({e.Message})"); }
+        catch (JsonException e) { throw new InvalidDataException($"{source}: not a run configuration: {FlatMinima.Storage.JsonText.Where(e)}", e); }
+        catch (NotSupportedException e) { throw new InvalidDataException($"{source}: not a run configuration ({e.Message})", e); }
         if (c is null || c.Data is null || c.Model is null || c.Optimizer is null || c.Training is null)
             throw new InvalidDataException($"{source}: not a run configuration (the sections data, model, optimizer and training are required).");
         try { return c.Validate(); }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using FlatMinima.Storage;
 using FlatMinima.Torch.Data;
 using FlatMinima.Torch.Flatness;
@@ -41,11 +40,12 @@ internal sealed class ReportingHook(IRunReporter reporter, int epochs) : ITraini
 /// <summary>
 /// <c>optim_log.csv</c>: the observations of Entropy-SGD, replicated SGD, SWA and PSWA at the end of every epoch, in long
 /// format (<c>epoch, step, entity, key, value</c>), with the test loss and error of every replica and of the centre
-/// (rSGD) and of the live model (SWA/PSWA) added.
+/// (rSGD) and of the live model (SWA/PSWA) added. Rows are appended (<see cref="EpochLog"/>), never rewritten.
 /// </summary>
 public sealed class OptimLog(string path, ITrainingAlgorithm algorithm, nn.Module<Tensor, Tensor> model, TensorDataSet test, Device device) : IOptimObserver
 {
-    private readonly StringBuilder _sb = new("epoch,step,entity,key,value\n");
+    public const string Header = "epoch,step,entity,key,value";
+    private readonly EpochLog _log = new(path, Header);
     private static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>Attaches a log to <paramref name="algorithm"/> when it reports observations; returns the algorithm.</summary>
@@ -73,8 +73,7 @@ public sealed class OptimLog(string path, ITrainingAlgorithm algorithm, nn.Modul
             var (l, e) = Trainer.Evaluate(s.Live, test, device);
             values["live_test_loss"] = l; values["live_test_error"] = e;
         }
-        foreach (var (k, v) in values) _sb.Append(o.Epoch).Append(',').Append(o.Step).Append(',').Append(o.Entity).Append(',').Append(k).Append(',').Append(F(v)).Append('\n');
-        AtomicFile.WriteAllText(path, _sb.ToString());
+        _log.Append(values.Select(kv => string.Join(',', o.Epoch.ToString(CultureInfo.InvariantCulture), o.Step.ToString(CultureInfo.InvariantCulture), o.Entity, kv.Key, F(kv.Value))));
     }
 
     /// <summary>The value of <paramref name="key"/> per epoch in an <c>optim_log.csv</c> (the first entity that has it).</summary>
@@ -98,19 +97,34 @@ public sealed class OptimLog(string path, ITrainingAlgorithm algorithm, nn.Modul
     }
 }
 
+/// <summary>On a resume, cuts <c>optim_log.csv</c> back to the checkpoint's epoch and checks that it holds every earlier
+/// epoch when the algorithm logs (<paramref name="logs"/>), and nothing when it does not.</summary>
+internal sealed class OptimLogHistory(string path, Func<bool> logs) : ITrainingHook
+{
+    public void OnResume(int epoch, string? checkpoint)
+    {
+        var log = new EpochLog(path, OptimLog.Header);
+        log.Verify(log.Reconcile(epoch), epoch > 0 && logs() ? Enumerable.Range(1, epoch).ToList() : [], checkpoint ?? "no checkpoint");
+    }
+}
+
 /// <summary>
 /// Local energy during training (docs/theory.md#le): every <c>every</c> epochs, δE_train at one σ with <c>draws</c>
-/// noise draws (seed: the run's seed + the epoch) on the training set, appended to <c>local_energy.csv</c>.
+/// noise draws (seed: the run's seed + the epoch) on the training set, appended to <c>local_energy.csv</c>. On a resume
+/// the file is cut back to the checkpoint's epoch and must hold every earlier multiple of <c>every</c>.
 /// </summary>
 public sealed class LocalEnergyHook(string path, TensorDataSet train, Device device, int every, double sigma, int draws, long seed) : ITrainingHook
 {
-    private readonly List<string> _rows = ["epoch,sigma,draws,mean_error_pct,std_error_pct,delta_error_pct,mean_loss"];
+    public const string Header = "epoch,sigma,draws,mean_error_pct,std_error_pct,delta_error_pct,mean_loss";
+    private readonly EpochLog _log = new(path, Header);
 
     public void OnEpochEnd(EpochMetrics m, nn.Module<Tensor, Tensor> model)
     {
         if (m.Epoch % every != 0) return;
         var p = new Probes(model, device).LocalEnergy(train, [sigma], draws, seed + m.Epoch)[0];
-        _rows.Add(string.Join(',', new object[] { m.Epoch, p.Sigma, p.Draws, p.MeanError, p.StdError, p.DeltaError, p.MeanLoss }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
-        AtomicFile.WriteAllText(path, string.Join('\n', _rows) + "\n");
+        _log.Append(string.Join(',', new object[] { m.Epoch, p.Sigma, p.Draws, p.MeanError, p.StdError, p.DeltaError, p.MeanLoss }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
     }
+
+    public void OnResume(int epoch, string? checkpoint) =>
+        _log.Verify(_log.Reconcile(epoch), Enumerable.Range(1, epoch).Where(e => e % every == 0).ToList(), checkpoint ?? "no checkpoint");
 }

@@ -199,6 +199,9 @@ public sealed class EntropySgd : ITrainingAlgorithm, IObservedAlgorithm
 
     // TorchSharp 0.107 builds CPU generators only; on CUDA the noise comes from the device's default generator, seeded
     // here (deterministic for a given seed as long as nothing else draws from it, which holds for the bridge's models).
+    // A checkpoint stores the CPU generator's state, so a resumed run draws the noise a straight run draws; the state
+    // of the CUDA default generator cannot be read, so on CUDA the stream is reseeded at every epoch from (seed,
+    // epoch), which a resume (always at the end of an epoch) repeats.
     private Generator? NewGenerator(long stream)
     {
         ulong s = (ulong)Seeds.Mix(_o.Seed, 0x5EED, stream);
@@ -296,6 +299,7 @@ public sealed class EntropySgd : ITrainingAlgorithm, IObservedAlgorithm
     {
         OuterStep();
         _epoch = epoch;
+        if (_gen is null) NewGenerator(EpochStream(epoch));
         if (Observers.Count == 0) return;
         long n = _flat.Count;
         double dist = _lastDist2 is null ? double.NaN : Math.Sqrt(_lastDist2.to_type(ScalarType.Float64).item<double>() / n);
@@ -306,26 +310,41 @@ public sealed class EntropySgd : ITrainingAlgorithm, IObservedAlgorithm
         foreach (var ob in Observers) ob.Observe(obs);
     }
 
+    // The CUDA noise stream of the epoch after epoch e (streams from 2^32 on, apart from the stream of the start, 0).
+    private static long EpochStream(int epoch) => (1L << 32) + epoch;
+
     public void Save(string path)
     {
         using var f = File.Create(path);
         using var w = new BinaryWriter(f);
-        w.Write("esgd-v2"); w.Write(_t); w.Write(_gamma0); w.Write(_epoch);
+        w.Write("esgd-v3"); w.Write(_t); w.Write(_gamma0); w.Write(_epoch);
         _outer.Save(w);
+        // v3: the state of the noise generator (CPU), so that a resume continues the same stream.
+        w.Write(_gen is not null);
+        if (_gen is not null) { using var state = _gen.get_state(); state.Save(w); }
     }
 
     public void Load(string path)
     {
         using var f = File.OpenRead(path);
         using var r = new BinaryReader(f);
-        if (r.ReadString() is var v && v != "esgd-v2") throw new InvalidDataException($"{path}: not an Entropy-SGD state of this version (esgd-v2, found '{v}').");
+        string v = r.ReadString();
+        if (v is not ("esgd-v2" or "esgd-v3")) throw new InvalidDataException($"{path}: not an Entropy-SGD state of this version (esgd-v3, found '{v}').");
         _t = r.ReadInt64(); _gamma0 = r.ReadDouble(); _epoch = r.ReadInt32();
         _outer.Load(r);
         using (no_grad())
             { _anchor.copy_(_w); _mu.copy_(_w); }
         _ell = 0;
         _gen?.Dispose();
-        _gen = NewGenerator(_t);
+        if (v == "esgd-v2")
+        {
+            // Written before the generator's state was saved: the stream restarts from (seed, outer step), as it did then.
+            _gen = NewGenerator(_t);
+            return;
+        }
+        bool hasState = r.ReadBoolean();
+        _gen = NewGenerator(EpochStream(_epoch));
+        if (hasState && _gen is not null) { using var state = TensorExtensionMethods.Load(r); _gen.set_state(state); }
     }
 
     public void Dispose()

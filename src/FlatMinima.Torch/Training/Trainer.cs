@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Serialization;
 using FlatMinima.Numerics;
+using FlatMinima.Storage;
 using FlatMinima.Torch.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -53,16 +54,26 @@ public sealed record TrainOptions
     public int EvalBatchSize { get; init; } = 1024;
     /// <summary>Checkpoint every this many epochs (default 1); the last epoch is always checkpointed.</summary>
     public int CheckpointEvery { get; init; } = 1;
+    /// <summary>The configuration every checkpoint records and a resume verifies (null: none recorded or checked).</summary>
+    public RunIdentity? Identity { get; init; }
+    /// <summary>How the configuration is named in errors about a checkpoint that belongs to another one.</summary>
+    public string IdentityName { get; init; } = "the configuration";
 }
 
 /// <summary>One row of <c>metrics.csv</c>.</summary>
 public sealed record EpochMetrics(int Epoch, double TrainLoss, double TrainError, double TestLoss, double TestError, double Lr, double Seconds, double ImagesPerSecond);
 
 /// <summary>Per-step and per-epoch hooks (flatness probes during training, logging, progress).</summary>
+/// <remarks>A hook that keeps a history of its own appends to it in <see cref="OnEpochEnd"/>, which runs before the
+/// epoch's checkpoint is written, and on <see cref="OnResume"/> cuts its rows after the checkpoint's epoch and checks
+/// the earlier ones, so that its history always matches the checkpoint a run continues from.</remarks>
 public interface ITrainingHook
 {
     void OnBatchEnd(int epoch, int batch, int batches, StepResult result) { }
     void OnEpochEnd(EpochMetrics metrics, nn.Module<Tensor, Tensor> model) { }
+    /// <summary>The run continues after <paramref name="epoch"/> (0: from the start) from <paramref name="checkpoint"/>
+    /// (null when none); a history kept by the hook must end at that epoch.</summary>
+    void OnResume(int epoch, string? checkpoint) { }
 }
 
 /// <summary>Raised when the loss becomes NaN or infinite; the run directory keeps the last good checkpoint.</summary>
@@ -79,8 +90,12 @@ public sealed record TrainResult(IReadOnlyList<EpochMetrics> Epochs, int StartEp
 /// Minibatch training with a pluggable <see cref="ITrainingAlgorithm"/>. Data order: each epoch's permutation is drawn
 /// from Core's <see cref="Rng"/> stream (seed, 1 000 000 + epoch), so it needs no saved state and a resumed run sees the
 /// same batches. Every batch runs in its own dispose scope, so device memory stays flat across epochs. Checkpoints
-/// (<c>checkpoints/epoch-NNNN/{model.bin,optimizer.bin,state.json}</c>) are written to a temporary folder and renamed
-/// into place; the two newest are kept. A NaN or infinite loss stops the run before anything of the bad step is saved.
+/// (<c>checkpoints/epoch-NNNN/{model.bin,optimizer.bin,state.json}</c>, <see cref="CheckpointStore"/>) are written to a
+/// temporary folder and renamed into place; the two newest are kept. At the end of an epoch everything of the epoch is
+/// written before its checkpoint: the algorithm's observations, the row of <c>metrics.csv</c> (appended), the hooks'
+/// rows, then the checkpoint, so a kill at any moment leaves histories that reach at least the last checkpoint, and a
+/// resume cuts them back to it. A NaN or infinite loss, or weights that are no longer finite at the end of an epoch,
+/// stop the run before anything of the bad epoch is saved.
 /// </summary>
 /// <remarks>The algorithm is built by <paramref name="algorithmFactory"/> after any checkpoint's weights are loaded, so
 /// optimisers that hold on to parameter tensors (or re-lay them out, like <see cref="FlatSgd"/>) see the final ones.</remarks>
@@ -98,7 +113,9 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
     private readonly CheckpointStore _checkpoints = new(Path.Combine(runDir, CheckpointStore.FolderName));
     private readonly MetricsLog _metrics = new(Path.Combine(runDir, MetricsLog.FileName));
 
-    /// <summary>Trains from scratch, or from the latest checkpoint when <paramref name="resume"/>.</summary>
+    /// <summary>Trains from scratch, or, when <paramref name="resume"/>, from the latest checkpoint (verified against
+    /// <see cref="TrainOptions.Identity"/>; from the start when there is none yet), cutting <c>metrics.csv</c> back to
+    /// the checkpoint's epoch and checking that it holds every earlier epoch.</summary>
     public TrainResult Run(bool resume = false)
     {
         Guard.AtLeast(options.Epochs, 1, "epochs");
@@ -107,15 +124,23 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
         int start = 0;
         var rows = new List<EpochMetrics>();
         string? last = null;
+        var log = _metrics.Log;
         if (resume)
         {
-            last = _checkpoints.Latest() ?? throw new FileNotFoundException($"{runDir}: no checkpoint to resume from (checkpoints/epoch-*/state.json).");
+            AtomicFile.CleanOrphans(_checkpoints.Directory);
+            last = _checkpoints.Latest();
             _algorithm?.Dispose();
-            start = _checkpoints.Load(last, Model, () => _algorithm = algorithmFactory(Model));
-            rows.AddRange(_metrics.Read().Where(r => r.Epoch <= start));
+            _algorithm = null;
+            if (last is not null)
+                start = CheckpointStore.Load(last, Model, () => _algorithm = algorithmFactory(Model), options.Identity, options.IdentityName).Epoch;
+            if (start > options.Epochs)
+                throw new ArgumentOutOfRangeException("epochs", options.Epochs, $"epochs must be at least the epoch of the checkpoint to resume from, {start} ({last}); got {options.Epochs}.");
+            log.Verify(log.Reconcile(start), Enumerable.Range(1, start).ToList(), last ?? "no checkpoint");
+            rows.AddRange(_metrics.Read());
+            foreach (var h in Hooks) h.OnResume(start, last);
         }
+        else if (log.Exists) throw new InvalidOperationException($"{_metrics.Path} exists: a new run needs an empty run directory.");
         _algorithm ??= algorithmFactory(Model);
-        _metrics.Write(rows);
         long n = data.Train.Count;
         int batches = (int)((n + options.BatchSize - 1) / options.BatchSize);
         for (int epoch = start + 1; epoch <= options.Epochs; epoch++)
@@ -137,21 +162,27 @@ public sealed class Trainer(nn.Module<Tensor, Tensor> model, AlgorithmFactory al
                 if (!double.IsFinite(r.Loss))
                     throw new TrainingDivergedException(
                         $"training diverged at epoch {epoch}, batch {b + 1}/{batches}: loss = {r.Loss.ToString(CultureInfo.InvariantCulture)}; " +
-                        (last is null ? "no checkpoint was written yet." : $"the last good checkpoint is {last}."), epoch, b + 1);
+                        LastGood(last), epoch, b + 1);
                 lossSum += r.Loss * r.Count; errors += r.Errors; seen += r.Count;
                 foreach (var h in Hooks) h.OnBatchEnd(epoch, b + 1, batches, r);
             }
             Algorithm.OnEpochEnd(epoch);
             double trainSecs = clock.Elapsed.TotalSeconds;
+            if (CheckpointStore.NonFinite(Model) is string bad)
+                throw new TrainingDivergedException($"training diverged in epoch {epoch}: {bad} is not finite at the end of the epoch; {LastGood(last)}", epoch, batches);
             var (teLoss, teErr) = Evaluate(Model, data.Test, device, options.EvalBatchSize);
             var row = new EpochMetrics(epoch, lossSum / seen, (double)errors / seen, teLoss, teErr, Algorithm.LearningRate, clock.Elapsed.TotalSeconds, seen / trainSecs);
             rows.Add(row);
-            _metrics.Write(rows);
-            if (epoch % Math.Max(1, options.CheckpointEvery) == 0 || epoch == options.Epochs) last = _checkpoints.Save(epoch, Model, Algorithm);
+            _metrics.Append(row);
             foreach (var h in Hooks) h.OnEpochEnd(row, Model);
+            if (epoch % Math.Max(1, options.CheckpointEvery) == 0 || epoch == options.Epochs)
+                last = _checkpoints.Save(epoch, Model, Algorithm, options.Identity);
         }
         return new TrainResult(rows, start, last);
     }
+
+    private static string LastGood(string? checkpoint) =>
+        checkpoint is null ? "no checkpoint was written yet." : $"the last good checkpoint is {checkpoint}.";
 
     /// <summary>Mean cross-entropy and error (fraction) of <paramref name="model"/> on <paramref name="set"/>, in eval
     /// mode (BatchNorm running statistics), batch by batch in dispose scopes. The model's mode is restored.</summary>

@@ -45,22 +45,31 @@ public static class SlurmScript
         s.Append("#!/bin/bash\n");
         s.Append("#SBATCH --job-name=flatminima-sweep\n");
         s.Append($"#SBATCH --array=0-{grid.Jobs.Count - 1}{(options.MaxParallel > 0 ? "%" + options.MaxParallel : "")}\n");
-        s.Append($"#SBATCH --time={options.Time}\n#SBATCH --cpus-per-task={options.Cpus}\n");
+        s.Append($"#SBATCH --time={SbatchWord(options.Time)}\n#SBATCH --cpus-per-task={options.Cpus}\n");
         if (options.Gpus > 0) s.Append($"#SBATCH --gres=gpu:{options.Gpus}\n");
-        if (options.Partition.Length > 0) s.Append($"#SBATCH --partition={options.Partition}\n");
-        s.Append($"#SBATCH --output={Path.Combine(dir, "logs", "%A_%a.out")}\n");
+        if (options.Partition.Length > 0) s.Append($"#SBATCH --partition={SbatchWord(options.Partition)}\n");
+        // Slurm opens the output file before the script runs, so the folder is made here; '%' of the path is escaped
+        // as '%%' (Slurm's file-name patterns), %A_%a is the pattern of job and task.
+        s.Append($"#SBATCH --output={SbatchQuote(Path.Combine(dir, "logs").Replace("%", "%%") + "/%A_%a.out")}\n");
         s.Append("set -euo pipefail\n");
         s.Append($"mkdir -p {Quote(Path.Combine(dir, "logs"))}\n");
         s.Append("export FLATMINIMA_NO_PROGRESS=1\n");
         s.Append("# One grid point per array task; a requeued or re-submitted task resumes from its checkpoint.\n");
-        s.Append($"{Quote(options.Executable)} sweep --grid {Quote(Path.Combine(dir, SweepRunner.GridFile))} --out {Quote(dir)} --task \"$SLURM_ARRAY_TASK_ID\"{(device is null ? "" : " --device " + device)}\n");
-        s.Append($"# After the array: {options.Executable} sweep --collect --out {dir}\n");
+        s.Append($"{Quote(options.Executable)} sweep --grid {Quote(Path.Combine(dir, SweepRunner.GridFile))} --out {Quote(dir)} --task \"$SLURM_ARRAY_TASK_ID\"{(device is null ? "" : " --device " + Quote(device))}\n");
+        s.Append($"# After the array: {Quote(options.Executable)} sweep --collect --out {Quote(dir)}\n");
         Directory.CreateDirectory(Path.Combine(dir, "logs"));
         string script = Path.Combine(dir, ScriptFile);
         AtomicFile.WriteAllText(script, s.ToString());
         return script;
     }
 
+    /// <summary>A value of an <c>#SBATCH</c> line: in double quotes, with <c>"</c> and <c>\</c> escaped by a backslash (how
+    /// sbatch reads these lines: unquoted, a space ends the value and '#' starts a comment).</summary>
+    public static string SbatchQuote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    /// <summary>A value of an <c>#SBATCH</c> line as is when it holds only safe characters, else <see cref="SbatchQuote"/>d.</summary>
+    public static string SbatchWord(string s) => s.Length > 0 && s.All(ch => char.IsLetterOrDigit(ch) || "/._-:,".Contains(ch)) ? s : SbatchQuote(s);
+
     /// <summary>A word for bash: as is when it holds only safe characters, else in single quotes.</summary>
-    public static string Quote(string s) => s.All(ch => char.IsLetterOrDigit(ch) || "/._-:".Contains(ch)) ? s : "'" + s.Replace("'", "'\\''") + "'";
+    public static string Quote(string s) => s.Length > 0 && s.All(ch => char.IsAsciiLetterOrDigit(ch) || "/._-:,=+@".Contains(ch)) ? s : "'" + s.Replace("'", "'\\''") + "'";
 }

@@ -22,7 +22,8 @@ public sealed record SweepJob(int Index, string Id, string Optimizer, long Seed,
     public string CommandLine(string runDir, string? device = null) =>
         string.Join(' ', new[] { "train", "--out", runDir, "--seed", Seed.ToString(CultureInfo.InvariantCulture), "--optimizer", Optimizer.Split('@')[0] }
             .Concat(Options.SelectMany(kv => new[] { "--" + kv.Key, kv.Value }))
-            .Concat(device is not null && Options.All(kv => kv.Key != "device") ? ["--device", device] : []));
+            .Concat(device is not null && Options.All(kv => kv.Key != "device") ? ["--device", device] : [])
+            .Select(SlurmScript.Quote));
 }
 
 /// <summary>The flatness probes every final model of a sweep gets (the grid's <c>probes</c>).</summary>
@@ -99,7 +100,7 @@ public sealed class SweepGrid
     {
         JsonNode root;
         try { root = JsonNode.Parse(text) ?? throw new ConfigException($"{path}: empty grid."); }
-        catch (JsonException e) { throw new ConfigException($"{path}: invalid JSON ({e.Message})."); }
+        catch (JsonException e) { throw new ConfigException($"{path}: invalid JSON {FlatMinima.Storage.JsonText.Where(e)}"); }
         if (root is not JsonObject top) throw new ConfigException($"{path}: a grid is a JSON object.");
         foreach (var (k, _) in top)
             if (!TopLevel.Contains(k)) throw new ConfigException($"{path}: unknown key \"{k}\" (a grid has {string.Join(", ", TopLevel)}).");
@@ -113,12 +114,13 @@ public sealed class SweepGrid
             optimizers.Add((k, Options(v, $"optimizers.{k}", path)));
         }
         if (optimizers.Count == 0) throw new ConfigException($"{path}: \"optimizers\" is empty.");
+        // The seeds are part of every run's identity: they are given, never assumed.
         var seeds = new List<long>();
-        if (top["seeds"] is null) seeds.Add(0);
-        else if (top["seeds"] is JsonArray sa)
-            foreach (var s in sa)
-                seeds.Add(s is JsonValue sv && sv.GetValueKind() == JsonValueKind.Number && long.TryParse(sv.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long seed)
-                    ? seed : throw new ConfigException($"{path}: \"seeds\" must be a non-empty list of distinct integers (got {s?.ToJsonString() ?? "null"})."));
+        if (top["seeds"] is not JsonArray sa)
+            throw new ConfigException($"{path}: \"seeds\" is {(top["seeds"] is null ? "missing" : "not a list")}: give the runs' seeds as a list of distinct integers, e.g. \"seeds\": [0, 1, 2].");
+        foreach (var s in sa)
+            seeds.Add(s is JsonValue sv && sv.GetValueKind() == JsonValueKind.Number && long.TryParse(sv.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long seed)
+                ? seed : throw new ConfigException($"{path}: \"seeds\" must be a non-empty list of distinct integers (got {s?.ToJsonString() ?? "null"})."));
         if (seeds.Count == 0 || seeds.Distinct().Count() != seeds.Count) throw new ConfigException($"{path}: \"seeds\" must be a non-empty list of distinct integers.");
         var axes = new List<(string, IReadOnlyList<string>)>();
         if (top["grid"] is JsonObject g)
@@ -126,7 +128,9 @@ public sealed class SweepGrid
             {
                 if (v is not JsonArray arr || arr.Count == 0) throw new ConfigException($"{path}: grid.{k} must be a non-empty list.");
                 CheckName(k, $"grid.{k}", path);
-                axes.Add((k, arr.Select(x => Scalar(x, $"grid.{k}", path)).ToList()));
+                var values = arr.Select(x => Scalar(x, $"grid.{k}", path)).ToList();
+                CheckDistinct(k, arr, values, path);
+                axes.Add((k, values));
             }
         else if (top["grid"] is not null) throw new ConfigException($"{path}: \"grid\" must be an object option → list of values.");
         var grid = new SweepGrid(path, text)
@@ -134,8 +138,53 @@ public sealed class SweepGrid
             Train = Options(top["train"], "train", path), Optimizers = optimizers, Seeds = seeds, Axes = axes, Probes = ParseProbes(top["probes"], path),
         };
         grid.Jobs = grid.MakeJobs(device);
+        grid.CheckIds();
         return grid;
     }
+
+    // Two values of one listed option that mean the same value (0.05 and "0.05", 0.05 and 0.050) would be one run under
+    // two names: refused.
+    private static void CheckDistinct(string key, JsonArray raw, List<string> values, string path)
+    {
+        var option = ExperimentOptions.Named(key).FirstOrDefault();
+        var seen = new Dictionary<string, int>();
+        for (int i = 0; i < values.Count; i++)
+        {
+            string canonical;
+            try { canonical = option is null ? values[i] : Canonical(option.Parse(values[i])); }
+            catch (ArgumentException e) { throw new ConfigException($"{path}: grid.{key}: {e.Message}"); }
+            if (seen.TryGetValue(canonical, out int j))
+                throw new ConfigException($"{path}: grid.{key} lists one value twice ({raw[j]!.ToJsonString()} and {raw[i]!.ToJsonString()}); every value of a grid is one run.");
+            seen[canonical] = i;
+        }
+    }
+
+    private static string Canonical(object? v) => v switch
+    {
+        null => "null",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        double[] a => string.Join(",", a.Select(x => x.ToString("R", CultureInfo.InvariantCulture))),
+        string[] a => string.Join(",", a),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => v.ToString() ?? "",
+    };
+
+    // Run ids are folder names: letters, digits, '.', '-' and '_', every other character replaced by '_'. Two grid points
+    // whose ids coincide would share one run directory (one never trained, the other counted twice): refused, naming both.
+    private void CheckIds()
+    {
+        var byId = new Dictionary<string, SweepJob>(StringComparer.Ordinal);
+        foreach (var j in Jobs)
+        {
+            if (byId.TryGetValue(j.Id, out var other))
+                throw new ConfigException($"{Path}: grid points {Describe(other)} and {Describe(j)} get the same run id '{j.Id}' (ids keep letters, digits, '.', '-' and '_' " +
+                                          "and replace any other character by '_'); rename an optimizer's @tag or change a value.");
+            byId[j.Id] = j;
+        }
+    }
+
+    private string Describe(SweepJob j) =>
+        $"[{j.Index}] (optimizers.\"{j.Optimizer}\"{string.Concat(Axes.Select((a, i) => $", {a.Key} = {j.GridValues[i]}"))}, seed {j.Seed})";
 
     private List<SweepJob> MakeJobs(string? device)
     {

@@ -13,6 +13,12 @@ namespace FlatMinima.Torch.Experiments.Sweeps;
 /// checkpoint, so the same call continues a sweep. A grid whose probes grow (adaptive sharpness or SLQ added to a
 /// recorded sweep) is accepted in the sweep's directory: finished runs get only the probes their result lacks.
 /// </summary>
+/// <remarks>
+/// Locks (<see cref="DirectoryLock"/>): a process that runs the whole grid holds the sweep directory exclusively
+/// (<c>.sweep.lock</c>), so two sweeps of one directory cannot race; a process that runs a share of it (job-array tasks,
+/// <c>--task</c>, <c>--shard</c>) holds it shared, so tasks do not block each other, and every grid point is worked
+/// on under the lock of its own run directory, so no two processes ever train or probe the same run.
+/// </remarks>
 public sealed class SweepRunner(SweepGrid grid, string directory, IReadOnlyList<string>? commandLine = null, IRunReporter? reporter = null)
 {
     private readonly IRunReporter _reporter = reporter ?? SilentReporter.Instance;
@@ -20,6 +26,8 @@ public sealed class SweepRunner(SweepGrid grid, string directory, IReadOnlyList<
 
     public const string GridFile = "grid.json";
     public const string ResultFile = "result.json";
+    /// <summary>The lock file of a sweep directory.</summary>
+    public const string LockFile = ".sweep.lock";
 
     /// <summary>The sweep directory.</summary>
     public string Directory { get; } = directory;
@@ -75,12 +83,19 @@ public sealed class SweepRunner(SweepGrid grid, string directory, IReadOnlyList<
     }
 
     /// <summary>Runs <paramref name="jobs"/> in order; returns how many failed (each failure is reported and the
-    /// others still run).</summary>
+    /// others still run). The sweep directory is locked exclusively when <paramref name="jobs"/> is the whole grid,
+    /// shared otherwise.</summary>
     public int Run(IEnumerable<SweepJob> jobs)
     {
+        var list = jobs.ToList();
+        bool whole = list.Select(j => j.Index).Distinct().Count() == grid.Jobs.Count;
+        System.IO.Directory.CreateDirectory(Directory);
+        using var sweepLock = DirectoryLock.Acquire(Directory, LockFile, whole ? "flatminima sweep" : $"flatminima sweep, {list.Count} of {grid.Jobs.Count} grid points", shared: !whole);
+        if (sweepLock.StaleHolder is not null) _reporter.Message($"sweep: took over the lock of {sweepLock.StaleHolder}");
+        if (whole) AtomicFile.CleanOrphans(Directory);
         Prepare();
         int failed = 0;
-        foreach (var j in jobs)
+        foreach (var j in list)
         {
             try
             {
@@ -95,11 +110,15 @@ public sealed class SweepRunner(SweepGrid grid, string directory, IReadOnlyList<
         return failed;
     }
 
-    /// <summary>Trains (or resumes) one grid point and probes its final model; false when training diverged.</summary>
+    /// <summary>Trains (or resumes) one grid point and probes its final model, under the lock of its run directory;
+    /// false when training diverged.</summary>
     public bool RunJob(SweepJob j)
     {
         string runDir = RunDirectory(j);
         string resultPath = Path.Combine(runDir, ResultFile);
+        if (File.Exists(resultPath) && MissingProbes(JsonText.Read(resultPath) ?? new JsonObject()) is null)
+        { _reporter.Message($"sweep: [{j.Index}] {j.Id}: done, skipped"); return true; }
+        using var runLock = TrainingRun.Lock(runDir, $"flatminima sweep, grid point {j.Index} ({j.Id})");
         if (File.Exists(resultPath))
         {
             var existing = JsonText.Read(resultPath) ?? throw new InvalidDataException($"{resultPath}: empty result.");
@@ -113,12 +132,14 @@ public sealed class SweepRunner(SweepGrid grid, string directory, IReadOnlyList<
         string? device;
         if (Manifest.StatusOf(manifest) != "completed")
         {
-            bool resume = TrainingRun.Exists(runDir) && new Training.CheckpointStore(Path.Combine(runDir, Training.CheckpointStore.FolderName)).Latest() is not null;
-            if (!resume && System.IO.Directory.Exists(runDir)) System.IO.Directory.Delete(runDir, true);
+            bool resume = TrainingRun.Exists(runDir);
+            if (resume && TrainingRun.Open(runDir).Identity.Sha256 != j.Config.Identity().Sha256)
+                throw new InvalidDataException($"{Path.Combine(runDir, TrainingRun.ConfigFile)} is not the configuration of grid point {j.Index} ({j.Id}); move the folder away to train it again.");
             _reporter.Message($"sweep: [{j.Index}] {j.Id}: {(resume ? "resuming" : "training")}");
+            // The sweep owns runs/ID: what a killed process left there without a configuration is replaced.
             var outcome = resume
                 ? Experiment.Resume(runDir, commandLine: _commandLine, reporter: _reporter)
-                : Experiment.Train(runDir, j.Config, _commandLine, _reporter);
+                : Experiment.Train(runDir, j.Config, _commandLine, _reporter, overwrite: true);
             if (!outcome.Completed) { _reporter.Message($"sweep: [{j.Index}] {j.Id}: {outcome.Error}"); return false; }
             epsilonBo = outcome.Gm?.EpsilonBo;
             device = outcome.Runtime.Device;

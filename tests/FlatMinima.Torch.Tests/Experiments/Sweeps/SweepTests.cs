@@ -125,7 +125,7 @@ public class SweepTests
     [InlineData("\"optimizers\": {\"sgd\": {}}, \"grid\": {\"lr\": []}", "grid.lr must be a non-empty list")]
     public void BadGridsAreRefusedNamingKeyAndFile(string body, string message)
     {
-        string text = "{" + body + (body.Contains("\"optimizers\"") ? "" : ", \"optimizers\": {\"sgd\": {}}") + "}";
+        string text = "{" + body + (body.Contains("\"optimizers\"") ? "" : ", \"optimizers\": {\"sgd\": {}}") + (body.Contains("\"seeds\"") ? "" : ", \"seeds\": [0]") + "}";
         var e = Assert.Throws<ConfigException>(() => SweepGrid.Parse(text, "/sweeps/g.json"));
         Assert.Contains("/sweeps/g.json", e.Message);
         Assert.Contains(message, e.Message);
