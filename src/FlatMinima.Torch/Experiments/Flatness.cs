@@ -45,6 +45,9 @@ public sealed record FlatnessConfig
     public int SlqSteps { get; init; } = DefaultSlqSteps;
     [Option("slq-vectors", "starting vectors (Rademacher) of the spectral density", Range = "[1, inf)")]
     public int SlqVectors { get; init; } = 4;
+    [Option("slq-width", "σ of the Gaussian broadening of the spectral density (give one σ to compare densities)", Range = "(0, inf)",
+        DefaultText = "from the spectrum's range")]
+    public double? SlqWidth { get; init; }
     [Option("other", "the run at t = 1 of the line probe (same data and network)", DefaultText = "none")]
     public string? Other { get; init; }
     [Option("line-from", "first t of the line w(t) = (1 − t)·w_RUN + t·w_OTHER", Symbol = "t")]
@@ -203,7 +206,7 @@ public static class FlatnessProbing
                     new AdaptiveSharpnessOptions { Rho = config.AdaptiveRho, Steps = config.AdaptiveSteps, Seed = config.Seed });
             if (config.Probes.Contains("slq"))
                 spectrum = new SpectralDensity(trained.Model, trained.Device) { Groups = config.Params }.Compute(hset,
-                    new SlqOptions { Steps = config.SlqSteps, Vectors = config.SlqVectors, Seed = config.Seed });
+                    new SlqOptions { Steps = config.SlqSteps, Vectors = config.SlqVectors, Seed = config.Seed, Width = config.SlqWidth });
         }
         InterpolationResult? line = null;
         SurfaceResult? surface = null;
