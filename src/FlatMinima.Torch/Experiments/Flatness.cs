@@ -67,10 +67,9 @@ public sealed record FlatnessConfig
 
     /// <summary>Training samples of the Hessian probes and ε-sharpness when <see cref="Samples"/> is not given.</summary>
     public const int DefaultHessianSamples = 1000;
-    /// <summary>ρ of the adaptive sharpness when not given: 0.1, the ℓ2 radius of Andriushchenko et al.'s adaptive
-    /// worst-case sharpness.</summary>
+    /// <summary>ρ of the adaptive sharpness when not given (the default of <see cref="AdaptiveSharpnessOptions"/>).</summary>
     public const double DefaultAdaptiveRho = 0.1;
-    /// <summary>Lanczos steps when not given (PyHessian's density uses 100; 60 resolves the top of a LeNet spectrum).</summary>
+    /// <summary>Lanczos steps when not given (the default of <see cref="SlqOptions"/>).</summary>
     public const int DefaultSlqSteps = 60;
 
     public FlatnessConfig Validate()
