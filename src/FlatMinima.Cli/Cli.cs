@@ -1,15 +1,16 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using FlatMinima.Cli.Commands;
-
 using FlatMinima.Cli.Infrastructure;
-using FlatMinima.Storage;
 
 namespace FlatMinima.Cli;
 
-/// <summary>Entry point of the `flatminima` command, callable in-process by tests.</summary>
+/// <summary>Entry point of the <c>flatminima</c> command, callable in-process by tests.</summary>
 public static class Cli
 {
-    /// <summary>Every sub-command, in the order the help lists them.</summary>
-    public static IReadOnlyList<ICommand> Commands { get; } =
+    /// <summary>A new instance of every sub-command, in the order help lists them.</summary>
+    public static IReadOnlyList<CliCommand> CreateCommands() =>
     [
         new Train(),
         new FlatnessCommand(),
@@ -29,75 +30,64 @@ public static class Cli
         new MaxFlatCommand(),
         new FiguresCommand(),
         new TablesCommand(),
+        new CompletionCommand(),
     ];
 
-    /// <summary>Runs the command line; returns the process exit code (0 ok, 1 failure, 2 bad input).</summary>
+    /// <summary>Every sub-command, for help and documentation (<see cref="Run"/> parses with fresh instances).</summary>
+    public static IReadOnlyList<CliCommand> Commands { get; } = CreateCommands();
+
+    /// <summary>The command tree: the sub-commands, <c>--help</c> and <c>--version</c> with the toolkit's texts, the
+    /// <c>[suggest]</c> directive of shell completion, response files (<c>@FILE</c>).</summary>
+    public static RootCommand CreateRoot()
+    {
+        var commands = CreateCommands();
+        var root = new RootCommand("flat minima and generalisation in the Gaussian-mixture model");
+        foreach (var c in commands) root.Subcommands.Add(c);
+        foreach (var o in root.Options)
+        {
+            if (o is HelpOption h) h.Action = new HelpTextAction(() => commands);
+            if (o is VersionOption v) v.Action = new VersionTextAction();
+        }
+        return root;
+    }
+
+    /// <summary>Runs the command line; returns the process exit code (0 done, 1 a fault or a failure, 2 bad input).</summary>
     public static int Run(string[] argv, TextWriter stdout, TextWriter stderr)
     {
-        if (argv.Length == 0 || argv[0] is "--help" or "-h" or "help")
+        if (argv.Length == 0 || argv is ["help"])
         {
-            stdout.Write(Help());
+            stdout.Write(Help.Root(Commands));
             return argv.Length == 0 ? 2 : 0;
         }
-        if (argv[0] is "--version")
+        return Invoke(CreateRoot(), argv, stdout, stderr);
+    }
+
+    /// <summary>Parses <paramref name="argv"/> against <paramref name="root"/> and runs what it asks for: a parse error
+    /// is one line and exit code 2; a command's own failures are reported by <see cref="Failures"/>.</summary>
+    internal static int Invoke(RootCommand root, string[] argv, TextWriter stdout, TextWriter stderr)
+    {
+        var parse = root.Parse(argv);
+        if (parse.Action is ParseErrorAction)
         {
-            stdout.WriteLine(Versions.Toolkit);
-            return 0;
-        }
-        var cmd = Commands.FirstOrDefault(c => c.Name == argv[0]);
-        if (cmd is null)
-        {
-            stderr.WriteLine($"flatminima: unknown command '{argv[0]}'; valid commands: {string.Join(", ", Commands.Select(c => c.Name))}.");
+            // A response file that is not there: the parser reports only what its absence leaves missing.
+            string? missing = argv.FirstOrDefault(a => a.Length > 1 && a[0] == '@' && !File.Exists(a[1..]));
+            stderr.WriteLine(missing is null ? ParseErrors.OneLine(parse) : $"flatminima: response file {missing[1..]} not found.");
             return 2;
-        }
-        if (argv.Skip(1).Any(a => a is "--help" or "-h"))
-        {
-            stdout.Write(cmd.Usage);
-            return 0;
         }
         try
         {
-            var args = new Args(argv.Skip(1));
-            return cmd.Run(args, new CommandContext(stdout, stderr, argv));
-        }
-        catch (UsageException e)
-        {
-            stderr.WriteLine($"flatminima {cmd.Name}: {e.Message}");
-            return 2;
-        }
-        catch (ArgumentException e)
-        {
-            stderr.WriteLine($"flatminima {cmd.Name}: {FirstLine(e)}");
-            return 2;
+            return parse.Invoke(new InvocationConfiguration
+            {
+                Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
+            });
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            stderr.WriteLine($"flatminima {cmd.Name}: error: {FirstLine(e)}");
-            return 1;
+            // Help, completion and version run outside a command's own handler.
+            return Failures.Report(e, "", configuring: false, stderr);
         }
     }
 
-    // ArgumentException appends " (Parameter 'x')" and the actual value on new lines; keep our own message only.
-    private static string FirstLine(Exception e)
-    {
-        string m = e.Message;
-        int cut = m.IndexOf(" (Parameter '", StringComparison.Ordinal);
-        if (cut >= 0) m = m[..cut];
-        int nl = m.IndexOf('\n');
-        return (nl >= 0 ? m[..nl] : m).Trim();
-    }
-
-    /// <summary>The top-level help text.</summary>
-    public static string Help()
-    {
-        var sb = new System.Text.StringBuilder();
-        sb.AppendLine("flatminima — flat minima and generalisation in the Gaussian-mixture model");
-        sb.AppendLine();
-        sb.AppendLine("usage: flatminima COMMAND [options]   (flatminima COMMAND --help for its options)");
-        sb.AppendLine();
-        foreach (var c in Commands) sb.AppendLine($"  {c.Name,-14}{c.Summary}");
-        sb.AppendLine();
-        sb.AppendLine("Every command takes --json for one machine-readable JSON object on stdout. Bad input exits with code 2.");
-        return sb.ToString();
-    }
+    /// <summary>The command line as parsed (response files expanded), for manifests: the sub-command and its tokens.</summary>
+    internal static IReadOnlyList<string> Argv(ParseResult parse) => parse.Tokens.Select(t => t.Value).ToList();
 }

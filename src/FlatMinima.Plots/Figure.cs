@@ -16,7 +16,13 @@ public sealed record FigureOptions(bool Quick = false, long Seed = 0, int? Threa
 }
 
 /// <summary>A built figure: the plot and exactly the numbers it shows.</summary>
-public sealed record FigureResult(PlotModel Plot, SeriesTable Data, IReadOnlyList<string> Warnings);
+/// <param name="Plot">The plot.</param>
+/// <param name="Data">Its numbers.</param>
+/// <param name="Warnings">What needs attention (points that did not converge, extrapolations that disagree, points where
+/// replica symmetry is unstable).</param>
+/// <param name="Findings">Sentences computed from this build's numbers that complete <see cref="IFigure.Caption"/> in
+/// figures/README.md (e.g. how many extrapolations agree with the theory, the smallest replicon); empty when none.</param>
+public sealed record FigureResult(PlotModel Plot, SeriesTable Data, IReadOnlyList<string> Warnings, string Findings = "");
 
 /// <summary>One figure of the catalogue.</summary>
 public interface IFigure

@@ -39,136 +39,63 @@ public class CliBasicsTests
     }
 }
 
-public class BayesCommandTests
+/// <summary>The top-level command: help, version, response files, shell completion, typos of command names.</summary>
+public class CliTests
 {
     [Fact]
-    public void JsonHasTheClosedFormValues()
+    public void NoArgumentsPrintsHelpAndExitsTwo()
     {
-        var j = Run.Json("bayes", "--alpha", "2", "--delta", "1", "--rho", "0.25", "--json");
-        Assert.Equal(0.16187, j.GetProperty("test_error").GetDouble(), 5e-6);   // docs/theory.md#table-bo
-        Assert.Equal(0.12702, j.GetProperty("oracle_error").GetDouble(), 5e-6);
-        Assert.Equal(2.0 / 3, j.GetProperty("m").GetDouble(), 1e-12);
-        Assert.Equal(2.0 / 3, j.GetProperty("q").GetDouble(), 1e-12);
-        Assert.Equal(0.5 * Math.Log(1.0 / 3), j.GetProperty("bias").GetDouble(), 1e-12);
+        var (code, output, _) = Run.Cli();
+        Assert.Equal(2, code);
+        Assert.Contains("Commands:", output);
     }
 
     [Fact]
-    public void HumanTableByDefault()
+    public void VersionIsTheToolkitsVersion()
     {
-        var (code, output, _) = Run.Cli("bayes", "--alpha", "1", "--delta", "1");
+        var (code, output, _) = Run.Cli("--version");
         Assert.Equal(0, code);
-        Assert.Contains("0.239750", output);
+        Assert.Equal(FlatMinima.Storage.Versions.Toolkit, output.Trim());
     }
-}
 
-public class BadInputTests
-{
     [Theory]
-    [InlineData("alpha", "> 0", "bayes", "--alpha", "0", "--delta", "1")]
-    [InlineData("alpha", "> 0", "bayes", "--alpha", "-3", "--delta", "1")]
-    [InlineData("delta", "> 0", "bayes", "--alpha", "1", "--delta", "0")]
-    [InlineData("rho", "(0, 1)", "bayes", "--alpha", "1", "--delta", "1", "--rho", "1")]
-    [InlineData("alpha", "real number", "bayes", "--alpha", "NaN", "--delta", "1")]
-    [InlineData("lambda", ">= 0", "simulate", "--estimator", "square", "--alpha", "1", "--delta", "1", "--lambda", "-1", "--n", "10", "--seeds", "1")]
-    [InlineData("n", ">= 1", "simulate", "--estimator", "bayes", "--alpha", "1", "--delta", "1", "--n", "0", "--seeds", "1")]
-    [InlineData("seeds", ">= 1", "simulate", "--estimator", "bayes", "--alpha", "1", "--delta", "1", "--n", "10", "--seeds", "0")]
-    [InlineData("estimator", "bayes|square|logistic|hinge", "simulate", "--estimator", "lasso", "--alpha", "1", "--delta", "1")]
-    [InlineData("lambda", "required", "simulate", "--estimator", "logistic", "--alpha", "1", "--delta", "1")]
-    [InlineData("frobnicate", "unknown option", "bayes", "--alpha", "1", "--delta", "1", "--frobnicate", "3")]
-    public void PrintsOneLineNamingTheParameterAndExitsTwo(string parameter, string range, params string[] argv)
+    [InlineData("er", "erm")]
+    [InlineData("simulte", "simulate")]
+    [InlineData("local-entopy", "local-entropy")]
+    public void AMistypedCommandSuggestsTheClosestAndExitsTwo(string typed, string meant)
     {
-        var (code, output, err) = Run.Cli(argv);
+        var (code, output, err) = Run.Cli(typed, "--alpha", "2");
         Assert.Equal(2, code);
         Assert.Equal("", output);
-        var lines = err.TrimEnd().Split('\n');
-        Assert.Single(lines);
-        Assert.Contains(parameter, lines[0]);
-        Assert.Contains(range, lines[0]);
-    }
-}
-
-public class SimulateCommandTests
-{
-    private static readonly string[] Args =
-        ["simulate", "--estimator", "logistic", "--alpha", "2", "--delta", "1", "--rho", "0.25", "--lambda", "1",
-         "--n", "120", "--seeds", "4", "--seed", "5", "--json"];
-
-    [Fact]
-    public void JsonHasEveryObservableWithItsStandardErrorAndEchoesInputs()
-    {
-        var j = Run.Json(Args);
-        foreach (var key in new[] { "test_error", "train_error", "train_loss", "m", "q", "bias" })
-        {
-            Assert.True(j.GetProperty(key).GetDouble() is var v && double.IsFinite(v), key);
-            Assert.True(j.GetProperty(key + "_se").GetDouble() > 0, key + "_se");
-        }
-        Assert.Equal("logistic", j.GetProperty("estimator").GetString());
-        Assert.Equal(2, j.GetProperty("alpha").GetDouble());
-        Assert.Equal(0.25, j.GetProperty("rho").GetDouble());
-        Assert.Equal(1, j.GetProperty("lambda").GetDouble());
-        Assert.Equal(120, j.GetProperty("n").GetInt32());
-        Assert.Equal(4, j.GetProperty("seeds").GetInt32());
-        // Sanity: the ERM error lies between the Bayes floor and the majority-class error.
-        Assert.InRange(j.GetProperty("test_error").GetDouble(), 0.16187 - 0.02, 0.25 + 0.02);
+        Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.StartsWith($"flatminima: unknown command '{typed}'; did you mean {meant}?", err);
     }
 
     [Fact]
-    public void SameSeedGivesBitIdenticalJson()
+    public void AResponseFileHoldsTheArguments()
     {
-        var a = Run.Cli(Args); var b = Run.Cli(Args);
-        Assert.Equal(0, a.Code);
-        Assert.Equal(a.Out, b.Out);
-        var c = Run.Cli([.. Args.Take(Args.Length - 3), "6", "--json"]);
-        Assert.NotEqual(a.Out, c.Out);
-    }
-
-    [Fact]
-    public void BayesEstimatorHasNullTrainLossAndRejectsLambda()
-    {
-        var j = Run.Json("simulate", "--estimator", "bayes", "--alpha", "2", "--delta", "1", "--n", "100", "--seeds", "3", "--json");
-        Assert.Equal(JsonValueKind.Null, j.GetProperty("train_loss").ValueKind);
-        Assert.Equal(JsonValueKind.Null, j.GetProperty("lambda").ValueKind);
-        var (code, _, err) = Run.Cli("simulate", "--estimator", "bayes", "--alpha", "2", "--delta", "1", "--lambda", "1");
-        Assert.Equal(2, code);
-        Assert.Contains("lambda", err);
-    }
-
-    [Fact]
-    public void OutDirectoryHoldsManifestSummaryAndPerSeedRows()
-    {
-        string dir = Path.Combine(Path.GetTempPath(), "fm-sim-" + Guid.NewGuid().ToString("N"));
+        string path = Path.Combine(Path.GetTempPath(), $"fm-{Guid.NewGuid():N}.rsp");
+        File.WriteAllText(path, "bayes\n--alpha 2\n--delta 1\n--rho 0.25\n--json\n");
         try
         {
-            var (code, output, _) = Run.Cli("simulate", "--estimator", "square", "--alpha", "1.5", "--delta", "0.5",
-                "--lambda", "0.3", "--n", "80", "--seeds", "3", "--out", dir);
-            Assert.Equal(0, code);
-            Assert.Contains("test_error", output);
-            var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "manifest.json"))).RootElement;
-            Assert.Equal("completed", manifest.GetProperty("status").GetString());
-            Assert.Equal("simulate", manifest.GetProperty("command").GetString());
-            Assert.Equal(0.3, manifest.GetProperty("options").GetProperty("lambda").GetDouble());
-            Assert.False(string.IsNullOrEmpty(manifest.GetProperty("versions").GetProperty("mathnet_numerics").GetString()));
-            Assert.True(manifest.GetProperty("finished_utc").GetString()!.Length > 10);
-            var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json"))).RootElement;
-            var rows = File.ReadAllLines(Path.Combine(dir, "per_seed.csv"));
-            Assert.Equal("seed,test_error,train_error,train_loss,m,q,bias", rows[0]);
-            Assert.Equal(4, rows.Length);
-            double mean = rows.Skip(1).Average(r => double.Parse(r.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture));
-            Assert.Equal(summary.GetProperty("test_error").GetDouble(), mean, 1e-12);
-            Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
+            var j = Run.Json("@" + path);
+            Assert.Equal(0.16187, j.GetProperty("test_error").GetDouble(), 5e-6); // docs/theory.md#table-bo
         }
-        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+        finally { File.Delete(path); }
+        var (code, _, err) = Run.Cli("@" + path);
+        Assert.Equal(2, code);
+        Assert.Contains(path, err);
     }
-}
 
-public class DemoCommandTests
-{
-    [Fact]
-    public void DemoReportsTheBayesErrorBesideSimulations()
+    [Theory]
+    [InlineData("er", "erm")]
+    [InlineData("erm --lo", "--loss")]
+    [InlineData("erm --loss squ", "square")]
+    [InlineData("simulate --estimator ", "logistic")]
+    public void TheSuggestDirectiveCompletes(string line, string expected)
     {
-        var j = Run.Json("demo", "--n", "100", "--seeds", "2", "--json");
-        Assert.Equal(0.20711, j.GetProperty("bayes_error_theory").GetDouble(), 5e-6);
-        var sims = j.GetProperty("simulations").EnumerateArray().Select(e => e.GetProperty("estimator").GetString()).ToList();
-        Assert.Equal(["bayes", "square", "logistic", "hinge"], sims);
+        var (code, output, _) = Run.Cli($"[suggest:{line.Length}]", line);
+        Assert.Equal(0, code);
+        Assert.Contains(expected, output.Split('\n', StringSplitOptions.TrimEntries));
     }
 }

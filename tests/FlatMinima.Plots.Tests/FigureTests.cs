@@ -25,11 +25,19 @@ public sealed class QuickFigures : IDisposable
     }
 
     public void Dispose() { if (Directory.Exists(Dir)) Directory.Delete(Dir, true); }
+
+    /// <summary>The test collection that shares one build of the quick figures (building them takes minutes).</summary>
+    public const string Collection = "quick figures";
 }
 
-/// <remarks>Slow: the shared fixture builds every figure (quick mode) once.</remarks>
+/// <summary>Every test class of <see cref="QuickFigures.Collection"/> gets the same <see cref="QuickFigures"/>.</summary>
+[CollectionDefinition(QuickFigures.Collection)]
+public sealed class QuickFiguresCollection : ICollectionFixture<QuickFigures>;
+
+/// <remarks>Slow: the shared fixture builds every figure (quick mode) once for the whole collection.</remarks>
 [Trait("Speed", "Slow")]
-public class FigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
+[Collection(QuickFigures.Collection)]
+public class FigureTests(QuickFigures figs)
 {
     public static TheoryData<string> Names => new(FigureCatalog.All.Select(f => f.Name));
 

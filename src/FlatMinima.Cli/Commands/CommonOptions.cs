@@ -1,59 +1,55 @@
+using System.CommandLine;
 using FlatMinima.Cli.Infrastructure;
-using FlatMinima.Estimators;
-using FlatMinima.Experiments;
+using FlatMinima.Losses;
 using FlatMinima.Mixture;
+using FlatMinima.Penalties;
 
 namespace FlatMinima.Cli.Commands;
 
-/// <summary>Options shared by several commands, read and validated in one place.</summary>
+/// <summary>The options several commands share, each declared here once; a command takes the ones it has, with its own
+/// default where the commands differ (the dimension N of a quick sampling run is not that of a Monte Carlo check).</summary>
 internal static class CommonOptions
 {
-    public const string MixtureUsage =
-        "  --alpha A        sample ratio alpha = P/N > 0\n" +
-        "  --delta D        noise variance Delta > 0\n" +
-        "  --rho R          fraction of the +1 cluster, in (0,1) (default 0.5)\n";
+    public static CliOption<int> N(int @default, int min = 1, string description = "input dimension N") =>
+        Opt.Int("--n", "N", description, @default, $"[{min}, inf)");
 
-    public const string SimulationUsage =
-        "  --n N            input dimension N >= 1 (default 1000)\n" +
-        "  --seeds S        number of independent datasets S >= 1 (default 8)\n" +
-        "  --seed K         first seed; dataset k uses seed K + k (default 0)\n" +
-        "  --threads T      parallel workers (default: all cores; results do not depend on it)\n" +
-        "  --exact-labels   exactly round(rho*P) labels +1 per dataset (default: i.i.d. labels)\n";
+    public static CliOption<int> Seeds(int @default, int min = 1, string description = "independent datasets") =>
+        Opt.Int("--seeds", "S", description, @default, $"[{min}, inf)");
 
-    /// <summary>α, Δ, ρ as a validated data model.</summary>
-    public static MixtureModel Model(Args a) => new(a.Double("alpha"), a.Double("delta"), a.Double("rho", 0.5));
+    public static CliOption<long> Seed(string description = "first seed; dataset k uses seed K + k") => Opt.Long("--seed", "K", description, 0);
 
-    /// <summary>α, Δ, ρ, N and the first seed as a validated spec.</summary>
-    public static MixtureSpec Mixture(Args a, int? defaultN = 1000) => new(
-        Model(a), a.Int("n", defaultN), a.Long("seed", 0), ExactLabelCounts: a.Flag("exact-labels"));
+    public static CliOption<int?> Threads() =>
+        Opt.OptionalInt("--threads", "T", "parallel workers (results do not depend on it)", "all cores", "[1, inf)");
 
-    /// <summary>The estimator with its λ; λ is required for ERM estimators.</summary>
-    public static EstimatorKind Estimator(Args a, string optionName = "estimator")
+    public static CliOption<bool> Json(string description = "print one JSON object on stdout") => Opt.Flag("--json", description);
+
+    public static CliOption<string> Loss(IReadOnlyList<string>? names = null, string? @default = null, string description = "the loss (docs/theory.md#losses)") =>
+        Opt.Choice("--loss", description, names ?? MarginLosses.Names, @default);
+
+    public static CliOption<string> Penalty(string description = "weight penalty: ridge, sphere (fixed norm ‖w‖² = NQ, needs --norm) or l1 (docs/norms.md)") =>
+        Opt.Choice("--penalty", description, WeightPenalties.Names, "ridge");
+
+    public static CliOption<double?> Norm() =>
+        Opt.OptionalReal("--norm", "Q", "squared norm per component Q of --penalty sphere", "none (the ridge and l1 take --lambda)", "(0, inf)");
+
+    public static CliOption<bool> NoBias() => Opt.Flag("--no-bias", "fix the bias at 0 (by default it is learned and not penalised)");
+}
+
+/// <summary>The data model (α, Δ, ρ) of docs/theory.md#model as three options.</summary>
+internal sealed class ModelOptions
+{
+    public ModelOptions(double? alpha = null, double? delta = null)
     {
-        string name = a.Choice(optionName, EstimatorKind.Names);
-        if (name == "bayes")
-        {
-            if (a.Has("lambda")) throw new UsageException("--lambda applies to ERM estimators, not to bayes.");
-            return EstimatorKind.Bayes;
-        }
-        string pen = a.Choice("penalty", FlatMinima.Penalties.WeightPenalties.Names, "ridge");
-        var options = new ErmOptions(Tolerance: a.Double("tolerance", ErmOptions.Default.Tolerance), FitBias: !a.Flag("no-bias"));
-        // the penalty's rules (ridge and l1 take --lambda, sphere takes --norm) live in Core
-        return EstimatorKind.Erm(FlatMinima.Losses.MarginLosses.Parse(name), pen, a.OptionalDouble("lambda"), a.OptionalDouble("norm"), options);
+        Alpha = Opt.Real("--alpha", "A", "sample ratio α = P/N (docs/theory.md#model)", alpha, "(0, inf)");
+        Delta = Opt.Real("--delta", "D", "noise variance Δ of each cluster", delta, "(0, inf)");
     }
 
-    public static int Seeds(Args a, int fallback = 8)
-    {
-        int s = a.Int("seeds", fallback);
-        if (s < 1) throw new UsageException($"--seeds must be an integer >= 1 (got {s}).");
-        return s;
-    }
+    public CliOption<double> Alpha { get; }
+    public CliOption<double> Delta { get; }
+    public CliOption<double> Rho { get; } = Opt.Real("--rho", "R", "fraction ρ of the +1 cluster", 0.5, "(0, 1)");
 
-    public static int? Threads(Args a)
-    {
-        if (!a.Has("threads")) return null;
-        int t = a.Int("threads");
-        if (t < 1) throw new UsageException($"--threads must be an integer >= 1 (got {t}).");
-        return t;
-    }
+    public Option[] All => [Alpha, Delta, Rho];
+
+    /// <summary>The validated model.</summary>
+    public MixtureModel Read(ParseResult p) => new(p.Value(Alpha), p.Value(Delta), p.Value(Rho));
 }

@@ -1,5 +1,6 @@
-using FlatMinima.Storage;
+using System.CommandLine;
 using System.Diagnostics;
+using FlatMinima.Storage;
 using System.Text;
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Plots;
@@ -8,32 +9,36 @@ using FlatMinima.Plots.Figures;
 namespace FlatMinima.Cli.Commands;
 
 /// <summary><c>flatminima figures</c>: regenerates every figure with its CSV and figures/README.md.</summary>
-public sealed class FiguresCommand : ICommand
+public sealed class FiguresCommand : CliCommand
 {
-    public string Name => "figures";
-    public string Summary => "regenerate every figure (PNG, SVG, PDF) with the CSV of its numbers into figures/";
-    public string Usage =>
-        "usage: flatminima figures [--out figures] [--quick] [--only NAME[,NAME...]] [--seed K] [--threads T] [--sweeps FILE] [--json]\n\n" +
-        "  --out DIR        output folder (default figures)\n" +
-        "  --quick          smaller simulations (about a minute on 2 cores); the default is the full run\n" +
-        "  --only NAMES     comma-separated figure names (default: all)\n" +
-        "  --seed K         first simulation seed (default 0)\n" +
-        "  --threads T      parallel workers (default: all cores; results do not depend on it)\n" +
-        "  --sweeps FILE    recorded deep-network sweeps of figure 7, data set → sweep directory (default docs/optim/figure_sweeps.json)\n" +
-        "  --json           print one JSON object listing the files written\n\n" +
-        "Figures:\n" + string.Join("\n", FigureCatalog.All.Select(f => $"  {f.Name}")) +
-        "\n  fig7a_deep_flatness_*, fig7c_deep_gap_*, fig7b_pswa_curves_*  (one per data set of --sweeps)\n";
+    private readonly Option<string?> _out = Opt.Text("--out", "DIR", "output folder", "figures");
+    private readonly Option<bool> _quick = Opt.Flag("--quick", "smaller simulations (about a minute on 2 cores); by default the full run");
+    private readonly Option<string?> _only = Opt.Text("--only", "NAMES", "comma-separated figure names", defaultText: "all");
+    private readonly Option<long> _seed = CommonOptions.Seed("first simulation seed");
+    private readonly Option<int?> _threads = CommonOptions.Threads();
+    private readonly Option<string?> _sweeps = Opt.Text("--sweeps", "FILE", "recorded deep-network sweeps of figure 7, data set → sweep directory", new FigureOptions().Sweeps);
+    private readonly Option<bool> _json = CommonOptions.Json("print one JSON object listing the files written");
 
-    public int Run(Args a, CommandContext ctx)
+    public FiguresCommand() : base("figures", "regenerate every figure (PNG, SVG, PDF) with the CSV of its numbers into figures/")
     {
-        string outDir = a.String("out", "figures");
-        bool quick = a.Flag("quick");
-        var only = a.OptionalString("only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        long seed = a.Long("seed", 0);
-        int? threads = CommonOptions.Threads(a);
-        bool json = a.Flag("json");
-        string sweeps = a.String("sweeps", new FigureOptions().Sweeps);
-        a.EnsureAllUsed();
+        Add(_out, _quick, _only, _seed, _threads, _sweeps, _json);
+    }
+
+    public override IReadOnlyList<string> Usage => ["[--out figures] [--quick] [--only NAME[,NAME...]] [--seed K] [--threads T] [--sweeps FILE] [--json]"];
+
+    public override string Notes =>
+        "Figures:\n" + string.Join("\n", FigureCatalog.All.Select(f => $"  {f.Name}")) +
+        "\n  fig7a_deep_flatness_*, fig7c_deep_gap_*, fig7b_pswa_curves_*  (one per data set of --sweeps)";
+
+    protected internal override Execution Configure(ParseResult p, CommandContext ctx)
+    {
+        string outDir = p.GetValue(_out)!;
+        bool quick = p.Value(_quick);
+        var only = p.GetValue(_only)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        long seed = p.Value(_seed);
+        int? threads = p.GetValue(_threads);
+        bool json = p.Value(_json);
+        string sweeps = p.GetValue(_sweeps)!;
         var figures = FigureCatalog.All.Concat(DeepNetworkFigures.For(sweeps)).ToList();
         if (only is not null)
         {
@@ -42,41 +47,42 @@ public sealed class FiguresCommand : ICommand
                 throw new UsageException($"--only: unknown figure '{unknown[0]}'; valid: {string.Join(", ", figures.Select(f => f.Name))}.");
             figures = figures.Where(f => only.Contains(f.Name)).ToList();
         }
-
-        AtomicFile.CleanOrphans(outDir);   // what a killed earlier run left half written
         var options = new FigureOptions(quick, seed, threads, sweeps);
-        var written = new List<Dictionary<string, object?>>();
-        var failures = new List<string>();
-        var total = Stopwatch.StartNew();
-        foreach (var fig in figures)
+        return () =>
         {
-            var clock = Stopwatch.StartNew();
-            FigureResult result;
-            using (var progress = new Progress(ctx, fig.Name, 100))
+            AtomicFile.CleanOrphans(outDir);   // what a killed earlier run left half written
+            var written = new List<Dictionary<string, object?>>();
+            var findings = new Dictionary<string, string>();
+            var total = Stopwatch.StartNew();
+            foreach (var fig in figures)
             {
-                int last = 0;
-                result = fig.Build(options, f =>
+                var clock = Stopwatch.StartNew();
+                var result = ctx.WithProgress(fig.Name, 100, tick =>
                 {
-                    int now = (int)(f * 100);
-                    for (; last < now; last++) progress.Tick();
+                    int last = 0;
+                    return fig.Build(options, f =>
+                    {
+                        int now = (int)(f * 100);
+                        for (; last < now; last++) tick();
+                    });
                 });
+                string stem = Path.Combine(outDir, fig.Name);
+                var files = FigureExporter.Export(result.Plot, stem).ToList();
+                AtomicFile.WriteAllText(stem + ".csv", result.Data.ToString());
+                files.Add(stem + ".csv");
+                findings[fig.Name] = result.Findings;
+                foreach (var w in result.Warnings) ctx.Err.WriteLine($"{fig.Name}: warning: {w}");
+                written.Add(new() { ["name"] = fig.Name, ["files"] = files, ["seconds"] = clock.Elapsed.TotalSeconds, ["warnings"] = result.Warnings.ToList() });
+                if (!json) ctx.Out.WriteLine($"{fig.Name}: {string.Join(", ", files.Select(Path.GetFileName))} ({clock.Elapsed.TotalSeconds:F1} s)");
             }
-            string stem = Path.Combine(outDir, fig.Name);
-            var files = FigureExporter.Export(result.Plot, stem).ToList();
-            AtomicFile.WriteAllText(stem + ".csv", result.Data.ToString());
-            files.Add(stem + ".csv");
-            foreach (var w in result.Warnings) ctx.Err.WriteLine($"{fig.Name}: warning: {w}");
-            failures.AddRange(result.Warnings.Select(w => $"{fig.Name}: {w}"));
-            written.Add(new() { ["name"] = fig.Name, ["files"] = files, ["seconds"] = clock.Elapsed.TotalSeconds, ["warnings"] = result.Warnings.ToList() });
-            if (!json) ctx.Out.WriteLine($"{fig.Name}: {string.Join(", ", files.Select(Path.GetFileName))} ({clock.Elapsed.TotalSeconds:F1} s)");
-        }
-        if (only is null) AtomicFile.WriteAllText(Path.Combine(outDir, "README.md"), Readme(figures, quick, seed));
-        if (json) Output.WriteJson(ctx.Out, new Dictionary<string, object?> { ["quick"] = quick, ["figures"] = written, ["seconds"] = total.Elapsed.TotalSeconds });
-        else ctx.Out.WriteLine($"{figures.Count} figures in {total.Elapsed.TotalSeconds:F1} s -> {Path.GetFullPath(outDir)}");
-        return 0;
+            if (only is null) AtomicFile.WriteAllText(Path.Combine(outDir, "README.md"), Readme(figures, findings, quick, seed));
+            if (json) Output.WriteJson(ctx.Out, new Dictionary<string, object?> { ["quick"] = quick, ["figures"] = written, ["seconds"] = total.Elapsed.TotalSeconds });
+            else ctx.Out.WriteLine($"{figures.Count} figures in {total.Elapsed.TotalSeconds:F1} s -> {Path.GetFullPath(outDir)}");
+            return 0;
+        };
     }
 
-    private static string Readme(IReadOnlyList<IFigure> figures, bool quick, long seed)
+    private static string Readme(IReadOnlyList<IFigure> figures, IReadOnlyDictionary<string, string> findings, bool quick, long seed)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# Figures");
@@ -84,12 +90,16 @@ public sealed class FiguresCommand : ICommand
         sb.AppendLine("Generated by `flatminima figures" + (quick ? " --quick" : "") + (seed != 0 ? $" --seed {seed}" : "") +
                       "` (from the repository root: `dotnet run --project src/FlatMinima.Cli -c Release -- figures" + (quick ? " --quick" : "") + "`).");
         sb.AppendLine("Each figure comes as PNG (300 dpi), SVG and PDF, single-column size (3.4 in × 2.6 in), with a CSV of exactly the");
-        sb.AppendLine("plotted numbers (one row per point; `series` names the curve, `note` marks points that need attention).");
+        sb.AppendLine("plotted numbers (one row per point; `series` names the curve, `note` marks points that need attention). Where a");
+        sb.AppendLine("figure shows an N → ∞ extrapolation, its CSV also holds the smaller-N simulations it was fitted to (series");
+        sb.AppendLine("`finite-size ...`, noted \"not drawn\") and, per extrapolated point (series `extrapolation ...`), the value, the 99 %");
+        sb.AppendLine("half-width in the error column, and the verdict and fit in `note` (docs/replica.md, finite-size extrapolation).");
         sb.AppendLine("Do not edit these files by hand: rerun the command.");
         sb.AppendLine();
         sb.AppendLine("| figure | what it shows |");
         sb.AppendLine("|---|---|");
-        foreach (var f in figures) sb.AppendLine($"| [{f.Name}]({f.Name}.png) | {f.Caption} |");
+        foreach (var f in figures)
+            sb.AppendLine($"| [{f.Name}]({f.Name}.png) | {f.Caption}{(findings.TryGetValue(f.Name, out var x) && x.Length > 0 ? " " + x : "")} |");
         sb.AppendLine();
         sb.AppendLine("Figure 7 is drawn from the recorded deep-network sweeps listed in `docs/optim/figure_sweeps.json` (each sweep");
         sb.AppendLine("directory's `sweep.csv` and `curves.csv`, written by `flatminima sweep --collect`; see docs/optim.md); one figure");

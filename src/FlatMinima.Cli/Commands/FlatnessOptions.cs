@@ -1,94 +1,74 @@
-using FlatMinima.Storage;
+using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Estimators;
 using FlatMinima.Losses;
 
 namespace FlatMinima.Cli.Commands;
 
-/// <summary>Options and output helpers shared by the flatness commands (local-energy, local-entropy, maxflat).</summary>
-internal static class FlatnessOptions
+/// <summary>The options of a max-flatness estimator (maxflat, local-energy --estimator maxflat): the method, the
+/// objective, the bias policy and the descent's settings, whose defaults are those of Core's
+/// <see cref="ReplicatedOptions"/> and <see cref="EntropicOptions"/> (each written there once).</summary>
+internal sealed class MaxFlatOptions
 {
-    public const string MaxFlatUsage =
-        "  --method M       replicated (rSGD) | entropic (Entropy-SGD) (default replicated)\n" +
-        "  --objective O    classifier (norm-independent smoothed 0-1 error E_sigma) | loss (noise-smoothed loss) (default classifier)\n" +
-        "  --loss L         square | logistic, for --objective loss (default logistic)\n" +
-        "  --bias B         learned | zero | bayes (b = kappa b_BO along the data's BO vector; default bayes)\n" +
-        "  --replicas Y     coupled replicas (replicated; default 3)\n" +
-        "  --steps T        steps (replicated, default 600) or outer steps (entropic, default 60)\n" +
-        "  --lr ETA         learning rate (replicated 0.05; entropic outer 1)\n" +
-        "  --momentum MU    heavy-ball momentum (replicated 0.9; entropic outer 0)\n" +
-        "  --temperature T  Langevin temperature (default 0)\n" +
-        "  --schedule S     coupling schedule exp|lin|cos|const (default exp)\n" +
-        "  --gamma0 G       initial coupling (replicated: automatic; entropic: 0.3)\n" +
-        "  --gamma-max G    final coupling (default 10)\n" +
-        "  --inner-steps L  Entropy-SGD inner Langevin steps (default 20)\n" +
-        "  --inner-lr ETA   Entropy-SGD inner learning rate (default 0.05)\n" +
-        "  --ema A          Entropy-SGD weight on the old mean (default 0.75)\n" +
-        "  --batch-size B   minibatch per replica step / inner step (SGD); 0 = full batch (default 0)\n";
+    private static readonly ReplicatedOptions Rep = new();
+    private static readonly EntropicOptions Ent = new();
 
-    /// <summary>Reads the max-flatness options at flatness scale σ (the σ is set per run by the caller).</summary>
-    public static MaxFlatnessOptions MaxFlat(Args a)
+    // "600 (replicated), 60 (entropic)", or one value when both methods share it; a null γ0 is calibrated automatically.
+    private static string Both(object? replicated, object? entropic) =>
+        Equals(replicated, entropic) ? Show(replicated) : $"{Show(replicated)} (replicated), {Show(entropic)} (entropic)";
+
+    private static string Show(object? v) => v is null ? "automatic" : Convert.ToString(v, CultureInfo.InvariantCulture)!;
+
+    public CliOption<string> Method { get; } = Opt.Choice("--method", "replicated (rSGD) or entropic (Entropy-SGD) descent (docs/theory.md#max-flatness)", ["replicated", "entropic"], "replicated");
+    public CliOption<string> Objective { get; } = Opt.Choice("--objective", "classifier (norm-independent smoothed 0-1 error E_sigma) or loss (noise-smoothed loss)", ["classifier", "loss"], "classifier");
+    public CliOption<string> Loss { get; } = Opt.Choice("--loss", "loss of --objective loss", ["square", "logistic"], "logistic");
+    public CliOption<string> Bias { get; } = Opt.Choice("--bias", "learned, zero, or bayes (b = κ b_BO along the data's BO vector)", ["learned", "zero", "bayes"], "bayes");
+    public CliOption<int?> Replicas { get; } = Opt.OptionalInt("--replicas", "Y", "coupled replicas (replicated)", Show(Rep.Replicas), "[1, inf)");
+    public CliOption<int?> Steps { get; } = Opt.OptionalInt("--steps", "T", "steps (replicated) or outer steps (entropic)", Both(Rep.Steps, Ent.Steps), "[1, inf)");
+    public CliOption<double?> Lr { get; } = Opt.OptionalReal("--lr", "ETA", "learning rate (entropic: of the outer step)", Both(Rep.LearningRate, Ent.OuterLearningRate), "(0, inf)");
+    public CliOption<double?> Momentum { get; } = Opt.OptionalReal("--momentum", "MU", "heavy-ball momentum (entropic: of the outer step)", Both(Rep.Momentum, Ent.OuterMomentum), "[0, 1)");
+    public CliOption<double?> Temperature { get; } = Opt.OptionalReal("--temperature", "T", "Langevin temperature", Both(Rep.Temperature, Ent.Temperature), "[0, inf)");
+    public CliOption<string> Schedule { get; } = Opt.Choice("--schedule", "coupling schedule (docs/optim.md#coupling-schedules)", ["exp", "lin", "cos", "const"], "exp");
+    public CliOption<double?> Gamma0 { get; } = Opt.OptionalReal("--gamma0", "G", "initial coupling γ0", Both(Rep.Coupling.Initial, Ent.Coupling.Initial), "(0, inf)");
+    public CliOption<double?> GammaMax { get; } = Opt.OptionalReal("--gamma-max", "G", "final coupling γmax", Both(Rep.Coupling.Final, Ent.Coupling.Final), "(0, inf)");
+    public CliOption<int?> InnerSteps { get; } = Opt.OptionalInt("--inner-steps", "L", "Entropy-SGD inner Langevin steps (entropic)", Show(Ent.InnerSteps), "[1, inf)");
+    public CliOption<double?> InnerLr { get; } = Opt.OptionalReal("--inner-lr", "ETA", "Entropy-SGD inner learning rate (entropic)", Show(Ent.InnerLearningRate), "(0, inf)");
+    public CliOption<double?> Ema { get; } = Opt.OptionalReal("--ema", "A", "Entropy-SGD weight on the old mean (entropic)", Show(Ent.EmaWeight), "[0, 1)");
+    public CliOption<int?> BatchSize { get; } = Opt.OptionalInt("--batch-size", "B", "minibatch per replica step or inner step (SGD); 0 = full batch", Both(Rep.BatchSize, Ent.BatchSize), "[0, inf)");
+
+    public Option[] All => [Method, Objective, Loss, Bias, Replicas, Steps, Lr, Momentum, Temperature, Schedule, Gamma0, GammaMax, InnerSteps, InnerLr, Ema, BatchSize];
+
+    /// <summary>The options at flatness scale σ = 1 (the caller sets σ per run); <paramref name="seed"/> seeds the descent.</summary>
+    public MaxFlatnessOptions Read(ParseResult p, long seed)
     {
-        var method = a.Choice("method", ["replicated", "entropic"], "replicated") == "entropic" ? MaxFlatnessMethod.Entropic : MaxFlatnessMethod.Replicated;
-        string objective = a.Choice("objective", ["classifier", "loss"], "classifier");
-        string lossName = a.Choice("loss", ["square", "logistic"], "logistic");
-        if (objective == "classifier" && a.Has("loss")) throw new UsageException("--loss applies to --objective loss.");
-        IMarginLoss? loss = objective == "loss" ? MarginLosses.Parse(lossName) : null;
-        var bias = a.Choice("bias", ["learned", "zero", "bayes"], "bayes") switch
-        {
-            "learned" => BiasPolicy.Learned, "zero" => BiasPolicy.Zero, _ => BiasPolicy.BayesRule,
-        };
-        var shape = CouplingSchedule.ParseShape(a.String("schedule", "exp"));
-        double? gamma0 = a.OptionalDouble("gamma0");
-        double gmax = a.Double("gamma-max", 10);
-        long seed = a.Long("seed", 0);
-        ReplicatedOptions rep; EntropicOptions ent;
+        var method = p.Value(Method) == "entropic" ? MaxFlatnessMethod.Entropic : MaxFlatnessMethod.Replicated;
+        bool lossObjective = p.Value(Objective) == "loss";
+        if (!lossObjective && p.Given(Loss)) throw new UsageException("--loss applies to --objective loss.");
+        IMarginLoss? loss = lossObjective ? MarginLosses.Parse(p.Value(Loss)) : null;
+        var bias = p.Value(Bias) switch { "learned" => BiasPolicy.Learned, "zero" => BiasPolicy.Zero, _ => BiasPolicy.BayesRule };
+        var shape = CouplingSchedule.ParseShape(p.Value(Schedule));
+        double? gamma0 = p.GetValue(Gamma0);
+        ReplicatedOptions rep = Rep;
+        EntropicOptions ent = Ent;
         if (method == MaxFlatnessMethod.Replicated)
         {
-            rep = new ReplicatedOptions(a.Int("replicas", 3), a.Int("steps", 600), a.Double("lr", 0.05), a.Double("momentum", 0.9),
-                a.Double("temperature", 0), new CouplingSchedule(shape, gamma0, gmax), Seed: seed, BatchSize: a.Int("batch-size", 0));
-            ent = new EntropicOptions();
-            foreach (var o in new[] { "inner-steps", "inner-lr", "ema" })
-                if (a.Has(o)) throw new UsageException($"--{o} applies to --method entropic.");
+            foreach (var o in new Option[] { InnerSteps, InnerLr, Ema })
+                if (p.Given(o)) throw new UsageException($"{o.Name} applies to --method entropic.");
+            rep = new ReplicatedOptions(p.GetValue(Replicas) ?? Rep.Replicas, p.GetValue(Steps) ?? Rep.Steps, p.GetValue(Lr) ?? Rep.LearningRate,
+                p.GetValue(Momentum) ?? Rep.Momentum, p.GetValue(Temperature) ?? Rep.Temperature,
+                new CouplingSchedule(shape, gamma0 ?? Rep.Coupling.Initial, p.GetValue(GammaMax) ?? Rep.Coupling.Final),
+                Seed: seed, BatchSize: p.GetValue(BatchSize) ?? Rep.BatchSize);
         }
         else
         {
-            ent = new EntropicOptions(a.Int("steps", 60), a.Int("inner-steps", 20), a.Double("inner-lr", 0.05), a.Double("lr", 1),
-                a.Double("temperature", 0), a.Double("ema", 0.75), OuterMomentum: a.Double("momentum", 0),
-                Coupling: new CouplingSchedule(shape, gamma0 ?? 0.3, gmax), Seed: seed, BatchSize: a.Int("batch-size", 0));
-            rep = new ReplicatedOptions();
-            if (a.Has("replicas")) throw new UsageException("--replicas applies to --method replicated.");
+            if (p.Given(Replicas)) throw new UsageException("--replicas applies to --method replicated.");
+            ent = new EntropicOptions(p.GetValue(Steps) ?? Ent.Steps, p.GetValue(InnerSteps) ?? Ent.InnerSteps, p.GetValue(InnerLr) ?? Ent.InnerLearningRate,
+                p.GetValue(Lr) ?? Ent.OuterLearningRate, p.GetValue(Temperature) ?? Ent.Temperature, p.GetValue(Ema) ?? Ent.EmaWeight,
+                OuterMomentum: p.GetValue(Momentum) ?? Ent.OuterMomentum,
+                Coupling: new CouplingSchedule(shape, gamma0 ?? Ent.Coupling.Initial, p.GetValue(GammaMax) ?? Ent.Coupling.Final),
+                Seed: seed, BatchSize: p.GetValue(BatchSize) ?? Ent.BatchSize);
         }
         return new MaxFlatnessOptions(method, loss, 1, 0, bias, rep, ent);
-    }
-
-    /// <summary>Writes rows (same keys in each) as CSV, atomically.</summary>
-    public static void WriteCsv(string path, IReadOnlyList<IReadOnlyDictionary<string, object?>> rows)
-    {
-        var sb = new StringBuilder();
-        if (rows.Count > 0)
-        {
-            var keys = rows[0].Keys.ToList();
-            sb.AppendLine(string.Join(",", keys));
-            foreach (var r in rows)
-                sb.AppendLine(string.Join(",", keys.Select(k => r[k] switch
-                {
-                    null => "",
-                    double d => d.ToString("R", CultureInfo.InvariantCulture),
-                    IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-                    var o => o.ToString(),
-                })));
-        }
-        AtomicFile.WriteAllText(path, sb.ToString());
-    }
-
-    /// <summary>Parses a required comma list of reals.</summary>
-    public static double[] List(Args a, string name)
-    {
-        var v = a.DoubleList(name) ?? throw new UsageException($"--{name} is required (comma-separated list).");
-        if (v.Length == 0) throw new UsageException($"--{name} needs at least one value.");
-        return v;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using FlatMinima.Cli.Infrastructure;
 using FlatMinima.Experiments;
@@ -7,49 +8,53 @@ namespace FlatMinima.Cli.Commands;
 
 /// <summary><c>flatminima tables</c>: prints the docs' reference tables (<see cref="ReferenceTables"/>), or rewrites and
 /// checks the marked table blocks of Markdown files (<see cref="ReferenceTableBlocks"/>).</summary>
-public sealed class TablesCommand : ICommand
+public sealed class TablesCommand : CliCommand
 {
-    public string Name => "tables";
-    public string Summary => "the docs' reference tables as Markdown; rewrite or check the marked tables of docs";
-    public string Usage =>
-        "usage: flatminima tables NAME [NAME...] [--json]\n" +
-        "       flatminima tables --list [--json]\n" +
-        "       flatminima tables --update FILE [FILE...]\n" +
-        "       flatminima tables --check FILE [FILE...] [--json]\n\n" +
-        "  NAME             print the named table as Markdown (header, alignment row, rows)\n" +
-        "  --list           list every table with a one-line description\n" +
-        "  --update FILES   recompute every table marked in FILES and rewrite it in place (atomically). A table is marked\n" +
-        "                   by the line '" + ReferenceTableBlocks.Marker("NAME") + "' before it and '" + ReferenceTableBlocks.End + "' after it.\n" +
-        "  --check FILES    recompute every marked table and report each one that differs from what the engine gives,\n" +
-        "                   with its first differing cell; exit code 1 if any does\n" +
-        "  --json           print one JSON object\n\n" +
-        "Simulation tables use fixed seeds; the same build prints the same digits on every run.\n";
+    private readonly Argument<string[]> _names = new("NAME|FILE") { Arity = ArgumentArity.ZeroOrMore, Description = "table names, or with --update/--check Markdown files" };
+    private readonly Option<bool> _list = Opt.Flag("--list", "list every table with a one-line description");
+    private readonly Option<bool> _update = Opt.Flag("--update", "recompute every table marked in the FILEs and rewrite it in place (atomically). A table is marked " +
+        "by the line '" + ReferenceTableBlocks.Marker("NAME") + "' before it and '" + ReferenceTableBlocks.End + "' after it");
+    private readonly Option<bool> _check = Opt.Flag("--check", "recompute every marked table of the FILEs and report each one that differs from what the engine " +
+        "gives, with its first differing cell; exit code 1 if any does");
+    private readonly Option<bool> _json = CommonOptions.Json();
 
-    private static readonly string[] Options = ["list", "update", "check", "json"];
-
-    public int Run(Args a, CommandContext ctx)
+    public TablesCommand() : base("tables", "the docs' reference tables as Markdown; rewrite or check the marked tables of docs")
     {
-        bool list = a.Flag("list"), json = a.Flag("json");
-        bool update = a.Has("update"), check = a.Has("check");
-        // "--update FILE FILE": the parser takes the first file as the option's value, the rest as positional arguments.
-        var rest = new List<string>();
-        if (update && a.Raw["update"] is { } u) rest.Add(u);
-        if (check && a.Raw["check"] is { } c) rest.Add(c);
-        rest.AddRange(a.Positional);
-        var unknown = a.Raw.Keys.FirstOrDefault(k => !Options.Contains(k));
-        if (unknown is not null) throw new UsageException($"unknown option --{unknown} (see --help).");
-        if ((list ? 1 : 0) + (update ? 1 : 0) + (check ? 1 : 0) > 1) throw new UsageException("give one of --list, --update, --check.");
-
-        if (update && json) throw new UsageException("--json is not available with --update.");
-        if (list) return List(ctx, json, rest);
-        if (rest.Count == 0) throw new UsageException(update || check ? "name at least one Markdown file." : "name a table (see --list).");
-        if (update || check) return Files(ctx, rest, check, json);
-        return Print(ctx, rest, json);
+        Arguments.Add(_names);
+        Add(_list, _update, _check, _json);
     }
 
-    private static int List(CommandContext ctx, bool json, List<string> rest)
+    public override IReadOnlyList<string> Usage =>
+    [
+        "NAME [NAME...] [--json]",
+        "--list [--json]",
+        "--update FILE [FILE...]",
+        "--check FILE [FILE...] [--json]",
+    ];
+
+    public override string Notes =>
+        "NAME prints the named table as Markdown (header, alignment row, rows). Simulation tables use fixed seeds; the same build prints\n" +
+        "the same digits on every run.";
+
+    protected internal override Execution Configure(ParseResult p, CommandContext ctx)
     {
-        if (rest.Count > 0) throw new UsageException($"unexpected argument '{rest[0]}' with --list.");
+        bool list = p.Value(_list), json = p.Value(_json), update = p.Value(_update), check = p.Value(_check);
+        var rest = p.GetValue(_names)?.ToList() ?? [];
+        if ((list ? 1 : 0) + (update ? 1 : 0) + (check ? 1 : 0) > 1) throw new UsageException("give one of --list, --update, --check.");
+        if (update && json) throw new UsageException("--json is not available with --update.");
+        if (list)
+        {
+            if (rest.Count > 0) throw new UsageException($"unexpected argument '{rest[0]}' with --list.");
+            return () => List(ctx, json);
+        }
+        if (rest.Count == 0) throw new UsageException(update || check ? "name at least one Markdown file." : "name a table (see --list).");
+        if (update || check) return () => Files(ctx, rest, check, json);
+        var tables = rest.Select(ReferenceTables.Get).ToList(); // unknown names fail before any work
+        return () => Print(ctx, tables, json);
+    }
+
+    private static int List(CommandContext ctx, bool json)
+    {
         if (json)
         {
             Output.WriteJson(ctx.Out, new Dictionary<string, object?>
@@ -63,9 +68,8 @@ public sealed class TablesCommand : ICommand
         return 0;
     }
 
-    private static int Print(CommandContext ctx, List<string> names, bool json)
+    private static int Print(CommandContext ctx, IReadOnlyList<ReferenceTable> tables, bool json)
     {
-        var tables = names.Select(ReferenceTables.Get).ToList(); // unknown names fail before any work
         var rows = new List<Dictionary<string, object?>>();
         for (int i = 0; i < tables.Count; i++)
         {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
 using FlatMinima.Storage;
 
 namespace FlatMinima.Cli.Infrastructure;
@@ -11,9 +10,6 @@ namespace FlatMinima.Cli.Infrastructure;
 /// </summary>
 public static class Output
 {
-    /// <summary>Converts a value tree (dictionaries, lists, numbers, strings) into a JSON node.</summary>
-    public static JsonNode? ToNode(object? value) => JsonText.ToNode(value);
-
     /// <summary>Serialises a value tree as indented JSON.</summary>
     public static string Json(object? value) => JsonText.Serialize(value);
 
@@ -23,6 +19,15 @@ public static class Output
     /// <summary>Formats a number for a human table: 5 significant digits, or "—" when missing.</summary>
     public static string Num(double x, string format = "G5") =>
         double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "—";
+
+    /// <summary>A cell of a human table: a number in <paramref name="format"/>, true/false, or the value's text.</summary>
+    public static string Cell(object? v, string format = "G5") => v switch
+    {
+        double d => Num(d, format),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => v?.ToString() ?? "",
+    };
 
     /// <summary>A value ± its standard error, for human tables.</summary>
     public static string Pm(double mean, double se) =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using FlatMinima.Losses;
 using FlatMinima.Mixture;
 using FlatMinima.Numerics;
@@ -56,8 +57,11 @@ public static class FiniteSizeForms
 /// <param name="Confidence">Confidence level of the interval.</param>
 /// <param name="IntervalLow">a − z·se(a), z the two-sided normal quantile of <paramref name="Confidence"/>.</param>
 /// <param name="IntervalHigh">a + z·se(a).</param>
+/// <param name="ErrorDegreesOfFreedom">Degrees of freedom of se(a) when the datasets behind each standard error are
+/// counted (Welch–Satterthwaite, and z is then the Student-t quantile); +∞ (z normal) when they are not.</param>
 public sealed record FiniteSizeFit(FiniteSizeForm Form, double Intercept, double InterceptStdError, double Slope, double SlopeStdError,
-    double ChiSquare, int DegreesOfFreedom, double PValue, double Inflation, double Confidence, double IntervalLow, double IntervalHigh)
+    double ChiSquare, int DegreesOfFreedom, double PValue, double Inflation, double Confidence, double IntervalLow, double IntervalHigh,
+    double ErrorDegreesOfFreedom = double.PositiveInfinity)
 {
     /// <summary>The fitted law at size N.</summary>
     public double At(double n) => Intercept + Slope * Form.X(n);
@@ -86,7 +90,20 @@ public static class FiniteSizeVerdict
 /// <param name="Z">(a − theory)/se(a).</param>
 /// <param name="Verdict">One of <see cref="FiniteSizeVerdict"/>.</param>
 public sealed record FiniteSizeRow(string Observable, IReadOnlyList<int> Sizes, IReadOnlyList<Statistic> Values, FiniteSizeFit Fit,
-    double Theory, double Z, string Verdict);
+    double Theory, double Z, string Verdict)
+{
+    /// <summary>Half-width of the N → ∞ confidence interval.</summary>
+    public double HalfWidth => 0.5 * (Fit.IntervalHigh - Fit.IntervalLow);
+
+    /// <summary>One line for the note column of a table (no commas): the verdict, the theory, z, χ²/dof with its p-value,
+    /// the form and the confidence of the half-width (with the degrees of freedom of its Student-t quantile when the
+    /// datasets were counted), e.g. "agree; theory 0.266903; z +0.31; chi2 0.52/1 (p 0.47); form
+    /// 1/n; error = 99% half-width (Student t 5.2 dof)".</summary>
+    public string Note => string.Create(CultureInfo.InvariantCulture,
+        $"{Verdict}; theory {Theory:G6}; z {(double.IsFinite(Z) ? Z.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) : "undefined")}; " +
+        $"chi2 {Fit.ChiSquare:G3}/{Fit.DegreesOfFreedom} (p {Fit.PValue:G2}); form {Fit.Form.Name()}; error = {Fit.Confidence * 100:G3}% half-width") +
+        (double.IsFinite(Fit.ErrorDegreesOfFreedom) ? string.Create(CultureInfo.InvariantCulture, $" (Student t {Fit.ErrorDegreesOfFreedom:F1} dof)") : "");
+}
 
 /// <summary>A finite-size extrapolation of every observable of an ERM check.</summary>
 /// <param name="Theory">The replica fixed point.</param>
@@ -154,8 +171,13 @@ public static class FiniteSizeExtrapolation
     /// <param name="stdErrors">Standard errors se_i ≥ 0.</param>
     /// <param name="form">The correction x(N).</param>
     /// <param name="confidence">Confidence level in (0, 1) [0.99].</param>
+    /// <param name="datasets">The number of datasets (≥ 2) behind each standard error, or null. When given, each se_i is
+    /// treated as an estimate with n_i − 1 degrees of freedom: a = Σ c_i y_i is linear in the means, its variance
+    /// Σ c_i² se_i² has ν = (Σ c_i² se_i²)² / Σ (c_i² se_i²)²/(n_i − 1) degrees of freedom (Welch–Satterthwaite), and the
+    /// interval uses the Student-t quantile with ν instead of the normal one. This matters when a size has few datasets
+    /// (with 4, a ±2.576 se interval covers 92 %, not 99 %); null keeps the normal quantile (many datasets).</param>
     public static FiniteSizeFit Fit(IReadOnlyList<double> sizes, IReadOnlyList<double> values, IReadOnlyList<double> stdErrors,
-        FiniteSizeForm form, double confidence = DefaultConfidence)
+        FiniteSizeForm form, double confidence = DefaultConfidence, IReadOnlyList<int>? datasets = null)
     {
         ArgumentNullException.ThrowIfNull(sizes); ArgumentNullException.ThrowIfNull(values); ArgumentNullException.ThrowIfNull(stdErrors);
         int k = sizes.Count;
@@ -164,8 +186,11 @@ public static class FiniteSizeExtrapolation
         if (sizes.Distinct().Count() < 3)
             throw new ArgumentOutOfRangeException("finite-size", k, "the extrapolation needs at least 3 distinct sizes N (dof >= 1).");
         Guard.OpenInterval(confidence, 0, 1, "confidence");
+        if (datasets is not null && datasets.Count != k)
+            throw new ArgumentException($"one dataset count per size is needed (got {datasets.Count} for {k} sizes).", nameof(datasets));
         for (int i = 0; i < k; i++)
         {
+            if (datasets is not null) Guard.AtLeast(datasets[i], 2, "datasets");
             Guard.Positive(sizes[i], "n");
             Guard.Finite(values[i], "value");
             Guard.NonNegative(stdErrors[i], "standard error");
@@ -210,8 +235,21 @@ public static class FiniteSizeExtrapolation
             inflation = Math.Sqrt(Math.Max(1, chi2 / dof));
         }
         double seA = Math.Sqrt(varA) * inflation, seB = Math.Sqrt(varB) * inflation;
-        double z = Normal.InvCDF(0, 1, 0.5 + confidence / 2);
-        return new FiniteSizeFit(form, a, seA, b, seB, chi2, dof, p, inflation, confidence, a - z * seA, a + z * seA);
+        double nu = double.PositiveInfinity;
+        if (datasets is not null && !exact)
+        {
+            // a = Σ c_i y_i with c_i = w_i (Sxx − Sx x_i)/det; its variance terms c_i² se_i², each with n_i − 1 dof
+            double num = 0, den = 0;
+            for (int i = 0; i < k; i++)
+            {
+                double c = (sxx - sx * x[i]) / det / (se[i] * se[i]);
+                double v = c * c * se[i] * se[i];
+                num += v; den += v * v / (datasets[i] - 1);
+            }
+            if (den > 0) nu = num * num / den;
+        }
+        double z = double.IsPositiveInfinity(nu) ? Normal.InvCDF(0, 1, 0.5 + confidence / 2) : StudentT.InvCDF(0, 1, nu, 0.5 + confidence / 2);
+        return new FiniteSizeFit(form, a, seA, b, seB, chi2, dof, p, inflation, confidence, a - z * seA, a + z * seA, nu);
     }
 
     /// <summary>Judges a fit against the theory: <see cref="FiniteSizeVerdict.FormDoesNotFit"/> when p &lt;
@@ -280,15 +318,52 @@ public static class FiniteSizeExtrapolation
     /// <param name="form">The correction.</param>
     /// <param name="confidence">Interval confidence [0.99].</param>
     /// <param name="fitThreshold">Goodness-of-fit threshold [0.01].</param>
+    /// <param name="countDatasets">Use the datasets behind each statistic (<see cref="Statistic.Count"/>) for a Student-t
+    /// interval (<see cref="Fit"/>): for few datasets per size, as in the figures.</param>
     public static FiniteSizeRow Row(string observable, IReadOnlyList<int> sizes, IReadOnlyList<Statistic> values, double theory,
-        FiniteSizeForm form, double confidence = DefaultConfidence, double fitThreshold = DefaultFitThreshold)
+        FiniteSizeForm form, double confidence = DefaultConfidence, double fitThreshold = DefaultFitThreshold, bool countDatasets = false)
     {
         ArgumentNullException.ThrowIfNull(sizes); ArgumentNullException.ThrowIfNull(values);
         Guard.OpenInterval(fitThreshold, 0, 1, "fit-threshold");
         Guard.Finite(theory, "theory");
-        var fit = Fit(sizes.Select(n => (double)n).ToArray(), values.Select(v => v.Mean).ToArray(), values.Select(v => v.StdError).ToArray(), form, confidence);
+        var fit = Fit(sizes.Select(n => (double)n).ToArray(), values.Select(v => v.Mean).ToArray(), values.Select(v => v.StdError).ToArray(), form, confidence,
+            countDatasets ? values.Select(v => v.Count).ToArray() : null);
         double z = fit.InterceptStdError > 0 ? (fit.Intercept - theory) / fit.InterceptStdError : (fit.Intercept == theory ? 0 : double.NaN);
         return new FiniteSizeRow(observable, sizes, values, fit, theory, z, Judge(fit, theory, fitThreshold));
+    }
+
+    /// <summary>
+    /// The two smaller sizes of a figure's extrapolation ladder below its size <paramref name="n"/> with
+    /// <paramref name="seeds"/> datasets: N/4 with 4S and N/2 with 2S datasets. The dataset-to-dataset spread of a
+    /// self-averaging observable falls like 1/√N, so the three sizes get about the same standard error, and for a solver
+    /// whose cost grows like N² the two cost ¼ and ½ of the N point.
+    /// </summary>
+    /// <param name="n">The figure's N ≥ 40 (so that N/4 ≥ 10).</param>
+    /// <param name="seeds">Its datasets S ≥ 1.</param>
+    public static IReadOnlyList<(int N, int Seeds)> LadderBelow(int n, int seeds)
+    {
+        Guard.AtLeast(n, 40, "n");
+        Guard.AtLeast(seeds, 1, "seeds");
+        return [(n / 4, 4 * seeds), (n / 2, 2 * seeds)];
+    }
+
+    /// <summary>
+    /// Runs <paramref name="measure"/> on <paramref name="seeds"/> datasets of size <paramref name="n"/> (the mixture of
+    /// <paramref name="mixture"/> with N and the seed replaced; dataset k uses <see cref="DatasetSeed"/>(seed, N, k)), in
+    /// parallel, results stored by index so a parallel run equals a sequential one. For observables other than the six
+    /// of <see cref="Observables"/> (e.g. a local energy at several σ), one size at a time.
+    /// </summary>
+    public static MonteCarloResult<T> SimulateAt<T>(MixtureSpec mixture, int n, int seeds, long seed, Func<MixtureSample, T> measure,
+        int? maxParallelism = null)
+    {
+        ArgumentNullException.ThrowIfNull(mixture); ArgumentNullException.ThrowIfNull(measure);
+        Guard.AtLeast(n, 1, "n");
+        Guard.AtLeast(seeds, 1, "seeds");
+        var ids = Enumerable.Range(0, seeds).Select(k => DatasetSeed(seed, n, k)).ToArray();
+        var results = new T[seeds];
+        Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = MonteCarlo.Workers(maxParallelism) },
+            k => results[k] = measure(MixtureSample.Sample(mixture with { N = n, Seed = ids[k] })));
+        return new MonteCarloResult<T>(mixture with { N = n, Seed = ids[0] }, ids, results);
     }
 
     /// <summary>

@@ -52,23 +52,33 @@ public sealed record FranzParisiCurves(IReadOnlyList<FranzParisiCurve> Theory, I
         return new(theory, sampling);
     }
 
-    /// <summary>Points of the theory curves that did not converge.</summary>
+    /// <summary>Points of the theory curves that did not converge, and one warning per curve with points where replica
+    /// symmetry is unstable (replicon Λ ≤ 0, docs/theory.md#rs-stability; drawn dotted).</summary>
     public IReadOnlyList<string> Warnings => Theory.SelectMany(c => c.Points.Where(p => !p.Converged)
-        .Select(p => $"Franz-Parisi point cos={c.ReferenceCosine:G} R={p.R:G4} did not converge; marked in the CSV")).ToArray();
+            .Select(p => $"Franz-Parisi point cos={c.ReferenceCosine:G} R={p.R:G4} did not converge; marked in the CSV"))
+        .Concat(Theory.Select(c => (c, bad: c.Points.Where(p => p.Converged && !p.RsStable).ToList())).Where(x => x.bad.Count > 0)
+            .Select(x => $"Franz-Parisi curve cos={x.c.ReferenceCosine:G}: {x.bad.Count} of {x.c.Points.Count} points RS-unstable (replicon <= 0) " +
+                         $"at R = {x.bad.Min(p => p.R):G3} ... {x.bad.Max(p => p.R):G3}; drawn dotted, marked in the CSV"))
+        .ToArray();
 
-    /// <summary>The table: columns distance, excess, excess_se, reference_cosine, overlap_r; the theory curves (points
-    /// that did not converge marked), then the sampling.</summary>
+    /// <summary>The replicon Λ of every converged theory point (docs/theory.md#rs-stability).</summary>
+    public IEnumerable<double> Replicons => Theory.SelectMany(c => c.Points.Where(p => p.Converged).Select(p => p.Replicon));
+
+    /// <summary>The table: columns distance, excess, excess_se, reference_cosine, overlap_r, replicon; the theory curves
+    /// (points that did not converge, and points where RS is unstable, marked), then the sampling (no replicon).</summary>
     public SeriesTable ToTable()
     {
-        var t = new SeriesTable("distance", "excess", "excess_se", "reference_cosine", "overlap_r");
+        var t = new SeriesTable("distance", "excess", "excess_se", "reference_cosine", "overlap_r", "replicon");
         foreach (var (cos, points) in Theory)
             foreach (var p in points)
-                t.Add($"theory cos={cos:G}", [p.Distance, p.Excess, double.NaN, cos, p.R], p.Converged ? "" : "not converged");
+                t.Add($"theory cos={cos:G}", [p.Distance, p.Excess, double.NaN, cos, p.R, p.Replicon],
+                    !p.Converged ? "not converged" : p.RsStable ? "" : "RS unstable (replicon <= 0)");
         foreach (var s in Sampling)
             for (int i = 0; i < s.Overlaps.Count; i++)
             {
                 double r = s.Overlaps[i];
-                t.Add($"sampling cos={s.ReferenceCosine:G} n={s.N} seeds={s.Seeds} sweeps={s.Sweeps}", [2 * (1 - r), s.Samples[i].Excess, s.Samples[i].StdError, s.ReferenceCosine, r]);
+                t.Add($"sampling cos={s.ReferenceCosine:G} n={s.N} seeds={s.Seeds} sweeps={s.Sweeps}",
+                    [2 * (1 - r), s.Samples[i].Excess, s.Samples[i].StdError, s.ReferenceCosine, r, double.NaN]);
             }
         return t;
     }

@@ -52,24 +52,59 @@ public static class LocalEnergyComparison
     public static (Statistic TestError, Statistic[] DeltaE) Simulate(LocalEnergyEstimator estimator, IReadOnlyList<double> sigmas,
         int n, int seeds, long seed = 0, int? threads = null)
     {
+        var runs = MonteCarlo.Run(new MixtureSpec(Model, n, seed, ExactLabelCounts: true), seeds, Measure(estimator, sigmas), threads);
+        return (runs.Of(r => r.TestError), runs.OfEach(r => r.DeltaE));
+    }
+
+    /// <summary>The measurement of <see cref="Simulate"/> on one dataset: the exact test error and δE(σ) = E_σ − E_0 (LE1)
+    /// of the estimator fitted to it.</summary>
+    public static Func<MixtureSample, (double TestError, double[] DeltaE)> Measure(LocalEnergyEstimator estimator, IReadOnlyList<double> sigmas)
+    {
+        ArgumentNullException.ThrowIfNull(estimator); ArgumentNullException.ThrowIfNull(sigmas);
         var est = estimator.Loss is null ? EstimatorKind.Bayes : EstimatorKind.Erm(MarginLosses.Parse(estimator.Loss), estimator.Lambda);
-        var runs = MonteCarlo.Run(new MixtureSpec(Model, n, seed, ExactLabelCounts: true), seeds, s =>
+        double[] grid = [0, .. sigmas];
+        return s =>
         {
             var c = est.Fit(s);
-            var e = LocalEnergy.Exact(s, c.W, c.B, [0, .. sigmas]);
-            return (TestError: s.TestError(c.W, c.B), DeltaE: e.Skip(1).Select(v => v - e[0]).ToArray());
-        }, threads);
-        return (runs.Of(r => r.TestError), runs.OfEach(r => r.DeltaE));
+            var e = LocalEnergy.Exact(s, c.W, c.B, grid);
+            return (s.TestError(c.W, c.B), e.Skip(1).Select(v => v - e[0]).ToArray());
+        };
+    }
+
+    /// <summary>
+    /// The N → ∞ extrapolation of δE(σ) at each σ of <paramref name="sigmas"/> from the statistics
+    /// <paramref name="atN"/> of <see cref="Simulate"/> at N = <paramref name="n"/> on <paramref name="seeds"/> datasets and
+    /// new simulations at N/4 on 4S and N/2 on 2S datasets (<see cref="FiniteSizeExtrapolation.LadderBelow"/>, datasets
+    /// <see cref="FiniteSizeExtrapolation.DatasetSeed"/>, exact label counts), each fitted with a + b/N and judged at 99 % (Student-t interval, the datasets counted)
+    /// against the theory δE(σ) (<see cref="Theory"/>). Why 1/N: E_σ of a fitted estimator is an average over the training
+    /// margins of a smooth function of the margin (docs/theory.md#le1), so like every smooth observable of the margin law
+    /// (<see cref="FiniteSizeExtrapolation.DefaultForm"/>) its dataset mean has an O(1/N) bias.
+    /// </summary>
+    public static FiniteSizeRow[] Extrapolate(LocalEnergyEstimator estimator, IReadOnlyList<double> sigmas, int n, int seeds,
+        IReadOnlyList<Statistic> atN, long seed = 0, int? threads = null)
+    {
+        ArgumentNullException.ThrowIfNull(atN);
+        if (atN.Count != sigmas.Count) throw new ArgumentException($"{atN.Count} statistics for {sigmas.Count} sigmas.", nameof(atN));
+        var ladder = FiniteSizeExtrapolation.LadderBelow(n, seeds);
+        var runs = ladder.Select(l => FiniteSizeExtrapolation.SimulateAt(new MixtureSpec(Model, ExactLabelCounts: true), l.N, l.Seeds, seed,
+            Measure(estimator, sigmas), threads).OfEach(r => r.DeltaE)).ToArray();
+        var (_, energy) = Theory(estimator, [0, .. sigmas]);
+        int[] sizes = [.. ladder.Select(l => l.N), n];
+        return sigmas.Select((_, k) => FiniteSizeExtrapolation.Row("delta_e", sizes, [.. runs.Select(r => r[k]), atN[k]], energy[k + 1] - energy[0],
+            FiniteSizeForm.InverseN, countDatasets: true)).ToArray();
     }
 }
 
-/// <summary>δE(σ) of one estimator: the theory on a σ grid and the simulation at a few σ.</summary>
+/// <summary>δE(σ) of one estimator: the theory on a σ grid, the simulation at a few σ and, when made, the N → ∞
+/// extrapolation of the simulation at each of them (<see cref="LocalEnergyComparison.Extrapolate"/>).</summary>
 public sealed record LocalEnergyCurve(LocalEnergyEstimator Estimator, double TestError, IReadOnlyList<double> Sigmas, IReadOnlyList<double> DeltaE,
-    Statistic SimulatedTestError, IReadOnlyList<double> SimulatedSigmas, IReadOnlyList<Statistic> SimulatedDeltaE);
+    Statistic SimulatedTestError, IReadOnlyList<double> SimulatedSigmas, IReadOnlyList<Statistic> SimulatedDeltaE,
+    IReadOnlyList<FiniteSizeRow>? Extrapolations = null);
 
 /// <summary>
 /// The local energy δE(σ) = E_σ − E_0 (figure 4a) of the Bayes-optimal estimator and of ERM minimisers: theory on 81 σ in
-/// [0, 2] and finite-N values at σ = ¼, ½, 1, 3/2 (<see cref="LocalEnergyComparison"/>).
+/// [0, 2], finite-N values at σ = ¼, ½, 1, 3/2 (<see cref="LocalEnergyComparison"/>) and their N → ∞ extrapolations
+/// (<see cref="LocalEnergyComparison.Extrapolate"/>).
 /// </summary>
 public sealed record LocalEnergyCurves(IReadOnlyList<LocalEnergyCurve> Curves, int N, int Seeds)
 {
@@ -87,14 +122,27 @@ public sealed record LocalEnergyCurves(IReadOnlyList<LocalEnergyCurve> Curves, i
             var est = LocalEnergyComparison.Estimators[i];
             var (eg, energy) = LocalEnergyComparison.Theory(est, sigmas);
             var (sEg, sDe) = LocalEnergyComparison.Simulate(est, SimulatedSigmas, n, seeds, seed, threads);
-            curves.Add(new(est, eg, sigmas, energy.Select(e => e - energy[0]).ToArray(), sEg, SimulatedSigmas, sDe));
+            var ext = LocalEnergyComparison.Extrapolate(est, SimulatedSigmas, n, seeds, sDe, seed, threads);
+            curves.Add(new(est, eg, sigmas, energy.Select(e => e - energy[0]).ToArray(), sEg, SimulatedSigmas, sDe, ext));
             progress?.Invoke(curves.Count / (double)Shown.Count);
         }
         return new(curves, n, seeds);
     }
 
+    /// <summary>The extrapolations made, with their estimator and σ.</summary>
+    public IEnumerable<(LocalEnergyEstimator Estimator, double Sigma, FiniteSizeRow Row)> Extrapolated =>
+        Curves.Where(c => c.Extrapolations is not null).SelectMany(c => c.Extrapolations!.Select((r, k) => (c.Estimator, c.SimulatedSigmas[k], r)));
+
+    /// <summary>One warning per extrapolation whose verdict is not "agree".</summary>
+    public IReadOnlyList<string> Warnings => Extrapolated.Where(e => e.Row.Verdict != FiniteSizeVerdict.Agree)
+        .Select(e => $"extrapolation {e.Estimator.Name} at sigma = {e.Sigma:G}: {e.Row.Verdict} (N -> infinity {e.Row.Fit.Intercept:G4} ± {e.Row.HalfWidth:G3}, theory {e.Row.Theory:G4})")
+        .ToArray();
+
     /// <summary>The table: columns sigma, delta_e, delta_e_se, test_error, test_error_se; per estimator its theory rows,
-    /// then its simulation rows.</summary>
+    /// then its simulation rows; then for every estimator the smaller sizes of its extrapolation ladder (series
+    /// "finite-size NAME n=… seeds=…", not drawn; the test error columns empty) and its extrapolations (series
+    /// "extrapolation NAME from n=N1/N2/N3": δE at N → ∞, the interval half-width in delta_e_se, the verdict and the fit
+    /// in the note).</summary>
     public SeriesTable ToTable()
     {
         var t = new SeriesTable("sigma", "delta_e", "delta_e_se", "test_error", "test_error_se");
@@ -104,6 +152,18 @@ public sealed record LocalEnergyCurves(IReadOnlyList<LocalEnergyCurve> Curves, i
             for (int k = 0; k < c.SimulatedSigmas.Count; k++)
                 t.Add($"simulation {c.Estimator.Name} n={N} seeds={Seeds}",
                     [c.SimulatedSigmas[k], c.SimulatedDeltaE[k].Mean, c.SimulatedDeltaE[k].StdError, c.SimulatedTestError.Mean, c.SimulatedTestError.StdError]);
+        }
+        foreach (var c in Curves.Where(c => c.Extrapolations is { Count: > 0 }))
+        {
+            var rows = c.Extrapolations!;
+            for (int s = 0; s < rows[0].Sizes.Count - 1; s++)
+                for (int k = 0; k < rows.Count; k++)
+                    t.Add($"finite-size {c.Estimator.Name} n={rows[k].Sizes[s]} seeds={rows[k].Values[s].Count}",
+                        [c.SimulatedSigmas[k], rows[k].Values[s].Mean, rows[k].Values[s].StdError, double.NaN, double.NaN],
+                        "not drawn: a smaller size of the extrapolation");
+            for (int k = 0; k < rows.Count; k++)
+                t.Add($"extrapolation {c.Estimator.Name} from n={string.Join('/', rows[k].Sizes)}",
+                    [c.SimulatedSigmas[k], rows[k].Fit.Intercept, rows[k].HalfWidth, double.NaN, double.NaN], rows[k].Note);
         }
         return t;
     }

@@ -161,15 +161,28 @@ public sealed record ThermalReplicatedCurves(IReadOnlyList<ThermalReplicatedCurv
         return new(theory, ermQ, LearningCurve.Optimize(SquareLoss.Instance, model), BayesOptimal.Error(model));
     }
 
-    /// <summary>The table: columns distance, test_error, gamma, y, beta.</summary>
+    /// <summary>One warning per curve with points where replica symmetry is unstable (replicon Λ ≤ 0,
+    /// docs/theory.md#rs-stability; drawn dotted). None is expected: Λ > 0 at every point of this system.</summary>
+    public IReadOnlyList<string> Warnings => Theory.Select(c => (c, bad: Enumerable.Range(0, c.Points.Count).Where(i => !c.Points[i].RsStable).ToList()))
+        .Where(x => x.bad.Count > 0)
+        .Select(x => $"replicated curve y={x.c.Y}: {x.bad.Count} of {x.c.Points.Count} points RS-unstable (replicon <= 0) " +
+                     $"at gamma = {x.bad.Min(i => x.c.Gammas[i]):G3} ... {x.bad.Max(i => x.c.Gammas[i]):G3}; drawn dotted, marked in the CSV")
+        .ToArray();
+
+    /// <summary>The replicon Λ of every theory point (docs/theory.md#rs-stability).</summary>
+    public IEnumerable<double> Replicons => Theory.SelectMany(c => c.Points.Select(p => p.Replicon));
+
+    /// <summary>The table: columns distance, test_error, gamma, y, beta, replicon (points where RS is unstable marked).</summary>
     public SeriesTable ToTable()
     {
-        var t = new SeriesTable("distance", "test_error", "gamma", "y", "beta");
+        var t = new SeriesTable("distance", "test_error", "gamma", "y", "beta", "replicon");
         foreach (var c in Theory)
-            for (int i = 0; i < c.Points.Count; i++) t.Add($"theory y={c.Y}", [c.Distances[i], c.Points[i].MeanTestError, c.Gammas[i], c.Y, Beta]);
-        t.Add("erm same norm", [double.NaN, ErmSameNormError, double.NaN, double.NaN, double.NaN]);
-        t.Add("erm best lambda", [double.NaN, BestLambda.FixedPoint.TestError, double.NaN, double.NaN, double.NaN]);
-        t.Add("bayes-optimal", [double.NaN, BayesOptimalError, double.NaN, double.NaN, double.NaN]);
+            for (int i = 0; i < c.Points.Count; i++)
+                t.Add($"theory y={c.Y}", [c.Distances[i], c.Points[i].MeanTestError, c.Gammas[i], c.Y, Beta, c.Points[i].Replicon],
+                    c.Points[i].RsStable ? "" : "RS unstable (replicon <= 0)");
+        t.Add("erm same norm", [double.NaN, ErmSameNormError, double.NaN, double.NaN, double.NaN, double.NaN]);
+        t.Add("erm best lambda", [double.NaN, BestLambda.FixedPoint.TestError, double.NaN, double.NaN, double.NaN, double.NaN]);
+        t.Add("bayes-optimal", [double.NaN, BayesOptimalError, double.NaN, double.NaN, double.NaN, double.NaN]);
         return t;
     }
 }

@@ -273,6 +273,30 @@ public sealed class Csv
     /// <summary>Shortest round-trip text of a finite number; empty for null or non-finite.</summary>
     public static string Number(double? v) => v is double d && double.IsFinite(d) ? d.ToString("R", CultureInfo.InvariantCulture) : "";
 
+    /// <summary>A cell of a result file: empty for null, a number in shortest round-trip form (NaN as <c>NaN</c>, so that an
+    /// undefined value stays visible), <c>true</c>/<c>false</c>, other values in invariant text.</summary>
+    public static string Cell(object? v) => v switch
+    {
+        null => "",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => v.ToString() ?? "",
+    };
+
+    /// <summary>CSV text: the header, then one line of <see cref="Cell"/>s per row.</summary>
+    public static string Text(IReadOnlyList<string> header, IEnumerable<IEnumerable<object?>> rows)
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.AppendLine(string.Join(",", header));
+        foreach (var r in rows) sb.AppendLine(string.Join(",", r.Select(Cell)));
+        return sb.ToString();
+    }
+
+    /// <summary>CSV text of rows that share their keys (the first row's keys are the header); empty without rows.</summary>
+    public static string Text(IReadOnlyList<IReadOnlyDictionary<string, object?>> rows) =>
+        rows.Count == 0 ? "" : Text(rows[0].Keys.ToList(), rows.Select(r => r.Values));
+
     public static Csv Read(string path)
     {
         string[] lines;

@@ -73,7 +73,15 @@ public sealed class DirectoryLock : IDisposable
             }
             catch (IOException e) when (IsLockedByOther(e))
             {
-                string who = ReadHolder(holderFile) ?? (shared ? "another process" : "other processes (job-array tasks or --task/--shard runs hold it shared)");
+                // An exclusive holder writes its holder file just after taking the lock; shared holders write none. A
+                // moment's wait tells a holder that is starting from shared holders.
+                string? holder = ReadHolder(holderFile);
+                for (int i = 0; holder is null && i < 20; i++)
+                {
+                    Thread.Sleep(50);
+                    holder = ReadHolder(holderFile);
+                }
+                string who = holder ?? (shared ? "another process" : "other processes (job-array tasks or --task/--shard runs hold it shared)");
                 throw new DirectoryLockedException(
                     $"{dir} is in use by {who} (lock {file}); wait until it finishes, or use another directory. " +
                     "The lock ends with the process that holds it.");

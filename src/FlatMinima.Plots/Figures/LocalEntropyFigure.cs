@@ -8,8 +8,8 @@ namespace FlatMinima.Plots.Figures;
 
 /// <summary>
 /// Figure 5: the Franz–Parisi local entropy of the error-counting loss around references at cosine cos ψ with the BO
-/// direction, against the distance d = 2(1 − R): RS theory lines and Monte Carlo points (docs/flatness.md §4; data:
-/// <see cref="FranzParisiCurves"/>).
+/// direction, against the distance d = 2(1 − R): RS theory lines (dotted where the replicon says RS is unstable,
+/// docs/theory.md#rs-stability) and Monte Carlo points (docs/flatness.md §4; data: <see cref="FranzParisiCurves"/>).
 /// </summary>
 public sealed class LocalEntropyFigure : IFigure
 {
@@ -18,13 +18,20 @@ public sealed class LocalEntropyFigure : IFigure
         "Local entropy excess Phi(d) - (1/2)ln(1 - R^2) of the error-counting loss (beta = 2) around references at cosine " +
         "cos psi with the Bayes-optimal direction, against the squared distance d = 2(1 - R), alpha = 2, Delta = 1, rho = 1/2: " +
         "replica-symmetric Franz-Parisi theory (lines) and Metropolis sampling on the constrained sphere with thermodynamic " +
-        "integration (markers, mean ± s.e. over datasets). The closer the reference is to BO, the higher the local entropy.";
+        "integration (markers, mean ± s.e. over datasets). The closer the reference is to BO, the higher the local entropy. " +
+        "Each theory point carries its replicon (de Almeida-Thouless) eigenvalue (CSV column replicon); a point where replica " +
+        "symmetry is unstable (replicon <= 0) would be drawn dotted.";
 
     public FigureResult Build(FigureOptions options, Action<double>? progress = null)
     {
         var data = FranzParisiCurves.Compute(options.Pick(120, 50), options.Pick(6, 2), options.Pick(200, 40), options.Seed, options.Threads, progress);
-        return new FigureResult(Draw(data), data.ToTable(), data.Warnings);
+        return From(data);
     }
+
+    /// <summary>The figure of <paramref name="data"/>: plot, table, warnings (including RS-unstable points) and the RS
+    /// stability sentence of the caption.</summary>
+    public static FigureResult From(FranzParisiCurves data) =>
+        new(Draw(data), data.ToTable(), data.Warnings, FigureHelpers.RsFindings(data.Replicons.ToList()));
 
     /// <summary>The plot of <paramref name="data"/>.</summary>
     public static PlotModel Draw(FranzParisiCurves data)
@@ -33,12 +40,11 @@ public sealed class LocalEntropyFigure : IFigure
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Bottom, "squared distance d = ‖w − w̃‖²/N", 0, 1.5));
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, "local entropy excess (per N)", -1.2, 0));
         var cosines = FranzParisiCurves.Cosines.ToList();
+        bool unstable = false;
         foreach (var (cos, points) in data.Theory)
-        {
-            var line = new LineSeries { Title = cos == 1 ? "cos ψ = 1 (BO)" : $"cos ψ = {cos:G}", Color = FigureStyle.Palette[cosines.IndexOf(cos)], StrokeThickness = 1.3 };
-            foreach (var p in points) line.Points.Add(p.Converged ? new DataPoint(p.Distance, p.Excess) : DataPoint.Undefined);
-            model.Series.Add(line);
-        }
+            unstable |= FigureHelpers.AddRsCurve(model, points.Select(p => p.Converged ? new DataPoint(p.Distance, p.Excess) : (DataPoint?)null).ToList(),
+                points.Select(p => p.Replicon).ToList(), FigureStyle.Palette[cosines.IndexOf(cos)], cos == 1 ? "cos ψ = 1 (BO)" : $"cos ψ = {cos:G}");
+        if (unstable) FigureHelpers.AddRsUnstableLegend(model);
         for (int c = 0; c < data.Sampling.Count; c++)
         {
             var s = data.Sampling[c];

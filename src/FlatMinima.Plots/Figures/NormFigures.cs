@@ -110,7 +110,8 @@ public sealed class NormFigure(double rho) : IFigure
 /// <summary>
 /// Figure 10: the finite-temperature replicated centre (docs/norms.md §3), ρ = ¼, Q = 0.5, β = 1: the test error of the
 /// centre's thermal mean against the replica–centre distance d (swept through the coupling γ) for y = 1, 3, 10, with
-/// fixed-norm ERM at the same norm, ERM at its best λ and ε_BO (data: <see cref="ThermalReplicatedCurves"/>).
+/// fixed-norm ERM at the same norm, ERM at its best λ and ε_BO; a curve is dotted where its replicon says RS is unstable
+/// (docs/theory.md#rs-stability; data: <see cref="ThermalReplicatedCurves"/>).
 /// </summary>
 public sealed class ThermalReplicatedFigure : IFigure
 {
@@ -120,13 +121,19 @@ public sealed class ThermalReplicatedFigure : IFigure
         "test error of the centre's thermal mean against the replica-centre distance d (swept through the coupling gamma) for y = 1, 3, 10 " +
         "(theory; checked against the exact finite-N Gaussian computation in the tests), with ERM at the same norm (dashed), " +
         "ERM at its best lambda (grey) and Bayes-optimal (black). More replicas bring the centre back towards ERM at the same norm; " +
-        "no curve goes below ERM's best.";
+        "no curve goes below ERM's best. Each point carries its replicon (de Almeida-Thouless) eigenvalue (CSV column replicon); a " +
+        "point where replica symmetry is unstable (replicon <= 0) would be drawn dotted.";
 
     public FigureResult Build(FigureOptions options, Action<double>? progress = null)
     {
         var data = ThermalReplicatedCurves.Compute(options.Pick(41, 15), progress);
-        return new FigureResult(Draw(data), data.ToTable(), []);
+        return From(data);
     }
+
+    /// <summary>The figure of <paramref name="data"/>: plot, table, warnings (including RS-unstable points) and the RS
+    /// stability sentence of the caption.</summary>
+    public static FigureResult From(ThermalReplicatedCurves data) =>
+        new(Draw(data), data.ToTable(), data.Warnings, FigureHelpers.RsFindings(data.Replicons.ToList()));
 
     /// <summary>The plot of <paramref name="data"/>.</summary>
     public static PlotModel Draw(ThermalReplicatedCurves data)
@@ -136,12 +143,12 @@ public sealed class ThermalReplicatedFigure : IFigure
         model.Axes.Add(FigureStyle.Log(AxisPosition.Bottom, "distance d = E‖wᵃ − w̃‖²/N", 1e-2, 3));
         model.Axes.Add(FigureStyle.Linear(AxisPosition.Left, "centre (thermal mean) test error ε_{g}", 0.15, 0.30));
         int c = 0;
+        bool unstable = false;
         foreach (var curve in data.Theory)
-        {
-            var line = new LineSeries { Color = FigureStyle.Palette[c++ % FigureStyle.Palette.Length], StrokeThickness = 1.3, Title = $"y = {curve.Y}" };
-            for (int i = 0; i < curve.Points.Count; i++) line.Points.Add(new DataPoint(curve.Distances[i], curve.Points[i].MeanTestError));
-            model.Series.Add(line);
-        }
+            unstable |= FigureHelpers.AddRsCurve(model,
+                curve.Points.Select((p, i) => (DataPoint?)new DataPoint(curve.Distances[i], p.MeanTestError)).ToList(),
+                curve.Points.Select(p => p.Replicon).ToList(), FigureStyle.Palette[c++ % FigureStyle.Palette.Length], $"y = {curve.Y}");
+        if (unstable) FigureHelpers.AddRsUnstableLegend(model);
         double q = ThermalReplicatedCurves.Norm, best = data.BestLambda.FixedPoint.TestError;
         FigureHelpers.AddHorizontal(model, data.ErmSameNormError, 1e-2, 3, $"ERM at Q = {q:G} ({data.ErmSameNormError:F4})", OxyColors.SteelBlue, LineStyle.Dash);
         FigureHelpers.AddHorizontal(model, best, 1e-2, 3, $"ERM best λ ({best:F4})", OxyColors.Gray, LineStyle.Dash);

@@ -47,7 +47,7 @@ public class ReferenceTests
     {
         var help = HelpTexts();
         Assert.Equal(FlatMinima.Cli.Cli.Commands.Count + 1, help.Count);
-        Assert.All(help, h => Assert.Contains("usage", h.Text));
+        Assert.All(help, h => Assert.Contains("Usage:", h.Text));
     }
 
     [Fact]

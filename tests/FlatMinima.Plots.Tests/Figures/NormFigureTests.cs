@@ -6,9 +6,10 @@ using FlatMinima.Replica;
 namespace FlatMinima.Plots.Tests;
 
 /// <summary>The CSVs of figures 7 and 8 against the library and docs/theory.md#table-erm.</summary>
-/// <remarks>Slow: the shared fixture builds every figure (quick mode) once.</remarks>
+/// <remarks>Slow: the shared fixture builds every figure (quick mode) once for the whole collection.</remarks>
 [Trait("Speed", "Slow")]
-public class NormFigureTests(QuickFigures figs) : IClassFixture<QuickFigures>
+[Collection(QuickFigures.Collection)]
+public class NormFigureTests(QuickFigures figs)
 {
     [Fact]
     public void NormFigureTheoryRowsAreTheLibraryAndItsMinimumIsBestLambdaErm()

@@ -6,9 +6,10 @@ using FlatMinima.Replica;
 namespace FlatMinima.Plots.Tests;
 
 /// <summary>The CSV of the ERM figures equals the library at the plotted points.</summary>
-/// <remarks>Slow: the shared fixture builds every figure (quick mode) once.</remarks>
+/// <remarks>Slow: the shared fixture builds every figure (quick mode) once for the whole collection.</remarks>
 [Trait("Speed", "Slow")]
-public class TheoryFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigures>
+[Collection(QuickFigures.Collection)]
+public class TheoryFigureCsvTests(QuickFigures figs)
 {
     private static string LossOf(string series) => MarginLosses.Names.First(n => series.Contains(n));
 
@@ -71,9 +72,10 @@ public class TheoryFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigure
 }
 
 /// <summary>The CSV of the flatness figures equals the library at the plotted points.</summary>
-/// <remarks>Slow: the shared fixture builds every figure (quick mode) once.</remarks>
+/// <remarks>Slow: the shared fixture builds every figure (quick mode) once for the whole collection.</remarks>
 [Trait("Speed", "Slow")]
-public class FlatnessFigureCsvTests(QuickFigures figs) : IClassFixture<QuickFigures>
+[Collection(QuickFigures.Collection)]
+public class FlatnessFigureCsvTests(QuickFigures figs)
 {
     [Fact]
     public void LocalEnergyTheoryRowsAreLe2AndLe3()

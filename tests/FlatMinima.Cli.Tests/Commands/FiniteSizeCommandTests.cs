@@ -27,6 +27,7 @@ public class FiniteSizeCommandTests
     }
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void FiniteSizeOutWritesTheRunDirectoryAndOneFigurePerObservable()
     {
         string dir = Path.Combine(Path.GetTempPath(), $"fm-fs-{Guid.NewGuid():N}");

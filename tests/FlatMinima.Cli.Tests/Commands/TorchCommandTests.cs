@@ -6,6 +6,7 @@ public class TorchCommandTests
 {
 
     [Fact]
+    [Trait("Speed", "Slow")]
     public void TrainOnGmWritesRunDirectoryAndComparesWithBayesFloor_ThenResumeAndFlatness()
     {
         string dir = Path.Combine(Path.GetTempPath(), "fm-cli-" + Guid.NewGuid().ToString("N"));
