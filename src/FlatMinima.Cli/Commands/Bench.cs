@@ -30,7 +30,7 @@ public sealed class Bench : CliCommand
 
     public override IReadOnlyList<string> Usage => ["[--model mlp|lenet|resnet18] [--batch-size B] [--steps S] [--precision fp32|bf16|both] [--device cpu|cuda|auto] [--json]"];
 
-    public override string Notes => "Compare with tests/FlatMinima.Benchmarks/torch_resnet18.py (PyTorch eager, same model, batch and loop).";
+    public override string Notes => "Compare with tests/FlatMinima.Benchmarks/python/torch_resnet18.py (PyTorch eager, same model, batch and loop).";
 
     protected internal override Execution Configure(ParseResult p, CommandContext ctx)
     {

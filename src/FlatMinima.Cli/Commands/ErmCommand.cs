@@ -85,7 +85,7 @@ internal static class ReplicaOptions
 
         public CliOption<double> Damping { get; } = Opt.Real("--damping", "D", "weight of the old iterate (Anderson-accelerated)", Defaults.Damping, "[0, 1)");
         public CliOption<double> Tolerance { get; } = Opt.Real("--tolerance", "T", "residual tolerance of the fixed point", Defaults.Tolerance, "(0, inf)");
-        public CliOption<int> MaxIterations { get; } = Opt.Int("--max-iterations", "K", "iteration cap", Defaults.MaxIterations, "[1, inf)");
+        public CliOption<int> MaxIterations { get; } = Opt.Int("--max-iterations", "K", "cap on the evaluations of the fixed-point map in one solve, Newton and continuation in lambda included (reported as iterations)", Defaults.MaxIterations, "[1, inf)");
 
         public Option[] All => [Damping, Tolerance, MaxIterations];
 

@@ -76,8 +76,9 @@ public readonly record struct ErmState(double M, double Q, double V, double Bias
 public readonly record struct ErmHats(double MHat, double QHat, double VHat);
 
 /// <summary>Options of <see cref="ErmSaddlePoint"/>.</summary>
-/// <param name="Solver">Damped iteration; default <see cref="SaddlePointOptions.Default"/> (damping 0.5,
-/// tolerance 1e−11, 5000 iterations, adaptive damping).</param>
+/// <param name="Solver">The fixed-point iteration; default <see cref="SaddlePointOptions.Default"/> (undamped Anderson
+/// mixing, tolerance 1e−11, adaptive damping). Its <see cref="SaddlePointOptions.MaxIterations"/> (default 5000) caps the
+/// evaluations of the fixed-point map over the whole solve: the accelerated iteration, Newton and every continuation stage.</param>
 /// <param name="Quadrature">Quadrature of smooth-loss channels; default <see cref="ErmQuadrature.Default"/>.</param>
 /// <param name="BiasTolerance">Absolute tolerance on the bias condition E[g](b) = 0. Default 1e−14.</param>
 /// <param name="ExactBias">If true, solve the bias condition to <paramref name="BiasTolerance"/> at every iteration
@@ -87,14 +88,34 @@ public readonly record struct ErmHats(double MHat, double QHat, double VHat);
 /// <param name="Rule">If set, every channel average uses this fixed quadrature rule instead of the default
 /// (closed forms for hinge, split Gauss–Legendre for smooth losses). <c>GaussianMeasure.Trapezoid()</c> reproduces
 /// the numerics of the independent reference solver (docs/theory.md#erm-numerics) exactly, including their O(h) grid error at the hinge kinks.</param>
-/// <param name="Continuation">If true (default) and the iteration from the initial point fails at λ &lt; 1, solve
-/// again by continuation in λ from 1 down to λ (factors of √10, warm starts). Iterations of all stages are counted.</param>
+/// <param name="Continuation">If true (default) and the solve from the initial point fails at a penalty strength
+/// λ &lt; 1, solve again by continuation in λ: from λ = 1 down to λ in geometric steps (a factor √10 at first, doubled
+/// in ln λ after a stage that needed at most 20 evaluations, halved after a stage that failed), each stage started from
+/// the secant extrapolation in ln λ of the two previous stages in the scaled variables of <paramref name="Newton"/>.</param>
+/// <param name="Newton">If true (default), a solve whose accelerated fixed-point iteration has not converged after
+/// <paramref name="FixedPointIterations"/> evaluations continues with Newton's method (<see cref="SaddlePointSolver.Newton"/>)
+/// from the same initial point, in the variables (m/√q, ln q, ln V, b/√q), which stay of order one as λ → 0 below the
+/// separability threshold (docs/theory.md#erm-numerics). False: the fixed-point iteration alone, up to the cap.</param>
+/// <param name="FixedPointIterations">Evaluations given to the accelerated fixed-point iteration before Newton takes
+/// over (with <paramref name="Newton"/>), ≥ 1. Default 50: of 400 random problems away from the threshold 395 need fewer
+/// (median 13) and so keep exactly the fixed point of the iteration alone, while near α_c the iterates drift to large q,
+/// where each evaluation costs more quadrature panels (with 100 a hard logistic point took 1.1 s instead of 0.3 s;
+/// docs/replica.md#near-threshold).</param>
 public sealed record ErmSaddlePointOptions(SaddlePointOptions? Solver = null, ErmQuadrature? Quadrature = null, double BiasTolerance = 1e-14,
-                                bool ExactBias = false, QuadratureRule? Rule = null, bool Continuation = true)
+                                bool ExactBias = false, QuadratureRule? Rule = null, bool Continuation = true, bool Newton = true,
+                                int FixedPointIterations = 50)
 {
     /// <summary>The defaults.</summary>
     public static ErmSaddlePointOptions Default { get; } = new();
     internal SaddlePointOptions SolverOrDefault => Solver ?? SaddlePointOptions.Default;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the bad option.</summary>
+    public ErmSaddlePointOptions Validate()
+    {
+        SolverOrDefault.Validate();
+        Guard.AtLeast(FixedPointIterations, 1, "fixed-point-iterations");
+        return this;
+    }
 }
 
 /// <summary>
@@ -124,11 +145,17 @@ public sealed record ErmFixedPoint
     public required double TrainError { get; init; }
     /// <summary>Training loss per sample E[ℓ(u*)] (penalty excluded).</summary>
     public required double TrainLoss { get; init; }
-    /// <summary>Iterations of the damped iteration.</summary>
+    /// <summary>Evaluations of the fixed-point map F(m, q, V, b) over the whole solve: the accelerated iteration (and its
+    /// plain-damping retry), Newton's Jacobian columns and line-search trials, and every continuation stage. Never more
+    /// than <see cref="SaddlePointOptions.MaxIterations"/>.</summary>
     public required int Iterations { get; init; }
+    /// <summary>Problems solved by continuation in λ (<see cref="ErmSaddlePointOptions.Continuation"/>), the start at
+    /// λ = 1 and the final λ included; 0 when the problem was solved from the initial point.</summary>
+    public int Stages { get; init; }
     /// <summary>Whether the iteration converged.</summary>
     public required bool Converged { get; init; }
-    /// <summary>Residual after each iteration.</summary>
+    /// <summary>The residual Σ_i |F(x)_i − x_i| / max(1, |x_i|) at each iterate (<see cref="SaddlePointSolution.ResidualHistory"/>),
+    /// over every phase and stage.</summary>
     public required IReadOnlyList<double> ResidualHistory { get; init; }
     /// <summary>Why the iteration stopped.</summary>
     public required string Reason { get; init; }
@@ -148,8 +175,11 @@ public sealed record ErmFixedPoint
 }
 
 /// <summary>
-/// The ERM saddle point of docs/theory.md#erm-saddle-point: damped fixed-point iteration on (m, q, V, b) with the bias condition
-/// E[g](b) = 0 solved to machine precision at every iteration (b = 0 by symmetry when ρ = ½).
+/// The ERM saddle point of docs/theory.md#erm-saddle-point: accelerated fixed-point iteration on (m, q, V, b), Newton's
+/// method in scaled variables where that stalls and continuation in λ (docs/theory.md#erm-numerics). The bias condition
+/// E[g](b) = 0 takes one Newton step per iteration, sharing the cluster averages with the hats (a full safeguarded solve
+/// only when that step is longer than 0.5), so b converges together with (m, q, V); <see cref="ErmSaddlePointOptions.ExactBias"/>
+/// solves it to <see cref="ErmSaddlePointOptions.BiasTolerance"/> at every iteration instead. b = 0 by symmetry when ρ = ½.
 /// <code>
 /// var fp = ErmSaddlePoint.Solve(new ErmProblem(LogisticLoss.Instance, new MixtureModel(Alpha: 2, Delta: 1), lambda: 0.1));
 /// </code>
@@ -186,36 +216,146 @@ public sealed class ErmSaddlePoint
 
     /// <summary>Solves from <paramref name="initial"/> (default <see cref="ErmState.Default"/>) and returns the
     /// result whether or not it converged (check <see cref="ErmFixedPoint.Converged"/>). Never returns NaN: a
-    /// diverging iteration stops at its last finite iterate.</summary>
+    /// diverging iteration stops at its last finite iterate. The solve: the accelerated fixed-point iteration; if it
+    /// has not converged after <see cref="ErmSaddlePointOptions.FixedPointIterations"/> evaluations, Newton's method from
+    /// the same initial point; if that fails too at λ &lt; 1, continuation in λ; as a last resort the fixed-point iteration
+    /// alone from the initial point (docs/theory.md#erm-numerics). The cap <see cref="SaddlePointOptions.MaxIterations"/>
+    /// bounds the evaluations of all of it together (<see cref="ErmFixedPoint.Iterations"/>).</summary>
     public ErmFixedPoint TrySolve(ErmState? initial = null)
     {
         var init = initial ?? ErmState.Default;
         if (!(init.Q > 0 && init.V > 0) || !double.IsFinite(init.M) || !double.IsFinite(init.Q) || !double.IsFinite(init.V) || !double.IsFinite(init.Bias))
             throw new ArgumentOutOfRangeException(nameof(initial), init, "initial state needs finite m, b and q > 0, V > 0.");
-        var fp = Iterate(init);
-        if (fp.Converged || !Options.Continuation || Problem.Penalty.Strength is not { } strength || strength >= 1) return fp;
-        // Continuation in λ: small strengths (max-margin regime, V ∝ 1/λ, near α_c) are far from any fixed initial point;
-        // solve at λ = 1 and walk down by factors of √10, warm-starting each step from the last.
-        int total = fp.Iterations;
-        ErmState state = init;
-        var path = new List<double>();
-        for (double l = 1; l > strength * 1.0001; l /= Math.Sqrt(10)) path.Add(l);
-        foreach (var l in path)
+        Options.Validate();
+        int cap = Options.SolverOrDefault.MaxIterations;
+        bool canContinue = Options.Continuation && Problem.Penalty.Strength is < 1;
+        // with continuation ahead, a failed Newton goes to it rather than spending the budget on the plain iteration
+        var fp = SolveFrom(init, cap, fallback: !canContinue);
+        if (fp.Converged || !canContinue || fp.Iterations >= cap) return fp;
+        var continued = Continue(fp, init, Problem.Penalty.Strength!.Value, cap);
+        if (continued.Converged || !Options.Newton || continued.Iterations >= cap) return continued;
+        // the last resort: the fixed-point iteration alone from the initial point with what is left of the cap
+        var alone = SolveFrom(init, cap - continued.Iterations, fallback: false, alone: true);
+        return alone with
         {
-            var step = new ErmSaddlePoint(Problem.WithLambda(l), Options with { Continuation = false }).Iterate(state);
-            total += step.Iterations;
-            if (!step.Converged) return fp with { Iterations = total };
-            state = step.State;
-        }
-        var last = Iterate(state);
-        return last with { Iterations = total + last.Iterations };
+            Iterations = continued.Iterations + alone.Iterations, Stages = continued.Stages,
+            ResidualHistory = [.. continued.ResidualHistory, .. alone.ResidualHistory],
+            Reason = alone.Converged ? $"converged (fixed-point iteration alone, after {continued.Reason})" : $"{alone.Reason} (fixed-point iteration alone, after {continued.Reason})",
+        };
     }
 
-    private ErmFixedPoint Iterate(ErmState init)
+    // Continuation in λ: small strengths (max-margin regime, V ∝ 1/λ, near α_c) can be far from the initial point; solve
+    // at λ = 1 and walk down in ln λ, each stage started from the secant extrapolation of the last two in the scaled
+    // variables, the step adapted to the work the last stage needed.
+    private ErmFixedPoint Continue(ErmFixedPoint failed, ErmState init, double strength, int cap)
+    {
+        int used = failed.Iterations, stages = 0; // stages: the problems solved on the way, λ = 1 and the final λ included
+        var history = new List<double>(failed.ResidualHistory);
+        ErmFixedPoint Fail(ErmFixedPoint at, string why) => failed with
+        {
+            Iterations = used, Stages = stages, ResidualHistory = history,
+            Reason = $"{failed.Reason}; continuation in lambda stopped at lambda = {at.Problem.Lambda:G3}: {why}",
+        };
+        var first = new ErmSaddlePoint(Problem.WithLambda(1), Options).SolveFrom(init, cap - used, fallback: false);
+        used += first.Iterations; history.AddRange(first.ResidualHistory);
+        if (!first.Converged) return Fail(first, first.Reason);
+        stages = 1;
+        double target = Math.Log(strength), step = 0.5 * Math.Log(10), minStep = Math.Log(10) / 64;
+        double lPrev = 0, lBefore = double.NaN;
+        double[] yPrev = ToScaled(first.State), yBefore = yPrev;
+        ErmFixedPoint last = first;
+        while (lPrev > target)
+        {
+            double l = Math.Max(target, lPrev - step);
+            double t = double.IsNaN(lBefore) ? 0 : (l - lPrev) / (lPrev - lBefore);
+            var y = new double[yPrev.Length];
+            for (int i = 0; i < y.Length; i++) y[i] = yPrev[i] + t * (yPrev[i] - yBefore[i]);
+            var stage = l == target ? this : new ErmSaddlePoint(Problem.WithLambda(Math.Exp(l)), Options);
+            var fp = stage.SolveFrom(FromScaled(y), cap - used, fallback: false);
+            used += fp.Iterations; history.AddRange(fp.ResidualHistory);
+            if (fp.Converged)
+            {
+                stages++;
+                lBefore = lPrev; yBefore = yPrev; lPrev = l; yPrev = ToScaled(fp.State); last = fp;
+                if (fp.Iterations <= 20) step *= 2;
+            }
+            else
+            {
+                if (used >= cap) return Fail(fp, "iteration cap");
+                step *= 0.5;
+                if (step < minStep) return Fail(fp, fp.Reason);
+            }
+        }
+        // the last stage is the problem itself
+        return last with
+        {
+            Iterations = used, Stages = stages, ResidualHistory = history,
+            Reason = $"converged (continuation in lambda, {stages} stages, after {failed.Reason})",
+        };
+    }
+
+    // The accelerated fixed-point iteration from init for FixedPointIterations evaluations; if it has not converged,
+    // Newton from init; if Newton fails too and `fallback`, the fixed-point iteration alone from init with what is left
+    // of the budget (so a problem the iteration solves slowly but Newton does not still gets the iteration's answer).
+    // `alone` (or Options.Newton false): the fixed-point iteration alone with the whole budget. Iterations: the
+    // evaluations of all of it.
+    private ErmFixedPoint SolveFrom(ErmState init, int budget, bool fallback, bool alone = false)
     {
         if (Problem.BiasFixedAtZero) init = init with { Bias = 0 };
-        var sol = SaddlePointSolver.Iterate(Update, [init.M, init.Q, init.V, init.Bias], Options.SolverOrDefault, x => x[1] > 0 && x[2] > 0);
-        return Build(new ErmState(sol.State[0], sol.State[1], sol.State[2], sol.State[3]), sol);
+        var solver = Options.SolverOrDefault;
+        double[] x0 = [init.M, init.Q, init.V, init.Bias];
+        Func<double[], bool> admissible = x => x[1] > 0 && x[2] > 0;
+        SaddlePointSolution Iterate(int evaluations) =>
+            SaddlePointSolver.Iterate(Update, x0, solver with { MaxIterations = evaluations }, admissible);
+        if (!Options.Newton || alone) { var only = Iterate(budget); return Build(Unpack(only.State), only); }
+        var probe = Iterate(Math.Min(budget, Options.FixedPointIterations));
+        if (probe.Converged || budget - probe.Iterations < 1) return Build(Unpack(probe.State), probe);
+        int used = probe.Iterations;
+        SaddlePointSolution Join(SaddlePointSolution s, string reason) => s with
+        {
+            Iterations = used + s.Iterations, ResidualHistory = [.. probe.ResidualHistory, .. s.ResidualHistory], Reason = reason,
+        };
+        // Newton on (m/√q, ln q, ln V, b/√q); b is left out when it is fixed at 0 (its equation would be b = b)
+        int n = Problem.BiasFixedAtZero ? 3 : 4;
+        double[] Map(double[] x) => Update(n == 4 ? x : [x[0], x[1], x[2], 0], smooth: true)[..n];
+        var scaling = new StateScaling(x => ToScaled(Unpack(x)), y =>
+        {
+            var e = FromScaled(y);
+            return n == 4 ? [e.M, e.Q, e.V, e.Bias] : [e.M, e.Q, e.V];
+        });
+        var newton = SaddlePointSolver.Newton(Map, x0[..n], solver with { MaxIterations = Math.Min(budget - used, NewtonEvaluations) }, scaling, admissible);
+        if (newton.Converged || !fallback || budget - used - newton.Iterations < 1)
+        {
+            var joined = Join(newton with { State = n == 4 ? newton.State : [.. newton.State, 0] },
+                newton.Converged ? $"converged (Newton after {used} fixed-point iterations)" : $"Newton: {newton.Reason} (after {used} fixed-point iterations)");
+            return Build(Unpack(joined.State), joined);
+        }
+        used += newton.Iterations;
+        var rest = Iterate(budget - used);
+        var last = Join(rest with { ResidualHistory = [.. newton.ResidualHistory, .. rest.ResidualHistory] }, rest.Converged ? $"converged (fixed-point iteration after Newton: {newton.Reason})" : $"{rest.Reason} (after Newton: {newton.Reason})");
+        return Build(Unpack(last.State), last);
+    }
+
+    /// <summary>Evaluations of F given to Newton's method in one solve (or continuation stage): 500. Where it converges
+    /// it needs 33–191 (576 points just below α_c, docs/replica.md#near-threshold); a Newton run that creeps along without
+    /// converging (seen for hinge at λ ≈ 2, α ≈ 16) must leave the rest of the cap to the plain iteration.</summary>
+    public const int NewtonEvaluations = 500;
+
+    private static ErmState Unpack(double[] x) => new(x[0], x[1], x[2], x.Length > 3 ? x[3] : 0);
+
+    // The scaled variables of Newton and of the continuation predictor: (m/√q, ln q, ln V, b/√q), of order one in the
+    // max-margin regime where q and V diverge as λ → 0 (the cosine and the bias per norm tend to those of the max-margin
+    // classifier); the bias component is dropped when b is fixed at 0.
+    private double[] ToScaled(ErmState s)
+    {
+        double r = Math.Sqrt(s.Q);
+        return Problem.BiasFixedAtZero ? [s.M / r, Math.Log(s.Q), Math.Log(s.V)] : [s.M / r, Math.Log(s.Q), Math.Log(s.V), s.Bias / r];
+    }
+
+    private ErmState FromScaled(double[] y)
+    {
+        double q = Math.Exp(y[1]), r = Math.Sqrt(q);
+        return new ErmState(y[0] * r, q, Math.Exp(y[2]), Problem.BiasFixedAtZero ? 0 : y[3] * r);
     }
 
     /// <summary>One undamped step of the fixed-point map F(m, q, V, b).</summary>
@@ -225,7 +365,13 @@ public sealed class ErmSaddlePoint
         return new ErmState(r[0], r[1], r[2], r[3]);
     }
 
-    private double[] Update(double[] x)
+    private double[] Update(double[] x) => Update(x, smooth: false);
+
+    // F. With smooth = true (for Newton) the bias always takes the one Newton step, without the fallback to the full
+    // solve for long steps: the fallback makes F jump where the step crosses 0.5, which a difference Jacobian and a
+    // line search cannot cope with, whereas Newton on F(x) = x only needs F to vanish where the bias condition holds
+    // (b = F_b(x) ⇔ E[g](b) = 0). A non-finite step (E[g] flat in b) is reported as a non-finite update.
+    private double[] Update(double[] x, bool smooth)
     {
         double m = x[0], q = x[1], v = x[2], b = x[3];
         ErmHats h;
@@ -240,7 +386,8 @@ public sealed class ErmSaddlePoint
             double f = rho * pm.G - (1 - rho) * nm.G;
             double fp = (rho * (pm.DU - 1) + (1 - rho) * (nm.DU - 1)) / c;
             double next = b - f / fp;
-            if (fp < 0 && double.IsFinite(next) && Math.Abs(next - b) <= 0.5) { h = HatsOf(pm, nm, c); b = next; }
+            if (smooth) { h = HatsOf(pm, nm, c); b = fp < 0 ? next : double.NaN; }
+            else if (fp < 0 && double.IsFinite(next) && Math.Abs(next - b) <= 0.5) { h = HatsOf(pm, nm, c); b = next; }
             else { b = SolveBias(m, q, v, b); h = Hats(m, q, v, b); }
         }
         var ws = Problem.Penalty.Update(h.MHat, h.QHat, h.VHat);

@@ -10,7 +10,9 @@ namespace FlatMinima.Replica;
 /// some. Without acceleration (<paramref name="AndersonDepth"/> = 0) use 0.5–0.8 (docs/theory.md#erm-numerics).</param>
 /// <param name="Tolerance">Convergence when the residual Σ_i |F(x)_i − x_i| / max(1, |x_i|) falls below this.
 /// Default 1e−11 (docs/theory.md#erm-saddle-point); for components of order one this is |Δm| + |Δq| + |ΔV|.</param>
-/// <param name="MaxIterations">Iteration cap, ≥ 1. Default 5000.</param>
+/// <param name="MaxIterations">Cap on the number of evaluations of the map F, ≥ 1, over everything one solve does (the
+/// accelerated run, the plain-damping retry, Newton's Jacobian columns and line-search trials, continuation stages).
+/// Default 5000.</param>
 /// <param name="AdaptiveDamping">If true (default), the damping is raised towards 1 (by halving 1 − d, at most to
 /// <paramref name="MaxDamping"/>) whenever the residual has grown for <see cref="GrowthPatience"/> consecutive
 /// iterations, which tames persistent oscillation or divergence without penalising transients.</param>
@@ -50,14 +52,24 @@ public sealed record SaddlePointOptions(
 /// <summary>Outcome of a fixed-point iteration.</summary>
 /// <param name="State">The last iterate (the fixed point when <paramref name="Converged"/>). Always finite.</param>
 /// <param name="Converged">True when the residual fell below the tolerance.</param>
-/// <param name="Iterations">Number of evaluations of F performed.</param>
-/// <param name="ResidualHistory">Residual after each iteration.</param>
+/// <param name="Iterations">Number of evaluations of F performed (never more than <see cref="SaddlePointOptions.MaxIterations"/>).</param>
+/// <param name="ResidualHistory">Residual Σ_i |F(x)_i − x_i| / max(1, |x_i|) at each iterate, in order (for Newton: at each
+/// iterate and line-search trial, not at the Jacobian's difference points, so it can be shorter than
+/// <paramref name="Iterations"/>).</param>
 /// <param name="Reason">Why the iteration stopped ("converged", "iteration cap", "non-finite update", "diverging").</param>
 public sealed record SaddlePointSolution(double[] State, bool Converged, int Iterations, IReadOnlyList<double> ResidualHistory, string Reason)
 {
     /// <summary>The last residual (∞ when no iteration ran).</summary>
     public double FinalResidual => ResidualHistory.Count > 0 ? ResidualHistory[^1] : double.PositiveInfinity;
 }
+
+/// <summary>
+/// A change of variables y = S(x) for <see cref="SaddlePointSolver.Newton"/>, chosen so that the solution's scaled
+/// coordinates stay of order one (e.g. ln q instead of q when q diverges in a limit).
+/// </summary>
+/// <param name="ToScaled">S: original state to scaled coordinates.</param>
+/// <param name="FromScaled">S⁻¹: scaled coordinates to the original state.</param>
+public sealed record StateScaling(Func<double[], double[]> ToScaled, Func<double[], double[]> FromScaled);
 
 /// <summary>
 /// Raised by the throwing solver variants when a saddle point was not found. Carries the iteration count, the
@@ -105,11 +117,11 @@ public static class SaddlePointSolver
         ArgumentNullException.ThrowIfNull(update);
         foreach (var v in initial) Guard.Finite(v, "initial state");
         var first = IterateCore(update, initial, opt, admissible);
-        if (first.Converged || opt.AndersonDepth == 0) return first;
+        if (first.Converged || opt.AndersonDepth == 0 || first.Iterations >= opt.MaxIterations) return first;
         // Safeguard: Anderson mixing can lock onto a spurious cycle where the plain damped map contracts (seen for the
         // square loss at α < 1 and λ = 1e-4, where the state grows to q ~ 1e7 instead of the closed-form q ≈ 0.33).
-        // Retry from the same start with plain damping; report both runs in the history.
-        var second = IterateCore(update, initial, opt with { AndersonDepth = 0 }, admissible);
+        // Retry from the same start with plain damping, within what is left of the cap; report both runs in the history.
+        var second = IterateCore(update, initial, opt with { AndersonDepth = 0, MaxIterations = opt.MaxIterations - first.Iterations }, admissible);
         var history = first.ResidualHistory.Concat(second.ResidualHistory).ToList();
         return second with
         {
@@ -117,6 +129,153 @@ public static class SaddlePointSolver
             ResidualHistory = history,
             Reason = second.Converged ? $"converged (plain damping after Anderson: {first.Reason})" : second.Reason,
         };
+    }
+
+    /// <summary>
+    /// Newton's method on the fixed-point equations x = F(x), solved as R(y) = S(F(S⁻¹(y))) − y = 0 in scaled variables
+    /// y = S(x) (<paramref name="scaling"/>; default the identity) in which the solution stays of order one, e.g. logarithms
+    /// of order parameters that diverge in some limit. The Jacobian of R is taken by forward differences (step 10⁻⁷ max(1, |y_j|),
+    /// one evaluation of F per component); the Newton step is capped at <see cref="NewtonMaxStep"/> in every scaled
+    /// component and shortened by halving (at most 10 times) until the Euclidean norm of R decreases (Armijo factor 1 − 10⁻⁴ t).
+    /// Convergence is judged exactly as in <see cref="Iterate"/>: the scale-aware residual Σ_i |F(x)_i − x_i| / max(1, |x_i|)
+    /// in the original variables below the tolerance, and the solution returned is F(x) there. <see cref="SaddlePointOptions.MaxIterations"/>
+    /// caps the evaluations of F; the damping and Anderson options do not apply. Stops with <c>Converged = false</c> when
+    /// the Jacobian is singular ("singular Jacobian"), no shortened step decreases the residual ("line search failed"),
+    /// F is not finite at the start ("non-finite update"), or the cap is reached ("iteration cap").
+    /// </summary>
+    /// <param name="update">F, in the original variables.</param>
+    /// <param name="initial">Starting point in the original variables (not modified).</param>
+    /// <param name="options">Tolerance and evaluation cap; default <see cref="SaddlePointOptions.Default"/>.</param>
+    /// <param name="scaling">The change of variables S and its inverse; null for the identity.</param>
+    /// <param name="admissible">Optional test of a state in the original variables; trial points that fail it are shortened.</param>
+    public static SaddlePointSolution Newton(Func<double[], double[]> update, double[] initial, SaddlePointOptions? options = null,
+                                             StateScaling? scaling = null, Func<double[], bool>? admissible = null)
+    {
+        var opt = (options ?? SaddlePointOptions.Default).Validate();
+        ArgumentNullException.ThrowIfNull(update);
+        foreach (var v in initial) Guard.Finite(v, "initial state");
+        Func<double[], double[]> toScaled = scaling is null ? x => (double[])x.Clone() : scaling.ToScaled;
+        Func<double[], double[]> fromScaled = scaling is null ? y => (double[])y.Clone() : scaling.FromScaled;
+        int n = initial.Length, evaluations = 0;
+        var history = new List<double>();
+
+        // F at the point with scaled coordinates y: the original state, F there, R(y) and the scale-aware residual
+        (double[] X, double[] G, double[] R, double Residual)? Evaluate(double[] y, bool probe)
+        {
+            var x = fromScaled(y);
+            if (!x.All(double.IsFinite) || (admissible is not null && !admissible(x))) return null;
+            evaluations++;
+            double[] g;
+            try { g = update(x); }
+            catch (ArithmeticException) { return null; }
+            if (g.Length != n) throw new InvalidOperationException("The saddle-point update changed the state length.");
+            if (!g.All(double.IsFinite)) return null;
+            double res = 0;
+            for (int i = 0; i < n; i++) res += Math.Abs(g[i] - x[i]) / Math.Max(1, Math.Abs(x[i]));
+            var gy = toScaled(g);
+            var r = new double[n];
+            for (int i = 0; i < n; i++) r[i] = gy[i] - y[i];
+            if (!r.All(double.IsFinite)) return null;
+            if (!probe) history.Add(res);
+            return (x, g, r, res);
+        }
+
+        var y = toScaled(initial);
+        var current = Evaluate(y, probe: false);
+        if (current is null)
+        {
+            history.Add(double.NaN);
+            return new SaddlePointSolution((double[])initial.Clone(), false, evaluations, history, "non-finite update");
+        }
+        while (true)
+        {
+            var (x, g, r, res) = current.Value;
+            if (res < opt.Tolerance) return new SaddlePointSolution(g, true, evaluations, history, "converged");
+            // room for the Jacobian (n evaluations, 2n if forward points must be mirrored) and one trial step
+            if (evaluations + 2 * n + 1 > opt.MaxIterations) return new SaddlePointSolution(x, false, evaluations, history, "iteration cap");
+            // forward-difference Jacobian of R
+            var jac = new double[n, n];
+            for (int j = 0; j < n; j++)
+            {
+                double h = 1e-7 * Math.Max(1, Math.Abs(y[j]));
+                var yp = (double[])y.Clone();
+                yp[j] += h;
+                var probe = Evaluate(yp, probe: true);
+                if (probe is null)
+                {
+                    yp[j] = y[j] - h; h = -h;
+                    probe = Evaluate(yp, probe: true);
+                    if (probe is null) return new SaddlePointSolution(x, false, evaluations, history, "non-finite update");
+                }
+                for (int i = 0; i < n; i++) jac[i, j] = (probe.Value.R[i] - r[i]) / h;
+            }
+            var step = SolveLinear(jac, r.Select(v => -v).ToArray());
+            if (step is null) return new SaddlePointSolution(x, false, evaluations, history, "singular Jacobian");
+            double longest = step.Max(Math.Abs);
+            if (longest > NewtonMaxStep) for (int i = 0; i < n; i++) step[i] *= NewtonMaxStep / longest;
+            // backtracking on ‖R‖₂
+            double norm = Norm(r), t = 1;
+            (double[] X, double[] G, double[] R, double Residual)? accepted = null;
+            double[] yNext = y;
+            for (int halving = 0; halving <= 10 && evaluations < opt.MaxIterations; halving++, t *= 0.5)
+            {
+                var trial = new double[n];
+                for (int i = 0; i < n; i++) trial[i] = y[i] + t * step[i];
+                var e = Evaluate(trial, probe: false);
+                if (e is { } ok && Norm(ok.R) <= (1 - 1e-4 * t) * norm) { accepted = e; yNext = trial; break; }
+            }
+            if (accepted is null)
+                return new SaddlePointSolution(x, false, evaluations, history, evaluations >= opt.MaxIterations ? "iteration cap" : "line search failed");
+            y = yNext;
+            current = accepted;
+        }
+    }
+
+    /// <summary>Largest Newton step in any scaled component (<see cref="Newton"/>): 2, i.e. a factor e² ≈ 7.4 in a
+    /// logarithmic variable.</summary>
+    public const double NewtonMaxStep = 2;
+
+    private static double Norm(double[] v)
+    {
+        double s = 0;
+        foreach (var x in v) s += x * x;
+        return Math.Sqrt(s);
+    }
+
+    // Gaussian elimination with partial pivoting; null when singular to working precision.
+    private static double[]? SolveLinear(double[,] a0, double[] b0)
+    {
+        int n = b0.Length;
+        var a = (double[,])a0.Clone();
+        var b = (double[])b0.Clone();
+        double scale = 0;
+        foreach (var v in a) scale = Math.Max(scale, Math.Abs(v));
+        if (!(scale > 0) || !double.IsFinite(scale)) return null;
+        for (int col = 0; col < n; col++)
+        {
+            int piv = col;
+            for (int row = col + 1; row < n; row++) if (Math.Abs(a[row, col]) > Math.Abs(a[piv, col])) piv = row;
+            if (!(Math.Abs(a[piv, col]) > 1e-13 * scale)) return null;
+            if (piv != col)
+            {
+                for (int k = 0; k < n; k++) (a[col, k], a[piv, k]) = (a[piv, k], a[col, k]);
+                (b[col], b[piv]) = (b[piv], b[col]);
+            }
+            for (int row = col + 1; row < n; row++)
+            {
+                double f = a[row, col] / a[col, col];
+                for (int k = col; k < n; k++) a[row, k] -= f * a[col, k];
+                b[row] -= f * b[col];
+            }
+        }
+        var x = new double[n];
+        for (int row = n - 1; row >= 0; row--)
+        {
+            double s = b[row];
+            for (int k = row + 1; k < n; k++) s -= a[row, k] * x[k];
+            x[row] = s / a[row, row];
+        }
+        return x.All(double.IsFinite) ? x : null;
     }
 
     private static SaddlePointSolution IterateCore(Func<double[], double[]> update, double[] initial, SaddlePointOptions opt,

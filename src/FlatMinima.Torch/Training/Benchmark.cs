@@ -29,7 +29,7 @@ public static class Layout
 
 /// <summary>
 /// Training throughput (images/s) of a model on random CIFAR-sized batches (3×32×32, 10 classes), SGD with momentum,
-/// cross-entropy: the same loop as the PyTorch eager script <c>tests/FlatMinima.Benchmarks/torch_resnet18.py</c>.
+/// cross-entropy: the same loop as the PyTorch eager script <c>tests/FlatMinima.Benchmarks/python/torch_resnet18.py</c>.
 /// Warm-up steps are excluded; the clock stops after a device synchronisation.
 /// </summary>
 public static class Benchmark

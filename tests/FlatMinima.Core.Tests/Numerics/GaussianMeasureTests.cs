@@ -82,6 +82,34 @@ public class GaussianMeasureTests
         Assert.True(p >= 0 && m2 >= 0);
     }
 
+    [Theory]
+    [InlineData(150)]
+    [InlineData(180)]
+    [InlineData(GaussianMeasure.MaxHermiteNodes)]
+    public void LargeGaussHermiteRulesKeepTheirWeightsAndMoments(int n)
+    {
+        // Σw = 1, E[z²] = 1, E[z⁴] = 3 exactly for n ≥ 3; n = 200 used to return weights summing to 2.5e−161 (underflow)
+        var r = GaussianMeasure.GaussHermite(n);
+        double sum = 0, z2 = 0, z4 = 0;
+        for (int i = 0; i < r.Count; i++)
+        {
+            double z = r.Nodes[i], w = r.Weights[i];
+            Assert.True(w > 0, $"weight {i} = {w}");
+            sum += w; z2 += w * z * z; z4 += w * z * z * z * z;
+            if (i > 0) Assert.True(z > r.Nodes[i - 1], $"nodes {i - 1}, {i} not increasing");
+        }
+        Assert.Equal(1, sum, 1e-13);
+        Assert.Equal(1, z2, 1e-13);
+        Assert.Equal(3, z4, 3e-13);
+    }
+
+    [Fact]
+    public void GaussHermiteBeyondItsRangeIsRejectedNamingTheRange()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => GaussianMeasure.GaussHermite(200));
+        Assert.Contains($"[1, {GaussianMeasure.MaxHermiteNodes}]", e.Message);
+    }
+
     [Fact]
     public void InvalidRulesAreRejectedWithTheParameterName()
     {
