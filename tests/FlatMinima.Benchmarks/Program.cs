@@ -1,7 +1,11 @@
 using FlatMinima.Benchmarks;
 
 // Benchmarks print times and ratios against a baseline measured in the same run; they assert nothing.
-// usage: dotnet run -c Release --project tests/FlatMinima.Benchmarks -- [NAME ...]   (no name: all)
+// usage: dotnet run -c Release --project tests/FlatMinima.Benchmarks -- [NAME ...]   (no name: all but peers)
+//        dotnet run -c Release --project tests/FlatMinima.Benchmarks -- peers [--n 1000,2000,4000,8000] [--repeats R] ...
+if (args.Length > 0 && args[0] == "peers") { PeerBenchmark.Run(args[1..]); return 0; }
+if (args.Length > 0 && args[0] == "peers-child") return PeerBenchmark.Child(args[1..]);
+if (args.Length > 0 && args[0] == "plans") { PeerBenchmark.Plans(args[1..]); return 0; }
 var benchmarks = new Dictionary<string, Action>
 {
     ["erm"] = ErmBenchmark.Run,

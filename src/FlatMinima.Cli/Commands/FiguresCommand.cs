@@ -76,7 +76,11 @@ public sealed class FiguresCommand : CliCommand
                 if (!json) ctx.Out.WriteLine($"{fig.Name}: {string.Join(", ", files.Select(Path.GetFileName))} ({clock.Elapsed.TotalSeconds:F1} s)");
             }
             if (only is null) AtomicFile.WriteAllText(Path.Combine(outDir, "README.md"), Readme(figures, findings, quick, seed));
-            if (json) Output.WriteJson(ctx.Out, new Dictionary<string, object?> { ["quick"] = quick, ["figures"] = written, ["seconds"] = total.Elapsed.TotalSeconds });
+            if (json) Output.WriteJson(ctx.Out, new Dictionary<string, object?>
+            {
+                ["quick"] = quick, ["figures"] = written, ["seconds"] = total.Elapsed.TotalSeconds,
+                ["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe(),
+            });
             else ctx.Out.WriteLine($"{figures.Count} figures in {total.Elapsed.TotalSeconds:F1} s -> {Path.GetFullPath(outDir)}");
             return 0;
         };

@@ -122,6 +122,7 @@ public sealed class LocalEnergyCommand : CliCommand
                     mc = sampled.Select(st => st.Mean).ToArray(); mcse = sampled.Select(st => st.StdError).ToArray();
                 }
                 result["mode"] = "simulation"; result["n"] = spec.N; result["seeds"] = seeds; result["seed"] = seed0; result["perturb_bias"] = pb;
+                result["linear_algebra"] = runs.LinearAlgebra?.ToJson();
                 var tst = runs.Of(r => r.Item3); var cst = runs.Of(r => r.Item4);
                 result["test_error"] = tst.Mean; result["test_error_se"] = tst.StdError;
                 result["cosine_bo"] = cst.Mean; result["cosine_bo_se"] = cst.StdError;

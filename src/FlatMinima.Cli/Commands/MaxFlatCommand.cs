@@ -74,6 +74,7 @@ public sealed class MaxFlatCommand : CliCommand
                 ["alpha"] = model.Alpha, ["delta"] = model.Delta, ["rho"] = model.Rho, ["n"] = n, ["p"] = spec.P, ["seeds"] = seeds, ["seed"] = seed0,
                 ["sigma"] = sig,
                 ["bo_theory_error"] = BayesOptimal.Error(model),
+                ["linear_algebra"] = runs[0].LinearAlgebra?.ToJson(),
             };
             foreach (var (key, f) in names)
             {

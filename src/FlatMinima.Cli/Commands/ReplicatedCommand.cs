@@ -104,6 +104,7 @@ public sealed class ReplicatedCommand : CliCommand
                 }, threads, tick));
                 Statistic St(Func<(double Eg, double Et, double M, double Q, double B, double D, double Ov, bool Ok), double> f) => runs.Of(f);
                 row["mode"] = "simulation"; row["n"] = n; row["seeds"] = seeds; row["seed"] = seed;
+                row["linear_algebra"] = runs.LinearAlgebra?.ToJson();
                 void Put(string key, Statistic st, double th) { row[key] = st.Mean; row[key + "_se"] = st.StdError; row[key + "_theory"] = th; }
                 Put("test_error", St(r => r.Eg), fp.TestError);
                 Put("train_error", St(r => r.Et), fp.TrainError);

@@ -4,8 +4,9 @@ namespace FlatMinima.Estimators;
 
 /// <summary>
 /// The square-loss normal equations with the bias eliminated: for ½(y − a·w − b)² with a = x/√N, b = ȳ − ā·w leaves
-/// AcᵀAc w (+ penalty) = Acᵀ(y − ȳ) with Ac = A − 1āᵀ (no centring without a bias). Shared by the ridge solve and the
-/// fixed-norm (secular-equation) solve.
+/// AcᵀAc w (+ penalty) = Acᵀ(y − ȳ) with Ac = A − 1āᵀ (no centring without a bias), in double precision: the
+/// fixed-norm (secular-equation) solve needs the matrix itself. (The ridge solve goes through
+/// <see cref="ILinearAlgebraProvider.SolveCentredRidge"/>.)
 /// </summary>
 internal sealed class CentredSquareSystem
 {
@@ -18,26 +19,19 @@ internal sealed class CentredSquareSystem
     /// <summary>Acᵀ(y − ȳ).</summary>
     public double[] Rhs { get; }
 
-    public CentredSquareSystem(double[] x, double[] y, int p, int n, bool fitBias)
-        : this(x, y, p, n, Means(x, y, p, n, fitBias)) { }
+    public CentredSquareSystem(double[] x, double[] y, int p, int n, bool fitBias, int threads)
+        : this(x, y, p, n, Means(x, y, p, n, fitBias), threads) { }
 
-    /// <summary>Builds the system from means already computed (see <see cref="Means"/>).</summary>
-    public CentredSquareSystem(double[] x, double[] y, int p, int n, (double YMean, double[] AMean) means)
+    /// <summary>Builds the system from means already computed (see <see cref="Means"/>), with
+    /// <see cref="ILinearAlgebraProvider.CentredColumnGram"/> on <paramref name="threads"/> threads.</summary>
+    public CentredSquareSystem(double[] x, double[] y, int p, int n, (double YMean, double[] AMean) means, int threads)
     {
         double scale = 1 / Math.Sqrt(n);
         (YMean, AMean) = means;
-        // Feature-major centred copy: row j holds (a^μ_j − ā_j) over μ.
-        var xt = Kernels.Transpose(x, p, n);
-        for (int j = 0; j < n; j++)
-        {
-            var row = xt.AsSpan(j * p, p);
-            double mj = AMean[j];
-            for (int mu = 0; mu < p; mu++) row[mu] = row[mu] * scale - mj;
-        }
-        Gram = Kernels.RowGram(xt, n, p);
+        Gram = new double[MemoryBudget.SquareMatrixLength(n, "n")];
         Rhs = new double[n];
         double ym = YMean;
-        Kernels.MatVec(xt, n, p, y.Select(v => v - ym).ToArray(), Rhs);
+        LinearAlgebra.Current.CentredColumnGram(x, p, n, scale, AMean, y.Select(v => v - ym).ToArray(), Gram, Rhs, threads);
     }
 
     /// <summary>ȳ and ā = (1/P) Σ_μ x^μ/√N; zeros without a bias (no centring).</summary>
@@ -46,7 +40,7 @@ internal sealed class CentredSquareSystem
         var aMean = new double[n];
         if (!fitBias) return (0, aMean);
         double scale = 1 / Math.Sqrt(n);   // same arithmetic as before the refactor: results stay bit-identical
-        Kernels.MatTVec(x, p, n, Enumerable.Repeat(scale / p, p).ToArray(), aMean);
+        LinearAlgebra.Current.Gemv(true, p, n, 1.0, x, Enumerable.Repeat(scale / p, p).ToArray(), 0.0, aMean);
         return (y.Average(), aMean);
     }
 

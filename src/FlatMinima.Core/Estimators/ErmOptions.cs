@@ -11,16 +11,21 @@ namespace FlatMinima.Estimators;
 /// linear solve is exact; its residual is reported). Default 1e-10.</param>
 /// <param name="MaxIterations">Iteration cap of L-BFGS (default 10 000); SMO gets 2000·P pair updates.</param>
 /// <param name="Memory">L-BFGS memory (default 12 pairs).</param>
-/// <param name="Threads">Threads used inside one solve (default 1: the Monte Carlo runner parallelises over seeds).
-/// Results are bit-identical for any value: rows are split into a fixed number of blocks summed in a fixed order.</param>
+/// <param name="Threads">Threads used inside one solve: the margin pass of L-BFGS and FISTA, Gram matrices, the
+/// Cholesky factorisation. Default 0: <see cref="LinearAlgebra.SolveThreads"/> (every core for a direct call; what its
+/// <see cref="ParallelPlan"/> gives each seed inside the Monte Carlo runner). Results are bit-identical for any value:
+/// rows are split into a fixed number of blocks summed in a fixed order, and matrix tiles are fixed by the size.</param>
 /// <param name="FitBias">Whether the bias is learned (default true); false fixes b = 0 (square and smooth losses; the
 /// hinge SMO solver always learns it).</param>
-public sealed record ErmOptions(double Tolerance = 1e-10, int MaxIterations = 10_000, int Memory = 12, int Threads = 1, bool FitBias = true)
+public sealed record ErmOptions(double Tolerance = 1e-10, int MaxIterations = 10_000, int Memory = 12, int Threads = 0, bool FitBias = true)
 {
     public double Tolerance { get; init; } = Guard.Positive(Tolerance, "tolerance");
     public int MaxIterations { get; init; } = Guard.AtLeast(MaxIterations, 1, "max-iterations");
     public int Memory { get; init; } = Guard.AtLeast(Memory, 1, "memory");
-    public int Threads { get; init; } = Guard.AtLeast(Threads, 1, "threads");
+    public int Threads { get; init; } = Guard.AtLeast(Threads, 0, "threads");
+
+    /// <summary>The thread count a solve uses: <see cref="Threads"/>, or <see cref="LinearAlgebra.SolveThreads"/> when 0.</summary>
+    public int SolveThreads => Threads > 0 ? Threads : LinearAlgebra.SolveThreads;
 
     /// <summary>The defaults.</summary>
     public static ErmOptions Default { get; } = new();

@@ -18,9 +18,12 @@ internal static class Lbfgs
     /// <param name="memory">Number of stored correction pairs.</param>
     /// <param name="maxIterations">Iteration cap.</param>
     /// <param name="onIterate">Called after each accepted step with (x, f); may throw to abort.</param>
+    /// <param name="gradientNorm">The measure of the gradient compared with <paramref name="gradTolerance"/> and
+    /// reported (default ‖∇f‖_∞; a rescaled problem reports the gradient in its original variables).</param>
     public static Result Minimize(Func<double[], double[], double> evaluate, double[] x0, double gradTolerance,
-        int memory, int maxIterations, Action<double[], double>? onIterate = null)
+        int memory, int maxIterations, Action<double[], double>? onIterate = null, Func<double[], double>? gradientNorm = null)
     {
+        gradientNorm ??= InfNorm;
         int n = x0.Length;
         var x = (double[])x0.Clone();
         var g = new double[n];
@@ -31,7 +34,7 @@ internal static class Lbfgs
         int stored = 0, head = 0;
         var d = new double[n]; var xNew = new double[n]; var gNew = new double[n];
         int it = 0;
-        double gInf = InfNorm(g);
+        double gInf = gradientNorm(g);
         int failures = 0;
         while (gInf > gradTolerance && it < maxIterations)
         {
@@ -103,7 +106,7 @@ internal static class Lbfgs
                 stored = Math.Min(stored + 1, memory);
             }
             Array.Copy(xNew, x, n); Array.Copy(gNew, g, n); f = fNew;
-            gInf = InfNorm(g);
+            gInf = gradientNorm(g);
             it++;
             onIterate?.Invoke(x, f);
         }

@@ -25,7 +25,7 @@ public static class ProximalErm
         if (!loss.IsSmooth) throw new ArgumentException($"loss '{loss.Name}' is not smooth; the proximal solver needs a smooth loss.", "loss");
         options ??= ErmOptions.Default;
         int n = sample.N, p = sample.P;
-        var obj = new MarginObjective(sample.X, sample.Y, p, n, loss, 0, options.Threads);
+        var obj = new MarginObjective(sample.X, sample.Y, p, n, loss, 0, options.SolveThreads);
         double tol = Math.Max(options.Tolerance, 1e-7) * p;
         var x = new double[n + 1]; var z = new double[n + 1]; var xNew = new double[n + 1];
         var gz = new double[n + 1]; var gTmp = new double[n + 1];
@@ -63,6 +63,9 @@ public static class ProximalErm
         return new ErmSolution(new LinearClassifier(w, x[n]), loss.Name, penalty.Strength ?? double.NaN, fx, resid / p, it, resid <= tol,
             "fista-" + penalty.Name);
     }
+
+    /// <summary>Bytes a fit allocates besides X: O(N + P) vectors (FISTA works on X directly).</summary>
+    public static long WorkspaceBytes(int p, int n) => Erm.WorkspaceBytes(p, n, LogisticLoss.Instance);
 
     // Gradient step of length 1/L on (w, b), then the penalty's proximal map on each weight (the bias is free).
     private static void Prox(IWeightPenalty penalty, double[] z, double[] g, double lip, double[] outp, int n)

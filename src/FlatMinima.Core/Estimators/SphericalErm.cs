@@ -30,13 +30,15 @@ public static class SphericalErm
     {
         ArgumentNullException.ThrowIfNull(loss);
         Guard.Positive(norm, "norm");
-        return loss.SelectAlgorithm(new SphereAlgorithms(x, y, p, n, norm, options ?? ErmOptions.Default));
+        options ??= ErmOptions.Default;
+        MemoryBudget.Require(WorkspaceBytes(p, n, loss), $"the fixed-norm ERM solve (P = {p}, N = {n})");
+        return loss.SelectAlgorithm(new SphereAlgorithms(x, y, p, n, norm, options));
     }
 
     // The fixed-norm solver each loss selects.
     private sealed class SphereAlgorithms(double[] x, double[] y, int p, int n, double norm, ErmOptions options) : IErmAlgorithms<ErmSolution>
     {
-        public ErmSolution LeastSquares() => FitSquare(x, y, p, n, norm, options.FitBias);
+        public ErmSolution LeastSquares() => FitSquare(x, y, p, n, norm, options.FitBias, options.SolveThreads);
         public ErmSolution SupportVectorDual() =>
             throw new ArgumentException("loss 'hinge' is not smooth; the fixed-norm solver handles square and smooth losses.", "loss");
         public ErmSolution Generic(IMarginLoss loss) => loss.IsSmooth
@@ -44,9 +46,25 @@ public static class SphericalErm
             : throw new ArgumentException($"loss '{loss.Name}' is not smooth; the fixed-norm solver handles square and smooth losses.", "loss");
     }
 
-    private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double norm, bool fitBias)
+    /// <summary>Bytes a fit allocates besides X: for the square loss the N × N Gram matrix, the provider's workspace
+    /// and MathNet's symmetric eigendecomposition (about three more N × N matrices); otherwise O(N + P) vectors.</summary>
+    public static long WorkspaceBytes(int p, int n, IMarginLoss loss)
     {
-        var sys = new CentredSquareSystem(x, y, p, n, fitBias);
+        ArgumentNullException.ThrowIfNull(loss);
+        return Erm.WorkspaceBytes(p, n, LogisticLoss.Instance) + loss.SelectAlgorithm(new MatrixBytes(p, n));
+    }
+
+    // Bytes of the square loss's matrices (none for the first-order solvers).
+    private sealed class MatrixBytes(int p, int n) : IErmAlgorithms<long>
+    {
+        public long LeastSquares() => 4 * 8L * MemoryBudget.SquareMatrixLength(n, "n") + LinearAlgebra.Current.WorkspaceBytes(p, n, 0);
+        public long SupportVectorDual() => 0;
+        public long Generic(IMarginLoss loss) => 0;
+    }
+
+    private static ErmSolution FitSquare(double[] x, double[] y, int p, int n, double norm, bool fitBias, int threads)
+    {
+        var sys = new CentredSquareSystem(x, y, p, n, fitBias, threads);
         var gram = sys.Gram;
         var rhs = sys.Rhs;
         var evd = Matrix<double>.Build.Dense(n, n, gram).Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
@@ -75,14 +93,14 @@ public static class SphericalErm
         double b = sys.Bias(w);
         double relErr = Math.Abs(Norm2(muStar) - target) / target;
         bool ok = relErr < 1e-6; // fails only in the trust-region "hard case" (c orthogonal to the bottom eigenspace)
-        var obj = new MarginObjective(x, y, p, n, SquareLoss.Instance, 0, 1);
+        var obj = new MarginObjective(x, y, p, n, SquareLoss.Instance, 0, threads);
         double f = obj.Evaluate([.. w, b], new double[n + 1]);
         return new ErmSolution(new LinearClassifier(w, b), "square", muStar, f, relErr, 1, ok, "secular-equation");
     }
 
     private static ErmSolution FitSmooth(double[] x, double[] y, int p, int n, IMarginLoss loss, double norm, ErmOptions options)
     {
-        var obj = new MarginObjective(x, y, p, n, loss, 0, options.Threads);
+        var obj = new MarginObjective(x, y, p, n, loss, 0, options.SolveThreads);
         double radius = Math.Sqrt(n * norm), invP = 1.0 / p;
         var theta = new double[n + 1];
         var gTheta = new double[n + 1];
@@ -104,7 +122,7 @@ public static class SphericalErm
         }
         // start: Hebbian direction on the sphere, bias 0
         var z0 = new double[n + 1];
-        Kernels.MatTVec(x, p, n, y, z0.AsSpan(0, n));
+        LinearAlgebra.Current.Gemv(true, p, n, 1.0, x, y, 0.0, z0.AsSpan(0, n));
         double hn = Math.Sqrt(Kernels.Norm2(z0.AsSpan(0, n)));
         for (int j = 0; j < n; j++) z0[j] *= radius / hn;
         var r = Lbfgs.Minimize(Eval, z0, options.Tolerance, options.Memory, options.MaxIterations);

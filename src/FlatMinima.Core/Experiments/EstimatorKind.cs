@@ -93,6 +93,12 @@ public sealed record EstimatorKind
         return sol.Classifier;
     }
 
+    /// <summary>Bytes a fit allocates besides the dataset (the solver's Gram matrix or workspace; see
+    /// <see cref="Estimators.Erm.WorkspaceBytes(int, int, IMarginLoss, Penalties.IWeightPenalty)"/>), plus the margins of the measurement.</summary>
+    public long WorkspaceBytes(MixtureSpec spec) => 8L * spec.P + (Loss is null ? 8L * spec.N
+        : Penalty is null ? Estimators.Erm.WorkspaceBytes(spec.P, spec.N, Loss)
+        : Estimators.Erm.WorkspaceBytes(spec.P, spec.N, Loss, Penalty));
+
     /// <summary>Fits and measures the estimator on a sample.</summary>
     public Observables Measure(MixtureSample sample)
     {

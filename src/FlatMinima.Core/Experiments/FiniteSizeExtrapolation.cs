@@ -117,6 +117,9 @@ public sealed record FiniteSizeRow(string Observable, IReadOnlyList<int> Sizes, 
 public sealed record FiniteSizeResult(ErmFixedPoint Theory, IReadOnlyList<int> Sizes, int Seeds, long Seed,
     IReadOnlyList<MonteCarloResult> PerSize, IReadOnlyList<FiniteSizeRow> Rows, double FitThreshold)
 {
+    /// <summary>The linear algebra the simulations ran on (one run for all sizes).</summary>
+    public LinearAlgebraUse? LinearAlgebra => PerSize.Count > 0 ? PerSize[0].LinearAlgebra : null;
+
     /// <summary>"disagree" if any observable disagrees, else "form-does-not-fit" if any form is rejected, else "agree".</summary>
     public string Verdict =>
         Rows.Any(r => r.Verdict == FiniteSizeVerdict.Disagree) ? FiniteSizeVerdict.Disagree
@@ -361,9 +364,13 @@ public static class FiniteSizeExtrapolation
         Guard.AtLeast(seeds, 1, "seeds");
         var ids = Enumerable.Range(0, seeds).Select(k => DatasetSeed(seed, n, k)).ToArray();
         var results = new T[seeds];
-        Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = MonteCarlo.Workers(maxParallelism) },
-            k => results[k] = measure(MixtureSample.Sample(mixture with { N = n, Seed = ids[k] })));
-        return new MonteCarloResult<T>(mixture with { N = n, Seed = ids[0] }, ids, results);
+        var spec = mixture with { N = n, Seed = ids[0] };
+        var plan = ParallelPlan.For(seeds, MonteCarlo.Workers(maxParallelism), MixtureSample.Bytes(spec),
+            $"n = {n}, alpha = {spec.Alpha:G6} (P = {spec.P})");
+        using (LinearAlgebra.UseSolveThreads(plan.ThreadsPerSolve))
+            Parallel.For(0, seeds, new ParallelOptions { MaxDegreeOfParallelism = plan.Workers },
+                k => results[k] = measure(MixtureSample.Sample(mixture with { N = n, Seed = ids[k] })));
+        return new MonteCarloResult<T>(spec, ids, results) { Plan = plan, LinearAlgebra = LinearAlgebra.InUse(plan) };
     }
 
     /// <summary>
@@ -379,14 +386,20 @@ public static class FiniteSizeExtrapolation
         var jobs = Enumerable.Range(0, sizes.Count).SelectMany(i => Enumerable.Range(0, seeds).Select(k => (I: i, K: k)))
             .OrderByDescending(j => sizes[j.I]).ThenBy(j => j.K).ToArray();
         var results = sizes.Select(_ => new Observables[seeds]).ToArray();
-        Parallel.For(0, jobs.Length, new ParallelOptions { MaxDegreeOfParallelism = MonteCarlo.Workers(maxParallelism) }, j =>
-        {
-            var (i, k) = jobs[j];
-            var spec = mixture with { N = sizes[i], Seed = DatasetSeed(seed, sizes[i], k) };
-            results[i][k] = measure(MixtureSample.Sample(spec));
-            onJobDone?.Invoke();
-        });
+        // The cores are shared as in MonteCarlo.Run, sized by the largest dataset (the jobs that run first).
+        var largest = mixture with { N = sizes.Max() };
+        var plan = ParallelPlan.For(jobs.Length, MonteCarlo.Workers(maxParallelism), MixtureSample.Bytes(largest),
+            $"n = {largest.N}, alpha = {largest.Alpha:G6} (P = {largest.P})");
+        using (LinearAlgebra.UseSolveThreads(plan.ThreadsPerSolve))
+            Parallel.For(0, jobs.Length, new ParallelOptions { MaxDegreeOfParallelism = plan.Workers }, j =>
+            {
+                var (i, k) = jobs[j];
+                var spec = mixture with { N = sizes[i], Seed = DatasetSeed(seed, sizes[i], k) };
+                results[i][k] = measure(MixtureSample.Sample(spec));
+                onJobDone?.Invoke();
+            });
+        var used = LinearAlgebra.InUse(plan);
         return sizes.Select((n, i) => new MonteCarloResult(mixture with { N = n, Seed = DatasetSeed(seed, n, 0) },
-            Enumerable.Range(0, seeds).Select(k => DatasetSeed(seed, n, k)).ToArray(), results[i])).ToArray();
+            Enumerable.Range(0, seeds).Select(k => DatasetSeed(seed, n, k)).ToArray(), results[i]) { Plan = plan, LinearAlgebra = used }).ToArray();
     }
 }

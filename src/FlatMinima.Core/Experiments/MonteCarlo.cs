@@ -21,6 +21,12 @@ public class MonteCarloResult<T>
     public IReadOnlyList<long> Seeds { get; }
     /// <summary>The record of each seed, in seed order.</summary>
     public IReadOnlyList<T> PerSeed { get; }
+    /// <summary>How the cores were shared and how many datasets were resident at once (null when not run by
+    /// <see cref="MonteCarlo"/>).</summary>
+    public ParallelPlan? Plan { get; init; }
+    /// <summary>The linear algebra the run used (provider, library, seeds at once, threads per solve), for manifests
+    /// and <c>--json</c> outputs (null when not run by <see cref="MonteCarlo"/>).</summary>
+    public LinearAlgebraUse? LinearAlgebra { get; init; }
 
     public MonteCarloResult(MixtureSpec spec, IReadOnlyList<long> seeds, IReadOnlyList<T> perSeed)
     {
@@ -104,15 +110,16 @@ public sealed class MonteCarloResult : MonteCarloResult<Observables>
 
 /// <summary>
 /// Monte Carlo over independent realisations of a mixture: seeds Seed, Seed + 1, …, Seed + S − 1 of a spec, each
-/// sampled, measured by any function into any record, in parallel. Each seed's work is independent and results are
-/// stored by seed index, so a parallel run gives exactly the numbers of a sequential one, for any thread count.
+/// sampled, measured by any function into any record, in parallel. How the cores are shared — seeds at once, threads
+/// per solve — is decided in one place, <see cref="ParallelPlan"/>, which also keeps the datasets in memory at once
+/// within the memory available. Each seed's work is independent, every kernel's result is independent of its thread
+/// count, and results are stored by seed index, so a parallel run gives exactly the numbers of a sequential one.
 /// </summary>
 public static class MonteCarlo
 {
     /// <summary>
-    /// The degree of parallelism of every Monte Carlo run: <paramref name="threads"/> workers (≥ 1), or all cores when
-    /// null. The one place where it is decided, so that a caller sharing the cores with other parallel work (e.g. a
-    /// threaded BLAS inside each measurement) changes it here.
+    /// The cores a Monte Carlo run may use: <paramref name="threads"/> (≥ 1), or all cores when null. The run shares
+    /// them between seeds at once and threads inside each solve by <see cref="ParallelPlan.For"/>.
     /// </summary>
     public static int Workers(int? threads) => threads is { } t ? Guard.AtLeast(t, 1, "threads") : Environment.ProcessorCount;
 
@@ -120,23 +127,26 @@ public static class MonteCarlo
     /// <param name="spec">Mixture; its seed is the first seed.</param>
     /// <param name="seeds">Number of realisations S ≥ 1.</param>
     /// <param name="measure">Measures one sample (its seed is <c>sample.Spec.Seed</c>); must be thread-safe across samples.</param>
-    /// <param name="threads">Workers (default: all cores; 1 = sequential); see <see cref="Workers"/>.</param>
+    /// <param name="threads">Cores the run may use (default: all; 1 = sequential on one thread); see <see cref="Workers"/>.</param>
     /// <param name="onSeedDone">Called (from worker threads) after each seed, e.g. for a progress bar.</param>
     /// <param name="cancellation">Stops scheduling new seeds.</param>
+    /// <param name="workspaceBytes">Bytes <paramref name="measure"/> allocates per seed besides the dataset (for the
+    /// memory check and the plan).</param>
+    /// <exception cref="ProblemTooLargeException">One dataset and its solve do not fit in the memory available.</exception>
     public static MonteCarloResult<T> Run<T>(MixtureSpec spec, int seeds, Func<MixtureSample, T> measure,
-        int? threads = null, Action? onSeedDone = null, CancellationToken cancellation = default)
+        int? threads = null, Action? onSeedDone = null, CancellationToken cancellation = default, long workspaceBytes = 0)
     {
         ArgumentNullException.ThrowIfNull(spec);
         Guard.AtLeast(seeds, 1, "seeds");
         ArgumentNullException.ThrowIfNull(measure);
         var seedList = SeedList(spec, seeds);
         var results = new T[seeds];
-        ForEach(seeds, k =>
+        var plan = ForEach(spec, seeds, k =>
         {
             results[k] = measure(MixtureSample.Sample(spec.WithSeed(seedList[k])));
             onSeedDone?.Invoke();
-        }, threads, cancellation);
-        return new MonteCarloResult<T>(spec, seedList, results);
+        }, threads, cancellation, workspaceBytes);
+        return new MonteCarloResult<T>(spec, seedList, results) { Plan = plan, LinearAlgebra = Numerics.LinearAlgebra.InUse(plan) };
     }
 
     /// <summary>
@@ -144,7 +154,8 @@ public static class MonteCarlo
     /// its own sample of seed Seed + k, so every point sees the same datasets. One result per point, in grid order.
     /// </summary>
     public static IReadOnlyList<MonteCarloResult<T>> Run<TPoint, T>(MixtureSpec spec, int seeds, IReadOnlyList<TPoint> points,
-        Func<MixtureSample, TPoint, T> measure, int? threads = null, Action? onDone = null, CancellationToken cancellation = default)
+        Func<MixtureSample, TPoint, T> measure, int? threads = null, Action? onDone = null, CancellationToken cancellation = default,
+        long workspaceBytes = 0)
     {
         ArgumentNullException.ThrowIfNull(spec);
         Guard.AtLeast(seeds, 1, "seeds");
@@ -152,31 +163,53 @@ public static class MonteCarlo
         ArgumentNullException.ThrowIfNull(measure);
         var seedList = SeedList(spec, seeds);
         var results = new T[points.Count, seeds];
-        ForEach(points.Count * seeds, job =>
+        var plan = ForEach(spec, points.Count * seeds, job =>
         {
             int i = job / seeds, k = job % seeds;
             results[i, k] = measure(MixtureSample.Sample(spec.WithSeed(seedList[k])), points[i]);
             onDone?.Invoke();
-        }, threads, cancellation);
+        }, threads, cancellation, workspaceBytes);
         return Enumerable.Range(0, points.Count)
-            .Select(i => new MonteCarloResult<T>(spec, seedList, Enumerable.Range(0, seeds).Select(k => results[i, k]).ToArray())).ToArray();
+            .Select(i => new MonteCarloResult<T>(spec, seedList, Enumerable.Range(0, seeds).Select(k => results[i, k]).ToArray())
+                { Plan = plan, LinearAlgebra = Numerics.LinearAlgebra.InUse(plan) })
+            .ToArray();
     }
 
     /// <summary>The six observables of <paramref name="measure"/> over S realisations (see <see cref="Run{T}"/>).</summary>
     public static MonteCarloResult Run(MixtureSpec spec, int seeds, Func<MixtureSample, Observables> measure,
-        int? maxParallelism = null, Action? onSeedDone = null, CancellationToken cancellation = default)
+        int? maxParallelism = null, Action? onSeedDone = null, CancellationToken cancellation = default, long workspaceBytes = 0)
     {
-        var r = Run<Observables>(spec, seeds, measure, maxParallelism, onSeedDone, cancellation);
-        return new MonteCarloResult(r.Spec, r.Seeds, r.PerSeed);
+        var r = Run<Observables>(spec, seeds, measure, maxParallelism, onSeedDone, cancellation, workspaceBytes);
+        return new MonteCarloResult(r.Spec, r.Seeds, r.PerSeed) { Plan = r.Plan, LinearAlgebra = r.LinearAlgebra };
     }
 
     /// <summary>Runs <paramref name="estimator"/> on S realisations.</summary>
     public static MonteCarloResult Run(MixtureSpec spec, int seeds, EstimatorKind estimator,
         int? maxParallelism = null, Action? onSeedDone = null, CancellationToken cancellation = default) =>
-        Run(spec, seeds, estimator.Measure, maxParallelism, onSeedDone, cancellation);
+        Run(spec, seeds, estimator.Measure, maxParallelism, onSeedDone, cancellation, estimator.WorkspaceBytes(spec));
 
     private static long[] SeedList(MixtureSpec spec, int seeds) => Enumerable.Range(0, seeds).Select(k => spec.Seed + k).ToArray();
 
-    private static void ForEach(int count, Action<int> body, int? threads, CancellationToken cancellation) =>
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Workers(threads), CancellationToken = cancellation }, body);
+    /// <summary>Runs <paramref name="count"/> jobs, each drawing one dataset of <paramref name="spec"/>, under the plan
+    /// for this machine (<see cref="ParallelPlan.For"/>): that many at once, the rest of the cores to each solve.</summary>
+    private static ParallelPlan ForEach(MixtureSpec spec, int count, Action<int> body, int? threads, CancellationToken cancellation,
+        long workspaceBytes)
+    {
+        long datasetBytes = MixtureSample.Bytes(spec);
+        var plan = ParallelPlan.For(count, Workers(threads), datasetBytes + workspaceBytes,
+            $"n = {spec.N}, alpha = {spec.Alpha:G6} (P = {spec.P})");
+        int started = 0;
+        var po = new ParallelOptions { MaxDegreeOfParallelism = plan.Workers, CancellationToken = cancellation };
+        using (LinearAlgebra.UseSolveThreads(plan.ThreadsPerSolve))
+            Parallel.For(0, count, po, k =>
+            {
+                // The datasets and matrices of finished jobs are garbage by now: collect them before drawing the next
+                // dataset, so that no more of them are resident than run at once (the collector would otherwise keep
+                // them until its large-object budget is spent: 4 GB instead of 2.6 GB at N = 8000, 2 at a time).
+                if (Interlocked.Increment(ref started) > plan.Workers && datasetBytes + workspaceBytes >= 64L << 20)
+                    GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
+                body(k);
+            });
+        return plan;
+    }
 }

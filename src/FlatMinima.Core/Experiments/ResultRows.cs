@@ -43,7 +43,8 @@ public static class ResultRows
         ["iterations"] = fp.Iterations, ["converged"] = fp.Converged,
     };
 
-    /// <summary>The inputs, then each observable's mean and standard error (<c>test_error</c>, <c>test_error_se</c>, …).</summary>
+    /// <summary>The inputs, then each observable's mean and standard error (<c>test_error</c>, <c>test_error_se</c>, …),
+    /// then the linear algebra the run used (<c>linear_algebra</c>, <see cref="Numerics.LinearAlgebraUse"/>).</summary>
     public static Dictionary<string, object?> WithObservables(this IReadOnlyDictionary<string, object?> inputs, MonteCarloResult r)
     {
         var result = new Dictionary<string, object?>(inputs);
@@ -52,6 +53,7 @@ public static class ResultRows
             result[n] = r[n].Mean;
             result[n + "_se"] = r[n].StdError;
         }
+        if (r.LinearAlgebra is { } la) result["linear_algebra"] = la.ToJson();
         return result;
     }
 
@@ -59,7 +61,8 @@ public static class ResultRows
     public static string PerSeedCsv(this MonteCarloResult r) =>
         Csv.Text(["seed", .. Observables.Names], r.PerSeed.Select((o, k) => o.Values.Cast<object?>().Prepend(r.Seeds[k])));
 
-    /// <summary>A check of theory against simulation: the inputs, the verdict, and one entry per observable.</summary>
+    /// <summary>A check of theory against simulation: the inputs, the verdict, one entry per observable, and the linear
+    /// algebra the simulations used.</summary>
     public static Dictionary<string, object?> ToRow(this TheoryCheckResult r, IReadOnlyDictionary<string, object?> inputs)
     {
         var o = new Dictionary<string, object?>(inputs) { ["verdict"] = r.Verdict, ["max_abs_z"] = r.MaxAbsZ };
@@ -69,6 +72,7 @@ public static class ResultRows
                 ["theory"] = row.Theory, ["simulation"] = row.Simulation, ["se"] = row.StdError,
                 ["z"] = row.Z, ["allowance"] = row.Allowance, ["agrees"] = row.Agrees,
             };
+        if (r.Simulation.LinearAlgebra is { } la) o["linear_algebra"] = la.ToJson();
         return o;
     }
 
@@ -79,6 +83,7 @@ public static class ResultRows
     {
         var result = new Dictionary<string, object?>(inputs) { ["verdict"] = r.Verdict };
         foreach (var (k, v) in run ?? []) result[k] = v;
+        if (r.LinearAlgebra is { } la) result["linear_algebra"] = la.ToJson();
         foreach (var row in r.Rows)
         {
             var f = row.Fit;

@@ -38,6 +38,7 @@ public sealed class MixtureSample
     public static MixtureSample Sample(MixtureSpec spec)
     {
         int n = spec.N, p = spec.P;
+        MemoryBudget.Require(Bytes(spec), $"the dataset (n = {n}, alpha = {spec.Alpha:G6}, P = {p})");
         var v = new double[n];
         Rng.ForStream(spec.Seed, 0).FillGaussian(v);
         if (spec.ExactNormV)
@@ -46,7 +47,7 @@ public sealed class MixtureSample
             for (int i = 0; i < n; i++) v[i] *= scale;
         }
         var rng = Rng.ForStream(spec.Seed, 1);
-        var x = new double[p * n];
+        var x = GC.AllocateUninitializedArray<double>(p * n); // every entry is written below
         var y = new double[p];
         double invSqrtN = 1 / Math.Sqrt(n), sqrtDelta = Math.Sqrt(spec.Delta);
         double[]? fixedLabels = spec.ExactLabelCounts ? ExactLabels(spec, p) : null;
@@ -56,10 +57,24 @@ public sealed class MixtureSample
             y[mu] = label;
             var row = x.AsSpan(mu * n, n);
             rng.FillGaussian(row);
-            double signal = label * invSqrtN;
-            for (int i = 0; i < n; i++) row[i] = signal * v[i] + sqrtDelta * row[i];
+            Combine(label * invSqrtN, v, sqrtDelta, row);
         }
         return new MixtureSample(spec, x, y, v);
+    }
+
+    /// <summary>row ← signal·v + √Δ·row (vectorised; the same two products and one sum per entry as a scalar loop).</summary>
+    private static void Combine(double signal, ReadOnlySpan<double> v, double sqrtDelta, Span<double> row)
+    {
+        int n = row.Length, i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && n >= System.Numerics.Vector<double>.Count)
+        {
+            var vv = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(v);
+            var vr = System.Runtime.InteropServices.MemoryMarshal.Cast<double, System.Numerics.Vector<double>>(row);
+            System.Numerics.Vector<double> sig = new(signal), sd = new(sqrtDelta);
+            for (int k = 0; k < vr.Length; k++) vr[k] = sig * vv[k] + sd * vr[k];
+            i = vr.Length * System.Numerics.Vector<double>.Count;
+        }
+        for (; i < n; i++) row[i] = signal * v[i] + sqrtDelta * row[i];
     }
 
     // Exactly round(ρP) labels +1, shuffled (Fisher–Yates) with stream 2 so the noise stream is unchanged.
@@ -77,6 +92,10 @@ public sealed class MixtureSample
         return labels;
     }
 
+    /// <summary>Bytes of the realisation of <paramref name="spec"/>: X (P × N), y and v.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">X would exceed the largest array (names n).</exception>
+    public static long Bytes(MixtureSpec spec) => 8L * MemoryBudget.MatrixLength(spec.P, spec.N, "n") + 8L * (spec.P + spec.N);
+
     /// <summary>Row μ of X.</summary>
     public ReadOnlySpan<double> Row(int mu) => X.AsSpan(mu * N, N);
 
@@ -87,7 +106,7 @@ public sealed class MixtureSample
     public double[] Margins(ReadOnlySpan<double> w, double b)
     {
         var u = new double[P];
-        Kernels.MatVec(X, P, N, w, u);
+        LinearAlgebra.Current.Gemv(false, P, N, 1.0, X, w, 0.0, u);
         double inv = 1 / Math.Sqrt(N);
         for (int mu = 0; mu < P; mu++) u[mu] = Y[mu] * (u[mu] * inv + b);
         return u;
@@ -117,7 +136,7 @@ public sealed class MixtureSample
     public double[] Hebbian()
     {
         var s = new double[N];
-        Kernels.MatTVec(X, P, N, Y, s);
+        LinearAlgebra.Current.Gemv(true, P, N, 1.0, X, Y, 0.0, s);
         return s;
     }
 

@@ -19,8 +19,8 @@ public sealed record MixtureSpec(MixtureModel Model, int N = 1000, long Seed = 0
 {
     /// <summary>The data model.</summary>
     public MixtureModel Model { get; init; } = Model ?? throw new ArgumentNullException(nameof(Model));
-    /// <summary>Validated N.</summary>
-    public int N { get; init; } = Guard.AtLeast(N, 1, "n");
+    /// <summary>Validated N (also against α: see <see cref="P"/>).</summary>
+    public int N { get; init; } = Checked(Model, N);
 
     /// <summary>α of <see cref="Model"/>.</summary>
     public double Alpha => Model.Alpha;
@@ -30,7 +30,20 @@ public sealed record MixtureSpec(MixtureModel Model, int N = 1000, long Seed = 0
     public double Rho => Model.Rho;
 
     /// <summary>Number of training samples P = round(αN), at least 1.</summary>
-    public int P => Math.Max(1, (int)Math.Round(Alpha * N, MidpointRounding.AwayFromZero));
+    /// <exception cref="ArgumentOutOfRangeException">αN exceeds the largest count, 2³¹ − 1 (checked on construction
+    /// too; a <c>with</c> that changes the model alone is checked here).</exception>
+    public int P => SampleCount(Alpha, N);
+
+    private static int Checked(MixtureModel model, int n)
+    {
+        Guard.AtLeast(n, 1, "n");
+        SampleCount(model.Alpha, n);
+        return n;
+    }
+
+    /// <summary>round(αN), at least 1, with αN ≤ <see cref="int.MaxValue"/> (a cast would wrap to a negative count).</summary>
+    private static int SampleCount(double alpha, int n) =>
+        Math.Max(1, (int)Math.Round(Guard.Interval(alpha * n, 0, false, int.MaxValue, true, "alpha·n"), MidpointRounding.AwayFromZero));
 
     /// <summary>The same mixture with another seed.</summary>
     public MixtureSpec WithSeed(long seed) => this with { Seed = seed };

@@ -4,9 +4,10 @@ using System.Runtime.InteropServices;
 namespace FlatMinima.Numerics;
 
 /// <summary>
-/// Dense kernels on row-major matrices stored as flat arrays, vectorised with <see cref="Vector{T}"/>.
-/// The Monte Carlo runner parallelises over seeds, so these stay single-threaded; the summation order is fixed,
-/// which keeps results bit-identical from run to run.
+/// Dense kernels on row-major matrices stored as flat arrays, vectorised with <see cref="Vector{T}"/>: single-threaded,
+/// with a fixed summation order, so results are bit-identical from run to run. They are the managed
+/// <see cref="ILinearAlgebraProvider"/>; solvers reach matrix products through <see cref="LinearAlgebra.Current"/>,
+/// which uses a native BLAS when the machine has one.
 /// </summary>
 public static class Kernels
 {
@@ -57,19 +58,19 @@ public static class Kernels
     public static double Norm2(ReadOnlySpan<double> a) => Dot(a, a);
 
     /// <summary>out = A·x for row-major A (rows × cols).</summary>
-    public static void MatVec(double[] a, int rows, int cols, ReadOnlySpan<double> x, Span<double> result)
+    public static void MatVec(ReadOnlySpan<double> a, int rows, int cols, ReadOnlySpan<double> x, Span<double> result)
     {
-        for (int r = 0; r < rows; r++) result[r] = Dot(a.AsSpan(r * cols, cols), x);
+        for (int r = 0; r < rows; r++) result[r] = Dot(a.Slice(r * cols, cols), x);
     }
 
     /// <summary>out = Aᵀ·x for row-major A (rows × cols); accumulates row by row so A is streamed once.</summary>
-    public static void MatTVec(double[] a, int rows, int cols, ReadOnlySpan<double> x, Span<double> result)
+    public static void MatTVec(ReadOnlySpan<double> a, int rows, int cols, ReadOnlySpan<double> x, Span<double> result)
     {
         result.Clear();
         for (int r = 0; r < rows; r++)
         {
             double xr = x[r];
-            if (xr != 0) Axpy(xr, a.AsSpan(r * cols, cols), result);
+            if (xr != 0) Axpy(xr, a.Slice(r * cols, cols), result);
         }
     }
 
@@ -77,34 +78,55 @@ public static class Kernels
     /// Gram matrix G = A Aᵀ (rows × rows) of the rows of row-major A, computed in cache-sized tiles with the
     /// symmetric half mirrored. Used by the exact square-loss solve (primal or dual) and the hinge dual.
     /// </summary>
-    public static double[] RowGram(double[] a, int rows, int cols)
+    public static double[] RowGram(ReadOnlySpan<double> a, int rows, int cols)
     {
-        var g = new double[rows * rows];
-        const int tile = 32;
-        for (int i0 = 0; i0 < rows; i0 += tile)
-        {
-            int i1 = Math.Min(rows, i0 + tile);
-            for (int j0 = 0; j0 <= i0; j0 += tile)
-            {
-                int j1 = Math.Min(rows, j0 + tile);
-                for (int i = i0; i < i1; i++)
-                {
-                    var ri = a.AsSpan(i * cols, cols);
-                    int jEnd = Math.Min(j1, i + 1);
-                    for (int j = j0; j < jEnd; j++)
-                    {
-                        double d = Dot(ri, a.AsSpan(j * cols, cols));
-                        g[i * rows + j] = d;
-                        g[j * rows + i] = d;
-                    }
-                }
-            }
-        }
+        var g = new double[checked(rows * rows)];
+        RowGram(a, rows, cols, g);
         return g;
     }
 
+    /// <summary><see cref="RowGram(ReadOnlySpan{double}, int, int)"/> into <paramref name="g"/> (rows × rows), with the
+    /// row tiles shared among <paramref name="threads"/> threads; every entry is the same <see cref="Dot"/> whatever
+    /// the thread count.</summary>
+    public static unsafe void RowGram(ReadOnlySpan<double> a, int rows, int cols, Span<double> g, int threads = 1)
+    {
+        const int tile = 32;
+        int tiles = (rows + tile - 1) / tile;
+        fixed (double* pa0 = a, pg0 = g)
+        {
+            nint pa = (nint)pa0, pg = (nint)pg0;
+            int lenA = a.Length, lenG = g.Length;
+            void TileRow(int t)
+            {
+                var av = new ReadOnlySpan<double>((double*)pa, lenA);
+                var gv = new Span<double>((double*)pg, lenG);
+                int i0 = t * tile, i1 = Math.Min(rows, i0 + tile);
+                for (int j0 = 0; j0 <= i0; j0 += tile)
+                {
+                    int j1 = Math.Min(rows, j0 + tile);
+                    for (int i = i0; i < i1; i++)
+                    {
+                        var ri = av.Slice(i * cols, cols);
+                        int jEnd = Math.Min(j1, i + 1);
+                        for (int j = j0; j < jEnd; j++)
+                        {
+                            double d = Dot(ri, av.Slice(j * cols, cols));
+                            gv[i * rows + j] = d;
+                            gv[j * rows + i] = d;
+                        }
+                    }
+                }
+            }
+            if (threads <= 1 || tiles <= 1)
+                for (int t = 0; t < tiles; t++) TileRow(t);
+            else
+                // Largest tile rows first: row t costs ∝ t + 1.
+                Parallel.For(0, tiles, new ParallelOptions { MaxDegreeOfParallelism = threads }, k => TileRow(tiles - 1 - k));
+        }
+    }
+
     /// <summary>Transpose of row-major A (rows × cols) into a new row-major array (cols × rows).</summary>
-    public static double[] Transpose(double[] a, int rows, int cols)
+    public static double[] Transpose(ReadOnlySpan<double> a, int rows, int cols)
     {
         var t = new double[a.Length];
         const int tile = 32;

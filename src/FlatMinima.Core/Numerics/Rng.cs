@@ -64,10 +64,39 @@ public sealed class Rng
         return u * f;
     }
 
-    /// <summary>Fills <paramref name="dest"/> with standard normal deviates.</summary>
+    /// <summary>Fills <paramref name="dest"/> with standard normal deviates: the values of successive
+    /// <see cref="NextGaussian"/> calls, with the generator state kept in registers (sampling X is the first cost of
+    /// a large simulation).</summary>
     public void FillGaussian(Span<double> dest)
     {
-        for (int i = 0; i < dest.Length; i++) dest[i] = NextGaussian();
+        int i = 0, n = dest.Length;
+        if (n == 0) return;
+        if (_hasSpare) { _hasSpare = false; dest[i++] = _spare; }
+        ulong s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
+        while (i < n)
+        {
+            double u, v, s;
+            do
+            {
+                u = 2 * ((Next(ref s0, ref s1, ref s2, ref s3) >> 11) * (1.0 / 9007199254740992.0)) - 1;
+                v = 2 * ((Next(ref s0, ref s1, ref s2, ref s3) >> 11) * (1.0 / 9007199254740992.0)) - 1;
+                s = u * u + v * v;
+            } while (s >= 1 || s == 0);
+            double f = Math.Sqrt(-2 * Math.Log(s) / s);
+            dest[i++] = u * f;
+            if (i < n) dest[i++] = v * f;
+            else { _spare = v * f; _hasSpare = true; }
+        }
+        _s0 = s0; _s1 = s1; _s2 = s2; _s3 = s3;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static ulong Next(ref ulong s0, ref ulong s1, ref ulong s2, ref ulong s3)
+    {
+        ulong result = unchecked(RotL(s1 * 5, 7) * 9);
+        ulong t = s1 << 17;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = RotL(s3, 45);
+        return result;
     }
 
     /// <summary>+1 with probability <paramref name="pPlus"/>, −1 otherwise.</summary>

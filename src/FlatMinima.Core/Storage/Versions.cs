@@ -64,5 +64,6 @@ public static class Versions
         ["architecture"] = RuntimeInformation.ProcessArchitecture.ToString(),
         ["processor_count"] = Environment.ProcessorCount,
         ["machine"] = Environment.MachineName,
+        ["linear_algebra"] = FlatMinima.Numerics.LinearAlgebra.Describe(),
     };
 }

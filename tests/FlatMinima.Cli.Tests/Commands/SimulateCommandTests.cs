@@ -16,6 +16,9 @@ public class BadInputTests
     [InlineData("estimator", "bayes|square|logistic|hinge", "simulate", "--estimator", "lasso", "--alpha", "1", "--delta", "1")]
     [InlineData("lambda", "required", "simulate", "--estimator", "logistic", "--alpha", "1", "--delta", "1")]
     [InlineData("frobnicate", "unknown option", "bayes", "--alpha", "1", "--delta", "1", "--frobnicate", "3")]
+    // N = 40 000 at α = 2: X would hold 3.2e9 values, more than an array can; refused before anything is allocated.
+    [InlineData("n", "largest array", "simulate", "--estimator", "square", "--alpha", "2", "--delta", "1", "--lambda", "0.1", "--n", "40000", "--seeds", "2")]
+    [InlineData("n", "largest array", "check", "--loss", "hinge", "--alpha", "2", "--delta", "1", "--lambda", "0.1", "--n", "40000", "--seeds", "2")]
     public void PrintsOneLineNamingTheParameterAndExitsTwo(string parameter, string range, params string[] argv)
     {
         var (code, output, err) = Run.Cli(argv);
@@ -51,6 +54,13 @@ public class SimulateCommandTests
         Assert.Equal(4, j.GetProperty("seeds").GetInt32());
         // Sanity: the ERM error lies between the Bayes floor and the majority-class error.
         Assert.InRange(j.GetProperty("test_error").GetDouble(), 0.16187 - 0.02, 0.25 + 0.02);
+        // The linear algebra used and how the cores were shared (4 seeds on this machine's cores).
+        var la = j.GetProperty("linear_algebra");
+        Assert.Contains(la.GetProperty("provider").GetString(), new[] { "openblas", "managed" });
+        Assert.False(string.IsNullOrEmpty(la.GetProperty("library").GetString()));
+        int workers = la.GetProperty("seeds_at_once").GetInt32(), threads = la.GetProperty("threads_per_solve").GetInt32();
+        Assert.Equal(Math.Min(4, Environment.ProcessorCount), workers);
+        Assert.Equal(Math.Max(1, Environment.ProcessorCount / workers), threads);
     }
 
     [Fact]
@@ -90,7 +100,9 @@ public class SimulateCommandTests
             Assert.Equal(0.3, manifest.GetProperty("options").GetProperty("lambda").GetDouble());
             Assert.False(string.IsNullOrEmpty(manifest.GetProperty("versions").GetProperty("mathnet_numerics").GetString()));
             Assert.True(manifest.GetProperty("finished_utc").GetString()!.Length > 10);
+            Assert.False(string.IsNullOrEmpty(manifest.GetProperty("versions").GetProperty("linear_algebra").GetProperty("provider").GetString()));
             var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json"))).RootElement;
+            Assert.Equal(Math.Min(3, Environment.ProcessorCount), summary.GetProperty("linear_algebra").GetProperty("seeds_at_once").GetInt32());
             var rows = File.ReadAllLines(Path.Combine(dir, "per_seed.csv"));
             Assert.Equal("seed,test_error,train_error,train_loss,m,q,bias", rows[0]);
             Assert.Equal(4, rows.Length);

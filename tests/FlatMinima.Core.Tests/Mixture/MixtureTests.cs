@@ -147,3 +147,22 @@ public class ExactLabelCountTests
         Assert.Equal(MixtureSample.Sample(spec with { ExactLabelCounts = false }).V, s.V);
     }
 }
+
+public class SampleCountTests
+{
+    [Fact]
+    public void SampleCountBeyondTheLargestIntegerIsRefusedNamingAlphaTimesN()
+    {
+        // α N = 3·10⁹ > 2³¹ − 1: a cast to int would wrap to a negative P.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MixtureModel(3, 1).AtSize(1_000_000_000));
+        Assert.Equal("alpha·n", e.ParamName);
+        Assert.Contains("alpha·n must lie in (0, 2.14748E+09]", e.Message);
+        Assert.Contains("got 3E+09", e.Message);
+        // The largest α N that fits is accepted, and rounds as before.
+        Assert.Equal(2_000_000_000, new MixtureModel(2, 1).AtSize(1_000_000_000).P);
+        Assert.Equal(int.MaxValue, new MixtureModel(int.MaxValue / 1e9, 1).AtSize(1_000_000_000).P);
+        // A with that changes the model alone is checked when P is read.
+        var spec = new MixtureModel(2, 1).AtSize(1_000_000_000);
+        Assert.Equal("alpha·n", Assert.Throws<ArgumentOutOfRangeException>(() => (spec with { Model = new MixtureModel(2.5, 1) }).P).ParamName);
+    }
+}
