@@ -12,7 +12,7 @@ public sealed class FlatnessCommand : CliCommand
     private readonly Option _device = SectionOptions.Make([ExperimentOptions.Training.Options.First(o => o.Name == "device")], "the run's");
     private readonly Option<bool> _json = CommonOptions.Json("print one JSON object with every probe's result");
 
-    public FlatnessCommand() : base("flatness", "flatness probes of a trained run: local energy, Hessian top eigenvalues and trace, ε-sharpness")
+    public FlatnessCommand() : base("flatness", "flatness probes of a trained run: local energy, Hessian top eigenvalues and trace, ε-sharpness, adaptive sharpness, spectral density, loss landscape")
     {
         Add(_run);
         Add([.. _probes.All]);
@@ -25,7 +25,10 @@ public sealed class FlatnessCommand : CliCommand
 
     public override string Notes =>
         "The run's data and network come from its config.json, the weights from its last checkpoint.\n" +
-        "Prints the results, then writes flatness.json (atomically) into the run directory.";
+        "Prints the results, then writes flatness.json (atomically) into the run directory, and the curves of slq, line\n" +
+        "and surface beside it (hessian_density.csv, landscape_line.csv, landscape_surface.csv; figure 8 of `flatminima\n" +
+        "figures` draws them when copied to docs/optim/probes/ as hessian_density_LABEL.csv, landscape_line_LABEL.csv,\n" +
+        "landscape_surface_LABEL.csv).";
 
     protected internal override Execution Configure(ParseResult p, CommandContext ctx)
     {
@@ -44,6 +47,10 @@ public sealed class FlatnessCommand : CliCommand
             if (report.HessianTop is var (h, _)) ctx.Err.WriteLine($"Hessian top eigenvalues: {string.Join(", ", h.Values.Select(v => Output.Num(v)))}");
             if (report.HessianTrace is var (t, _)) ctx.Err.WriteLine($"Hessian trace (Hutchinson): {Output.Pm(t.Trace, t.StandardError)}");
             if (report.Sharpness is var (s, _)) ctx.Err.WriteLine($"ε-sharpness (ε = {Output.Num(s.Epsilon)}): {Output.Num(s.Value)} %");
+            if (report.Adaptive is { } ad) ctx.Err.WriteLine($"adaptive sharpness (ρ = {Output.Num(ad.Rho)}): {Output.Num(ad.Sharpness)}");
+            if (report.Spectrum is { } sp) ctx.Err.WriteLine($"Hessian density (SLQ): top Ritz value {Output.Num(sp.TopRitz)}, trace {Output.Num(sp.Trace)}; curve in {run.File(FlatnessReport.DensityFile)}");
+            if (report.Line is { } line) ctx.Err.WriteLine($"line to {config.Other}: distance {Output.Num(line.Distance)}; curve in {run.File(FlatnessReport.LineFile)}");
+            if (report.Surface is not null) ctx.Err.WriteLine($"loss surface in {run.File(FlatnessReport.SurfaceFile)}");
             // The results are printed before flatness.json is written: a run directory that cannot be written (read-only,
             // full) then fails the command (exit 1, naming the file) without losing what was computed.
             if (json) Output.WriteJson(ctx.Out, report.ToDictionary(trained, ctx.Argv));

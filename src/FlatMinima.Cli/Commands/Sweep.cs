@@ -30,19 +30,21 @@ public sealed class Sweep : CliCommand
     private readonly Option<string?> _executable = Opt.Text("--flatminima", "PATH", "the flatminima command on the cluster", SlurmDefaults.Executable);
     private readonly Option<bool> _collect = Opt.Flag("--collect", "merge the results of DIR into the tables");
     private readonly Option<string?> _exclude = Opt.Text("--exclude", "NAME[,NAME...]", "with --collect: correlations without these optimisers' runs (names as in the grid, with @tags)", defaultText: "none");
+    private readonly Option<string?> _maxTrainError = Opt.Text("--max-train-error", "E", "with --collect: correlations over the runs whose final training error (a fraction) is at most E: the comparison at equal training error", defaultText: "none");
+    private readonly Option<string?> _where = Opt.Text("--where", "OPTION=VALUE", "with --collect: correlations over the runs with this value of a listed option of the grid (batch-size=10)", defaultText: "all runs");
     private readonly Option<bool> _markdown = Opt.Flag("--markdown", "with --collect: print the summary and the correlations as Markdown tables (those of docs/optim.md)");
     private readonly Option<bool> _json = CommonOptions.Json();
 
     public Sweep() : base("sweep", "grid of training runs × flatness probes → table of test error vs flatness with rank correlations (Slurm arrays)")
     {
-        Add(_grid, _out, _task, _shard, _device, _list, _emit, _partition, _time, _gpus, _cpus, _maxParallel, _executable, _collect, _exclude, _markdown, _json);
+        Add(_grid, _out, _task, _shard, _device, _list, _emit, _partition, _time, _gpus, _cpus, _maxParallel, _executable, _collect, _exclude, _maxTrainError, _where, _markdown, _json);
     }
 
     public override IReadOnlyList<string> Usage =>
     [
         "--grid GRID.json --out DIR [--task I|I-J|I,J,..] [--shard K/M] [--device cpu|cuda|auto] [--json]",
         "--grid GRID.json --out DIR --emit-slurm [--slurm-partition P] [--slurm-time HH:MM:SS] [--slurm-gpus G] [--slurm-max-parallel K] [--slurm-cpus C] [--flatminima PATH]",
-        "--collect --out DIR [--exclude NAME[,NAME...]] [--json | --markdown]",
+        "--collect --out DIR [--exclude NAME[,NAME...]] [--max-train-error E] [--where OPTION=VALUE] [--json | --markdown]",
         "--grid GRID.json --list",
     ];
 
@@ -61,14 +63,20 @@ public sealed class Sweep : CliCommand
         "After --emit-slurm submit with `sbatch DIR/sweep.slurm`, then merge with `flatminima sweep --collect --out DIR`. Paths in\n" +
         "the grid (--data-dir) are relative to the working directory of each task: prefer absolute paths for Slurm.\n" +
         "--collect --exclude esgd,sam computes the correlations without those optimisers' runs into\n" +
-        "DIR/correlation[_gap].without-esgd+sam.csv (and .json); sweep.csv always lists every run. A recorded sweep without\n" +
+        "DIR/correlation[_gap].without-esgd+sam.csv (and .json); sweep.csv always lists every run. --max-train-error 0.01\n" +
+        "and --where batch-size=10 restrict the correlations likewise (files …max-train-error0.01…, ….batch-size10…).\n" +
+        "Grid probes \"adaptive_rho\", \"adaptive_steps\", \"slq_steps\", \"slq_vectors\" add adaptive sharpness and the SLQ\n" +
+        "spectral density; a grid that differs from DIR/grid.json only in its probes adds them to the finished runs. A recorded sweep without\n" +
         "grid.json and runs/ is collected from its sweep.csv.";
 
     protected internal override Execution Configure(ParseResult p, CommandContext ctx)
     {
         bool collect = p.Value(_collect), emit = p.Value(_emit), list = p.Value(_list), json = p.Value(_json), markdown = p.Value(_markdown);
         string? gridPath = p.GetValue(_grid), outDir = p.GetValue(_out), taskSpec = p.GetValue(_task), shard = p.GetValue(_shard);
-        string? device = p.GetValue(_device), excludeSpec = p.GetValue(_exclude);
+        string? device = p.GetValue(_device), excludeSpec = p.GetValue(_exclude), maxSpec = p.GetValue(_maxTrainError), where = p.GetValue(_where);
+        double? maxTrainError = maxSpec is null ? null
+            : double.TryParse(maxSpec, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double m) ? m
+            : throw new UsageException($"--max-train-error must be a number in [0, 1] (got '{maxSpec}').");
         var slurm = new SlurmOptions(p.GetValue(_partition)!, p.GetValue(_time)!, p.Value(_gpus), p.Value(_cpus), p.Value(_maxParallel), p.GetValue(_executable)!);
         if (markdown && (!collect || json)) throw new UsageException("--markdown applies to --collect, without --json.");
 
@@ -76,9 +84,9 @@ public sealed class Sweep : CliCommand
         {
             if (outDir is null) throw new UsageException("--collect needs --out DIR (the sweep directory).");
             var exclude = excludeSpec?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList() ?? [];
-            return () => Print(SweepCollector.Collect(outDir, exclude), ctx, json, markdown);
+            return () => Print(SweepCollector.Collect(outDir, exclude, maxTrainError, where), ctx, json, markdown);
         }
-        if (excludeSpec is not null) throw new UsageException("--exclude applies to --collect only.");
+        if (excludeSpec is not null || maxSpec is not null || where is not null) throw new UsageException("--exclude, --max-train-error and --where apply to --collect only.");
         if (gridPath is null) throw new UsageException("--grid GRID.json is required (or --collect --out DIR).");
         var grid = SweepGrid.Read(gridPath, device);
         if (list)

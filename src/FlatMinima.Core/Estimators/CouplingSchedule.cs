@@ -1,25 +1,28 @@
+using System.Text.Json.Serialization;
 using FlatMinima.Numerics;
 
 namespace FlatMinima.Estimators;
 
-/// <summary>Shape of a coupling ("scoping") schedule γ_t (docs/optim.md#coupling-schedules).</summary>
+/// <summary>Shape of a coupling ("scoping") schedule γ_t (docs/optim.md#coupling-schedules). The names are the ones every
+/// front end writes (<c>exp</c>, <c>lin</c>, <c>cosine</c>, <c>const</c>); <see cref="CouplingSchedule.ParseShape"/> also
+/// accepts the long and short forms.</summary>
 public enum CouplingShape
 {
     /// <summary>Geometric growth: the per-step growth (1 + g1) of the Entropy-SGD/rSGD codes.</summary>
-    Exponential,
+    [JsonStringEnumMemberName("exp")] Exponential,
     /// <summary>Linear growth.</summary>
-    Linear,
+    [JsonStringEnumMemberName("lin")] Linear,
     /// <summary>Half a cosine period: slow at both ends.</summary>
-    Cosine,
+    [JsonStringEnumMemberName("cosine")] Cosine,
     /// <summary>No scoping.</summary>
-    Constant,
+    [JsonStringEnumMemberName("const")] Constant,
 }
 
 /// <summary>
 /// A coupling schedule γ_t: the one representation of the scoping of Entropy-SGD and replicated SGD, for the linear
 /// descents of Core and the networks of the Torch bridge (docs/optim.md#coupling-schedules). Its end is given in one of two ways:
 /// <list type="bullet">
-/// <item><b>absolute</b> (default; <see cref="Growth"/> null): from γ0 to <see cref="Final"/> = γmax over a run of T
+/// <item><b>absolute</b> (default; <see cref="Growth"/> and <see cref="Rate"/> null): from γ0 to <see cref="Final"/> = γmax over a run of T
 /// steps, reached at its last step t = T − 1, with x = t/(T − 1):
 /// exponential γ0 (γmax/γ0)^x, linear γ0 + (γmax − γ0)x, cosine γ0 + (γmax − γ0)(1 − cos πx)/2, constant γmax;</item>
 /// <item><b>by a total factor</b> (<see cref="Growth"/> = gmax ≥ 1, <see cref="ByFactor"/>): γ grows by gmax over a
@@ -27,6 +30,8 @@ public enum CouplingShape
 /// exponential γ0 (gmax^{1/T})^e (the codes' per-step factor 1 + g1 = gmax^{1/T}), linear γ0 + γ0(gmax − 1)e/T,
 /// cosine γ0 + (γ0 gmax − γ0)(1 − cos(πe/T))/2, constant γ0; T ≤ 0 or gmax = 1 give γ0.</item>
 /// </list>
+/// A third form, <b>by a rate</b> (<see cref="Rate"/> = g1 ≥ 0, <see cref="ByRate"/>), is the Entropy-SGD code's
+/// γ_t = γ0 (1 + g1)^t with no horizon.
 /// Either way an optional <see cref="Cap"/> bounds γ. γ0 is <see cref="Initial"/>, or automatic (null): the descent
 /// measures it once with <see cref="Calibrate"/>, which balances the objective against the coupling.
 /// </summary>
@@ -55,6 +60,18 @@ public sealed record CouplingSchedule(CouplingShape Shape = CouplingShape.Expone
             : null;
     }
 
+    private readonly double? _rate;
+
+    /// <summary>Per-step growth rate g1 ≥ 0 of the form γ_t = γ0 (1 + g1)^t (no horizon), or null (default). Takes
+    /// precedence over <see cref="Growth"/> and <see cref="Final"/>.</summary>
+    public double? Rate
+    {
+        get => _rate;
+        init => _rate = value is { } r
+            ? (r >= 0 && double.IsFinite(r) ? r : throw new ArgumentOutOfRangeException("gamma1", r, $"gamma1 must be a finite number >= 0 (got {r})."))
+            : null;
+    }
+
     /// <summary>Upper bound on γ, &gt; 0, or null (default: none).</summary>
     public double? Cap { get => _cap; init => _cap = value is { } c ? Guard.Positive(c, "gamma-cap") : null; }
 
@@ -68,6 +85,10 @@ public sealed record CouplingSchedule(CouplingShape Shape = CouplingShape.Expone
         double? cap = null, double? autoFallback = null) =>
         new(shape, initial, AutoFactor: autoFactor) { Growth = growth, Cap = cap, AutoFallback = autoFallback };
 
+    /// <summary>The code's per-step rate: γ_t = γ0 (1 + <paramref name="rate"/>)^t, whatever the run's length.</summary>
+    public static CouplingSchedule ByRate(double rate, double? initial = null, double autoFactor = 1, double? cap = null, double? autoFallback = null) =>
+        new(CouplingShape.Exponential, initial, AutoFactor: autoFactor) { Rate = rate, Cap = cap, AutoFallback = autoFallback };
+
     /// <summary>Parses exp|exponential|lin|linear|cos|cosine|const|constant.</summary>
     public static CouplingShape ParseShape(string name) => name?.Trim().ToLowerInvariant() switch
     {
@@ -75,7 +96,7 @@ public sealed record CouplingSchedule(CouplingShape Shape = CouplingShape.Expone
         "lin" or "linear" => CouplingShape.Linear,
         "cos" or "cosine" => CouplingShape.Cosine,
         "const" or "constant" => CouplingShape.Constant,
-        _ => throw new ArgumentOutOfRangeException("schedule", name, $"schedule must be one of exp|lin|cos|const (got '{name}')."),
+        _ => throw new ArgumentOutOfRangeException("schedule", name, $"schedule must be one of exp|lin|cosine|const (got '{name}')."),
     };
 
     /// <summary>
@@ -86,7 +107,8 @@ public sealed record CouplingSchedule(CouplingShape Shape = CouplingShape.Expone
     public double At(long t, long steps, double gamma0)
     {
         Guard.Positive(gamma0, "gamma0");
-        double g = Growth is { } gmax ? ByFactorAt(t, steps, gamma0, gmax) : AbsoluteAt(t, steps, gamma0);
+        double g = Rate is { } rate ? gamma0 * Math.Pow(1 + rate, t)
+                 : Growth is { } gmax ? ByFactorAt(t, steps, gamma0, gmax) : AbsoluteAt(t, steps, gamma0);
         return Cap is { } cap ? Math.Min(g, cap) : g;
     }
 
@@ -123,7 +145,7 @@ public sealed record CouplingSchedule(CouplingShape Shape = CouplingShape.Expone
     /// </summary>
     public double Calibrate(double energy, double couplingPerGamma)
     {
-        bool absolute = Growth is null;
+        bool absolute = Growth is null && Rate is null;
         double g0 = couplingPerGamma > 0 && energy > 0 ? AutoFactor * energy / couplingPerGamma
                   : AutoFallback ?? (absolute ? Final * 1e-3 : 1e-3);
         return absolute ? Math.Min(g0, Final) : g0;

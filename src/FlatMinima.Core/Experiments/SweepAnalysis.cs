@@ -84,11 +84,14 @@ public static class SweepAnalysis
         return sb.ToString();
     }
 
-    /// <summary>The label of a measure in the docs' tables: δE σ=…, λ_max, tr H.</summary>
+    /// <summary>The label of a measure in the docs' tables: δE σ=…, λ_max, tr H, adaptive sharpness, λ_max (SLQ), tr H (SLQ).</summary>
     public static string Label(string measure) => measure switch
     {
         "hessian_top" => "λ_max",
         "hessian_trace" => "tr H",
+        "adaptive_sharpness" => "adaptive sharpness",
+        "slq_top" => "λ_max (SLQ)",
+        "slq_trace" => "tr H (SLQ)",
         _ when measure.StartsWith("local_energy_sigma", StringComparison.Ordinal) => "δE σ=" + measure["local_energy_sigma".Length..],
         _ => measure,
     };

@@ -34,6 +34,12 @@ public sealed record SweepRun
     /// <summary>Hutchinson estimate of the Hessian trace and its standard error.</summary>
     public double? HessianTrace { get; init; }
     public double? HessianTraceSe { get; init; }
+    /// <summary>Worst-case adaptive sharpness (Kwon et al.; loss increase in the ball ‖T_w⁻¹δ‖₂ ≤ ρ, T_w = |w|).</summary>
+    public double? AdaptiveSharpness { get; init; }
+    /// <summary>The largest Ritz value of stochastic Lanczos quadrature (the SLQ estimate of λ_max).</summary>
+    public double? SlqTop { get; init; }
+    /// <summary>The SLQ estimate of the Hessian trace.</summary>
+    public double? SlqTrace { get; init; }
     public double? TrainSeconds { get; init; }
     public double? ProbeSeconds { get; init; }
 
@@ -43,8 +49,9 @@ public sealed record SweepRun
 
 /// <summary>
 /// <c>sweep.csv</c>: one row per run, columns <c>id, optimizer, seed, &lt;grid axes&gt;, epochs, train_loss, train_error,
-/// test_loss, test_error, epsilon_bo, le_delta_pct_sigma&lt;σ&gt;…, hessian_top, hessian_trace, hessian_trace_se, train_s,
-/// probe_s</c>. Numbers are written in shortest round-trip form, a missing value is an empty cell, so reading and writing
+/// test_loss, test_error, epsilon_bo, le_delta_pct_sigma&lt;σ&gt;…, hessian_top, hessian_trace, hessian_trace_se,
+/// [adaptive_sharpness, slq_top, slq_trace,] train_s, probe_s</c>; the bracketed probe columns are written when some run
+/// has the probe (sweeps recorded before them keep their files). Numbers are written in shortest round-trip form, a missing value is an empty cell, so reading and writing
 /// a file gives it back byte for byte.
 /// </summary>
 public sealed record SweepTable(IReadOnlyList<string> Axes, IReadOnlyList<double> Sigmas, IReadOnlyList<SweepRun> Runs)
@@ -56,23 +63,38 @@ public sealed record SweepTable(IReadOnlyList<string> Axes, IReadOnlyList<double
     private static readonly string[] Metrics = ["epochs", "train_loss", "train_error", "test_loss", "test_error", "epsilon_bo"];
     private static readonly string[] Tail = ["hessian_top", "hessian_trace", "hessian_trace_se", "train_s", "probe_s"];
 
+    /// <summary>The probe columns written only when some run has a value, each with its accessor.</summary>
+    private static readonly (string Column, Func<SweepRun, double?> Value)[] OptionalProbes =
+    [
+        ("adaptive_sharpness", r => r.AdaptiveSharpness),
+        ("slq_top", r => r.SlqTop),
+        ("slq_trace", r => r.SlqTrace),
+    ];
+
+    /// <summary>The optional probe columns this table has (those with a value in some run), in column order.</summary>
+    public IReadOnlyList<(string Column, Func<SweepRun, double?> Value)> ProbeColumns =>
+        OptionalProbes.Where(c => Runs.Any(r => c.Value(r) is not null)).ToList();
+
     /// <summary>The name of the local-energy measure at <paramref name="sigma"/> in correlation and summary tables.</summary>
     public static string LocalEnergyMeasure(double sigma) => "local_energy_sigma" + Csv.Number(sigma);
 
     /// <summary>The flatness measures of the table, in column order: local energy per σ, then the Hessian's top
-    /// eigenvalue and trace; each with the accessor of its value.</summary>
+    /// eigenvalue and trace, then the optional probes (adaptive sharpness, the SLQ top eigenvalue and trace) that the table
+    /// has; each with the accessor of its value.</summary>
     public IReadOnlyList<(string Measure, Func<SweepRun, double?> Value)> Measures =>
     [
         .. Sigmas.Select((s, i) => (LocalEnergyMeasure(s), (Func<SweepRun, double?>)(r => i < r.LocalEnergy.Count ? r.LocalEnergy[i] : null))),
         ("hessian_top", r => r.HessianTop),
         ("hessian_trace", r => r.HessianTrace),
+        .. ProbeColumns,
     ];
 
     /// <summary>The CSV text.</summary>
     public string ToCsv()
     {
         var sb = new StringBuilder();
-        sb.Append(string.Join(',', [.. Head, .. Axes, .. Metrics, .. Sigmas.Select(s => SigmaPrefix + Csv.Number(s)), .. Tail])).Append('\n');
+        var optional = ProbeColumns;
+        sb.Append(string.Join(',', [.. Head, .. Axes, .. Metrics, .. Sigmas.Select(s => SigmaPrefix + Csv.Number(s)), .. Tail[..3], .. optional.Select(c => c.Column), .. Tail[3..]])).Append('\n');
         foreach (var r in Runs)
         {
             if (r.GridValues.Count != Axes.Count) throw new ArgumentException($"run {r.Id} has {r.GridValues.Count} grid values for {Axes.Count} axes.");
@@ -80,7 +102,9 @@ public sealed record SweepTable(IReadOnlyList<string> Axes, IReadOnlyList<double
             cells.AddRange(r.GridValues);
             cells.AddRange([r.Epochs.ToString(CultureInfo.InvariantCulture), Csv.Number(r.TrainLoss), Csv.Number(r.TrainError), Csv.Number(r.TestLoss), Csv.Number(r.TestError), Csv.Number(r.EpsilonBo)]);
             for (int s = 0; s < Sigmas.Count; s++) cells.Add(Csv.Number(s < r.LocalEnergy.Count ? r.LocalEnergy[s] : null));
-            cells.AddRange([Csv.Number(r.HessianTop), Csv.Number(r.HessianTrace), Csv.Number(r.HessianTraceSe), Csv.Number(r.TrainSeconds), Csv.Number(r.ProbeSeconds)]);
+            cells.AddRange([Csv.Number(r.HessianTop), Csv.Number(r.HessianTrace), Csv.Number(r.HessianTraceSe)]);
+            cells.AddRange(optional.Select(c => Csv.Number(c.Value(r))));
+            cells.AddRange([Csv.Number(r.TrainSeconds), Csv.Number(r.ProbeSeconds)]);
             sb.Append(string.Join(',', cells)).Append('\n');
         }
         return sb.ToString();
@@ -99,6 +123,7 @@ public sealed record SweepTable(IReadOnlyList<string> Axes, IReadOnlyList<double
         var sigmaCols = t.Header.Select((h, i) => (h, i)).Where(p => p.h.StartsWith(SigmaPrefix, StringComparison.Ordinal)).ToList();
         var sigmas = sigmaCols.Select(p => t.ParseHeaderNumber(p.h[SigmaPrefix.Length..])).ToList();
         var runs = new List<SweepRun>();
+        double? Optional(int i, string column) => t.Header.Contains(column) ? t.Double(i, column) : null;
         for (int i = 0; i < t.Rows.Count; i++)
         {
             var row = t.Rows[i];
@@ -110,6 +135,7 @@ public sealed record SweepTable(IReadOnlyList<string> Axes, IReadOnlyList<double
                 TestError = t.Double(i, "test_error"), EpsilonBo = t.Double(i, "epsilon_bo"),
                 LocalEnergy = sigmaCols.Select(p => t.Double(i, p.h)).ToList(),
                 HessianTop = t.Double(i, "hessian_top"), HessianTrace = t.Double(i, "hessian_trace"), HessianTraceSe = t.Double(i, "hessian_trace_se"),
+                AdaptiveSharpness = Optional(i, "adaptive_sharpness"), SlqTop = Optional(i, "slq_top"), SlqTrace = Optional(i, "slq_trace"),
                 TrainSeconds = t.Double(i, "train_s"), ProbeSeconds = t.Double(i, "probe_s"),
             });
         }

@@ -119,6 +119,7 @@ public static class Experiment
             ["precision"] = t.Precision == Precision.Bf16 ? "bf16 compute, fp32 master weights, fp32 BatchNorm, no loss scaling" : "fp32",
         });
         manifest.Set("seed", t.Seed);
+        manifest.Set("budget", c.Optimizer.Budget(batches, t.Epochs));
         if (resume) manifest.Set("resumed", true);
 
         trainer.Hooks.Add(new OptimLogHistory(run.File(TrainingRun.OptimLogFile), () => trainer.Algorithm is IObservedAlgorithm));

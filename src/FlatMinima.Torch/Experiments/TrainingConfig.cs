@@ -28,7 +28,7 @@ public enum DeviceChoice
 /// </summary>
 public sealed record TrainingConfig
 {
-    [Option("epochs", "training epochs (passes over the training set)", Range = "[1, inf)")]
+    [Option("epochs", "training epochs, passes over the training set: one gradient evaluation per minibatch for sgd, esgd (⌈batches/L⌉ outer steps), swa, pswa; y per minibatch for rsgd (every replica passes once); 2 for sam (the manifest's budget)", Range = "[1, inf)")]
     public int Epochs { get; init; } = 10;
     [Option("batch-size", "minibatch size", Range = "[1, inf)")]
     public int BatchSize { get; init; } = 128;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using FlatMinima.Estimators;
 using FlatMinima.Numerics;
 using FlatMinima.Torch.Experiments;
 using FlatMinima.Torch.Training;
@@ -18,63 +19,96 @@ public enum NoiseConvention
 
 /// <summary>
 /// Options of <see cref="EntropySgd"/> (docs/optim.md#entropy-sgd, the Pittorino et al. variant): every constant of the
-/// public codes is an option here, with the code's value as default except where noted. The outer learning rate
-/// (<see cref="OptimizerConfig.Lr"/>), momentum, weight decay and Nesterov (default true, as in both codes) are the
-/// common options. <see cref="ScopingSteps"/> and <see cref="Seed"/> are facts of the run, set when it is built.
+/// public codes is an option here. The defaults follow the published codes where they agree and say which one where
+/// they do not: the outer step w ← w − η(w − μ) with η = 1 and Nesterov momentum 0.9, not scaled by γ (Chaudhari et al.'s
+/// codes); weight decay in the inner SGLD steps only, one decay per gradient evaluation as SGD's (Chaudhari et al.'s
+/// Lua code); γ scoped exponentially from Γ/100 to the cap Γ = 1/η' at the last outer step. One epoch is one pass over
+/// the data: the gradient evaluations of SGD's epoch, ⌈batches/L⌉ outer steps. <see cref="ScopingSteps"/> and
+/// <see cref="Seed"/> are facts of the run, set when it is built.
 /// </summary>
 public sealed record EntropySgdOptions : OptimizerConfig
 {
-    public EntropySgdOptions() => Nesterov = true;
+    /// <summary>η = 1 (the outer learning rate of Chaudhari et al.'s codes) and Nesterov momentum (both codes).</summary>
+    public EntropySgdOptions() { Lr = 1; Nesterov = true; }
+
+    /// <summary>The γ-scaled outer step of the paper and the automatic γ0 of the earlier defaults want η ≈ η'; the
+    /// settings of this bridge before the defaults above, for comparisons and for the records made with them.</summary>
+    public static EntropySgdOptions EarlierDefaults(double weightDecay = 0) => new()
+    {
+        Lr = 0.05, GScale = true, OuterWeightDecay = weightDecay, WeightDecay = weightDecay, Gamma0Auto = true, Gmax = 1e4,
+    };
 
     /// <summary>L, the number of inner SGLD steps per outer step. Each costs one gradient evaluation.</summary>
-    [Option("inner-steps", "inner SGLD steps per outer step (each one gradient evaluation; an epoch is ⌈batches/L⌉ outer steps)", Range = "[1, inf)", Symbol = "L")]
+    [Option("inner-steps", "inner SGLD steps per outer step (each one gradient evaluation; an epoch is one pass over the data = SGD's gradient evaluations = ⌈batches/L⌉ outer steps)", Range = "[1, inf)", Symbol = "L")]
     public int InnerSteps { get; init; } = 5;
     /// <summary>η', the SGLD learning rate (hard-coded 0.1 in the public codes).</summary>
-    [Option("sgld-lr", "learning rate of the inner SGLD steps", Range = "(0, inf)", Symbol = "η'")]
+    [Option("sgld-lr", "learning rate of the inner SGLD steps (0.1, hard-coded in both public codes)", Range = "(0, inf)", Symbol = "η'")]
     public double SgldLr { get; init; } = 0.1;
     /// <summary>ε, the SGLD noise; its scale is fixed by <see cref="Convention"/>.</summary>
-    [Option("noise", "SGLD noise (see --noise-convention)", Range = "[0, inf)", Symbol = "ε")]
+    [Option("noise", "SGLD noise (see --noise-convention; 1e-4 in both public codes)", Range = "[0, inf)", Symbol = "ε")]
     public double Noise { get; init; } = 1e-4;
     /// <summary>Noise convention (default <see cref="NoiseConvention.Langevin"/>: ε√(2η')ζ, temperature ε²).</summary>
     [Option("noise-convention", "langevin: ε√(2η')ζ per inner step (both public codes); paper: ε√η'ζ (Chaudhari et al. Alg. 1)")]
     public NoiseConvention Convention { get; init; } = NoiseConvention.Langevin;
     /// <summary>α, the weight of the NEW sample in the running mean μ ← (1 − α)μ + αw' (the codes' β1 = 0.75 is 1 − α).</summary>
-    [Option("ema-weight", "weight of the new sample in the running mean μ of the walker (the codes' β1 = 1 − α)", Range = "(0, 1]", Symbol = "α")]
+    [Option("ema-weight", "weight of the new sample in the running mean μ of the walker (the codes' β1 = 0.75 = 1 − α)", Range = "(0, 1]", Symbol = "α")]
     public double EmaWeight { get; init; } = 0.25;
     /// <summary>Momentum of the inner SGLD steps.</summary>
-    [Option("inner-momentum", "momentum of the inner SGLD steps", Range = "[0, 1)")]
+    [Option("inner-momentum", "momentum of the inner SGLD steps (0 in the codes)", Range = "[0, 1)")]
     public double InnerMomentum { get; init; }
-    /// <summary>Weight decay inside the inner loop (null = <see cref="OptimizerConfig.WeightDecay"/>, as in the codes).</summary>
-    [Option("inner-weight-decay", "weight decay of the inner steps", Range = "[0, inf)", DefaultText = "= --weight-decay")]
-    public double? InnerWeightDecay { get; init; }
-    /// <summary>γ0, the initial coupling (null: calibrated at the second inner step of the first outer step as
-    /// γ0 = f(w')/(½‖w − w'‖²), balancing loss and coupling).</summary>
-    [Option("gamma0", "initial coupling γ0", Range = "(0, inf)", Symbol = "γ0", DefaultText = "auto: f(w')/(½‖w − w'‖²) at the second inner step")]
+    /// <summary>Weight decay added to w − μ before the outer step (0: the Lua code, which decays in the inner steps
+    /// only; Chaudhari et al.'s PyTorch code adds --weight-decay here as well). Scaled by η (and by γ with
+    /// <see cref="GScale"/>).</summary>
+    [Option("outer-weight-decay", "weight decay added to w − μ in the outer step (0: Chaudhari et al.'s Lua code; their PyTorch code uses --weight-decay here too)", Range = "[0, inf)")]
+    public double OuterWeightDecay { get; init; }
+    /// <summary>γ0, the initial coupling (null: Γ_final/100, or calibrated with <see cref="Gamma0Auto"/>).</summary>
+    [Option("gamma0", "initial coupling γ0", Range = "(0, inf)", Symbol = "γ0", DefaultText = "γ_final/100 (γ_final = --gamma-final, or the cap Γ)")]
     public double? Gamma0 { get; init; }
+    /// <summary>Calibrate γ0 at the second inner step of the first outer step as γ0 = f(w')/(½‖w − w'‖²), balancing
+    /// loss and coupling (the earlier default; with the absolute schedule never above γ_final).</summary>
+    [Option("gamma0-auto", "calibrate γ0 = f(w')/(½‖w − w'‖²) at the second inner step instead of --gamma0")]
+    public bool Gamma0Auto { get; init; }
     /// <summary>Fallback γ0 when the automatic calibration finds w' = w (the MNIST README value).</summary>
     [Option("gamma0-fallback", "γ0 when the automatic calibration finds w' = w", Range = "(0, inf)")]
     public double Gamma0Fallback { get; init; } = 1e-4;
-    /// <summary>γ1, the scoping rate: γ_t = γ0(1 + γ1)^t over outer steps t (null: from <see cref="Gmax"/>).</summary>
-    [Option("gamma1", "scoping rate: γ_t = γ0(1 + γ1)^t over outer steps t", Range = "[0, inf)", Symbol = "γ1", DefaultText = "from --gmax")]
+    /// <summary>Shape of the scoping γ_t (docs/optim.md#coupling-schedules).</summary>
+    [Option("gamma-schedule", "shape of the scoping of γ over the outer steps (exp: γ0(γ_final/γ0)^(t/(T−1)))")]
+    public CouplingShape GammaSchedule { get; init; } = CouplingShape.Exponential;
+    /// <summary>γ at the last outer step of the run (null: the cap Γ), the end of the absolute schedule.</summary>
+    [Option("gamma-final", "γ at the last outer step (the schedule's end)", Range = "(0, inf)", Symbol = "γ_final", DefaultText = "the cap Γ")]
+    public double? GammaFinal { get; init; }
+    /// <summary>Instead of <see cref="GammaFinal"/>: total growth factor of γ over the T outer steps of the run,
+    /// γ_t = γ0·gmax^{t/T} (the earlier form; γ reaches γ0·gmax only after the last step).</summary>
+    [Option("gmax", "instead of --gamma-final: total growth of γ over the run, γ_t = γ0·gmax^(t/T) (T outer steps)", Range = "[1, inf)", DefaultText = "none")]
+    public double? Gmax { get; init; }
+    /// <summary>Instead of <see cref="GammaFinal"/>: γ1, the per-step rate γ_t = γ0(1 + γ1)^t of the codes.</summary>
+    [Option("gamma1", "instead of --gamma-final: per-outer-step rate, γ_t = γ0(1 + γ1)^t (the codes' g1)", Range = "[0, inf)", Symbol = "γ1", DefaultText = "none")]
     public double? Gamma1 { get; init; }
-    /// <summary>Total growth factor of γ over <see cref="ScopingSteps"/> outer steps: γ1 = gmax^{1/T} − 1.</summary>
-    [Option("gmax", "total growth of γ over the run (γ1 = gmax^(1/T) − 1, T outer steps)", Range = "[1, inf)")]
-    public double Gmax { get; init; } = 1e4;
-    /// <summary>Upper bound on γ (null = 1/η'): the inner step is explicit in the coupling and unstable for η'γ &gt; 2,
-    /// and the outer step w ← w − ηγ(w − μ) for ηγ &gt; 2; the automatic γ0 and the scoping saturate here.</summary>
-    [Option("gamma-max", "cap on γ, so that the explicit inner and outer steps stay stable", Range = "(0, inf)", Symbol = "Γ", DefaultText = "1/η'")]
-    public double? GammaMax { get; init; }
-    /// <summary>Multiply the outer step by γ (the paper's η γ (x − μ)).</summary>
-    [Option("gscale", "multiply the outer step by γ (the paper's ηγ(w − μ))")]
-    public bool GScale { get; init; } = true;
-    /// <summary>T, outer steps over which γ grows by <see cref="Gmax"/> (0 = no scoping unless γ1 is given); a run sets
-    /// T = epochs × ⌈batches/L⌉.</summary>
+    /// <summary>Γ, the upper bound on γ (null = 1/η'): the inner step is explicit in the coupling and its contraction
+    /// 1 − η'γ overshoots beyond η'γ = 1 (diverges for η'γ &gt; 2); not in the papers' codes.</summary>
+    [Option("gamma-cap", "cap Γ on γ, so that the explicit inner step 1 − η'γ does not overshoot (not in the codes)", Range = "(0, inf)", Symbol = "Γ", DefaultText = "1/η'")]
+    public double? GammaCap { get; init; }
+    /// <summary>Multiply the outer step by γ (the paper's η γ (x − μ); the codes do not).</summary>
+    [Option("gscale", "multiply the outer step by γ (the paper's ηγ(w − μ); the public codes do not)")]
+    public bool GScale { get; init; }
+    /// <summary>T, the outer steps of the run (0 = not known: the absolute schedule is then at γ_final, a growth
+    /// factor constant); a run sets T = epochs × ⌈batches/L⌉.</summary>
     public long ScopingSteps { get; init; }
     /// <summary>Seed of the SGLD noise stream (a run sets its seed).</summary>
     public long Seed { get; init; }
 
     /// <summary>The cap actually used.</summary>
-    public double EffectiveGammaMax => GammaMax ?? 1 / SgldLr;
+    public double EffectiveGammaCap => GammaCap ?? 1 / SgldLr;
+    /// <summary>The end of the absolute schedule.</summary>
+    public double EffectiveGammaFinal => GammaFinal ?? EffectiveGammaCap;
+    /// <summary>γ0 unless calibrated.</summary>
+    public double? EffectiveGamma0 => Gamma0Auto ? null : Gamma0 ?? EffectiveGammaFinal / 100;
+
+    /// <summary>The scoping schedule (Core's one representation): by a rate (<see cref="Gamma1"/>), by a factor
+    /// (<see cref="Gmax"/>) or from γ0 to γ_final; capped at Γ.</summary>
+    public CouplingSchedule Scoping() => Gamma1 is { } g1 ? CouplingSchedule.ByRate(g1, EffectiveGamma0, cap: EffectiveGammaCap, autoFallback: Gamma0Fallback)
+        : Gmax is { } gmax ? CouplingSchedule.ByFactor(GammaSchedule, gmax, EffectiveGamma0, cap: EffectiveGammaCap, autoFallback: Gamma0Fallback)
+        : new CouplingSchedule(GammaSchedule, EffectiveGamma0, EffectiveGammaFinal) { Cap = EffectiveGammaCap, AutoFallback = Gamma0Fallback };
 
     /// <summary>Validates every option; throws <see cref="ArgumentException"/> naming the option and its range.</summary>
     public new EntropySgdOptions Validate()
@@ -84,16 +118,29 @@ public sealed record EntropySgdOptions : OptimizerConfig
         return this;
     }
 
-    public override OptimizerConfig ForRun(int epochs, long seed) => (this with { Seed = seed }).Validate();
-
-    public override ITrainingAlgorithm Create(nn.Module<Tensor, Tensor> model, AlgorithmContext context)
+    protected override void ValidateMore()
     {
-        long outer = (context.BatchesPerEpoch + InnerSteps - 1) / InnerSteps;
-        return new EntropySgd(model, this with { ScopingSteps = context.Epochs * outer, Seed = context.Seed });
+        if (new[] { GammaFinal is not null, Gmax is not null, Gamma1 is not null }.Count(b => b) > 1)
+            throw new ConfigException("--gamma-final, --gmax and --gamma1 are three ways to end the scoping of γ: give one.");
+        if (Gamma0Auto && Gamma0 is not null)
+            throw new ConfigException("--gamma0-auto calibrates γ0: do not give --gamma0 as well.");
     }
 
-    /// <summary>The scoping rate actually used: γ1, or gmax^{1/T} − 1, or 0.</summary>
-    public double EffectiveGamma1 => Gamma1 ?? (ScopingSteps > 0 ? Math.Pow(Gmax, 1.0 / ScopingSteps) - 1 : 0);
+    public override OptimizerConfig ForRun(int epochs, long seed) => (this with { Seed = seed }).Validate();
+
+    public override ITrainingAlgorithm Create(nn.Module<Tensor, Tensor> model, AlgorithmContext context) =>
+        new EntropySgd(model, this with { ScopingSteps = context.Epochs * OuterStepsPerEpoch(context.BatchesPerEpoch), Seed = context.Seed });
+
+    /// <summary>Outer steps of an epoch of <paramref name="batches"/> minibatches: ⌈batches/L⌉.</summary>
+    public long OuterStepsPerEpoch(long batches) => (batches + InnerSteps - 1) / InnerSteps;
+
+    public override IReadOnlyDictionary<string, object?> Budget(long batchesPerEpoch, int epochs) => new Dictionary<string, object?>
+    {
+        ["convention"] = "an epoch is one pass over the training data: one gradient evaluation per minibatch, as SGD; L inner steps per outer step",
+        ["gradient_evaluations_per_epoch"] = batchesPerEpoch, ["gradient_evaluations"] = batchesPerEpoch * epochs,
+        ["outer_steps_per_epoch"] = OuterStepsPerEpoch(batchesPerEpoch), ["outer_steps"] = OuterStepsPerEpoch(batchesPerEpoch) * epochs,
+        ["sgd_epochs_equivalent"] = (double)epochs,
+    };
 
     /// <summary>Standard deviation of the noise added per inner step.</summary>
     public double NoiseStd => Convention == NoiseConvention.Langevin ? Noise * Math.Sqrt(2 * SgldLr) : Noise * Math.Sqrt(SgldLr);
@@ -103,9 +150,9 @@ public sealed record EntropySgdOptions : OptimizerConfig
 /// Entropy-SGD (Chaudhari et al. 2017; the variant of Pittorino et al. 2021, docs/optim.md#entropy-sgd). The trainer's minibatches
 /// drive the inner loop: each <see cref="Step"/> is one SGLD step of the walker w' (the model's parameters during
 /// the inner loop),
-/// <code>w' ← w' − η'[∇L_batch(w') + γ(w' − w) + wd'·w'] + σ_noise·ζ,   μ ← (1 − α)μ + α w'</code>
+/// <code>w' ← w' − η'[∇L_batch(w') + γ(w' − w) + wd·w'] + σ_noise·ζ,   μ ← (1 − α)μ + α w'</code>
 /// and every L-th step ends with the outer step on the anchor w,
-/// <code>d = (w − μ) + wd·w,  momentum/Nesterov on d,  w ← w − η·γ·d (η·d without gscale),  γ ← γ0(1 + γ1)^t</code>
+/// <code>d = (w − μ) + wd_outer·w,  momentum/Nesterov on d,  w ← w − η·d (η·γ·d with gscale),  γ_t from the scoping schedule</code>
 /// after which the model holds w again. One epoch is therefore one pass over the data = ⌈batches/L⌉ outer steps: the
 /// number of gradient evaluations equals SGD's (the budget-matched convention). An outer step still open at the end
 /// of an epoch is completed with the samples it has, so the model holds the anchor whenever it is evaluated or saved.
@@ -121,6 +168,7 @@ public sealed class EntropySgd : ITrainingAlgorithm, IObservedAlgorithm
     private readonly Tensor _mu;             // μ (flat)
     private readonly Tensor _scratch;        // SGLD noise of an inner step, w − μ of an outer step (no temporaries)
     private readonly MomentumSgd _outer, _inner;
+    private readonly CouplingSchedule _scoping;
     private Generator? _gen;
     private readonly Device _device;
     private int _ell;
@@ -142,9 +190,10 @@ public sealed class EntropySgd : ITrainingAlgorithm, IObservedAlgorithm
             _mu = _w.detach().clone();
             _scratch = zeros_like(_w);
         }
-        _outer = new MomentumSgd([_anchor], _o.Momentum, _o.WeightDecay, _o.Nesterov);
-        _inner = new MomentumSgd([_w], _o.InnerMomentum, _o.InnerWeightDecay ?? _o.WeightDecay, false); // used when inner momentum > 0
-        if (_o.Gamma0 is double g0) _gamma0 = g0;
+        _outer = new MomentumSgd([_anchor], _o.Momentum, _o.OuterWeightDecay, _o.Nesterov);
+        _inner = new MomentumSgd([_w], _o.InnerMomentum, _o.WeightDecay, false); // used when inner momentum > 0
+        _scoping = _o.Scoping();
+        if (_scoping.Initial is double g0) _gamma0 = g0;
         _gen = NewGenerator(0);
     }
 
@@ -166,7 +215,7 @@ public sealed class EntropySgd : ITrainingAlgorithm, IObservedAlgorithm
     public double LearningRate => _o.Lr * _lrFactor;
     public void ScaleLearningRate(double factor) => _lrFactor = factor;
     /// <summary>The coupling γ of the current outer step (NaN before the automatic calibration).</summary>
-    public double Gamma => Math.Min(_gamma0 * Math.Pow(1 + _o.EffectiveGamma1, _t), _o.EffectiveGammaMax);
+    public double Gamma => double.IsNaN(_gamma0) ? double.NaN : _scoping.At(_t, _o.ScopingSteps, _gamma0);
     /// <summary>Outer steps taken.</summary>
     public long OuterSteps => _t;
     /// <summary>Inner steps taken in the current outer step.</summary>
@@ -183,8 +232,10 @@ public sealed class EntropySgd : ITrainingAlgorithm, IObservedAlgorithm
         ["lr"] = _o.Lr, ["momentum"] = _o.Momentum, ["nesterov"] = _o.Nesterov, ["weight_decay"] = _o.WeightDecay,
         ["inner_steps"] = _o.InnerSteps, ["sgld_lr"] = _o.SgldLr, ["noise"] = _o.Noise, ["noise_convention"] = _o.Convention.ToString().ToLowerInvariant(),
         ["noise_std_per_step"] = _o.NoiseStd, ["ema_weight"] = _o.EmaWeight, ["inner_momentum"] = _o.InnerMomentum,
-        ["inner_weight_decay"] = _o.InnerWeightDecay ?? _o.WeightDecay, ["gamma0"] = _o.Gamma0, ["gamma0_auto"] = _o.Gamma0 is null,
-        ["gamma1"] = _o.EffectiveGamma1, ["gmax"] = _o.Gmax, ["scoping_steps"] = _o.ScopingSteps, ["gscale"] = _o.GScale, ["gamma_max"] = _o.EffectiveGammaMax, ["seed"] = _o.Seed,
+        ["outer_weight_decay"] = _o.OuterWeightDecay, ["gamma0"] = _o.EffectiveGamma0, ["gamma0_auto"] = _o.Gamma0Auto,
+        ["gamma_schedule"] = _o.Gamma1 is not null ? "rate" : _o.Gmax is not null ? $"{EnumNames.Name(_o.GammaSchedule)} by factor" : EnumNames.Name(_o.GammaSchedule),
+        ["gamma_final"] = _o.Gamma1 is null && _o.Gmax is null ? _o.EffectiveGammaFinal : null, ["gamma1"] = _o.Gamma1, ["gmax"] = _o.Gmax,
+        ["gamma_cap"] = _o.EffectiveGammaCap, ["scoping_steps"] = _o.ScopingSteps, ["gscale"] = _o.GScale, ["seed"] = _o.Seed,
     };
 
     public StepResult Step(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, Func<Tensor, Tensor, Tensor> lossFn)
@@ -196,11 +247,11 @@ public sealed class EntropySgd : ITrainingAlgorithm, IObservedAlgorithm
         {
             if (double.IsNaN(_gamma0) && _ell >= 1)
             {
-                double d2 = ModuleOps.SquaredDistance([_w], [_anchor]);
-                _gamma0 = d2 > 0 ? Math.Max(lossValue, 1e-12) / (0.5 * d2) : _o.Gamma0Fallback;
+                // f(w')/(½‖w − w'‖²): the loss (kept away from 0) per unit of the coupling term.
+                _gamma0 = _scoping.Calibrate(Math.Max(lossValue, 1e-12), 0.5 * ModuleOps.SquaredDistance([_w], [_anchor]));
             }
             double gamma = double.IsNaN(_gamma0) ? 0 : Gamma;
-            double wdi = _o.InnerWeightDecay ?? _o.WeightDecay, std = _o.NoiseStd, eta = _o.SgldLr;
+            double wdi = _o.WeightDecay, std = _o.NoiseStd, eta = _o.SgldLr;
             using var scope = NewDisposeScope();
             if (_o.InnerMomentum == 0)
             {

@@ -46,7 +46,7 @@ public abstract record OptimizerConfig
     [Option("momentum", "heavy-ball momentum (adam: β1)", Range = "[0, 1)", Symbol = "μ")]
     public double Momentum { get; init; } = 0.9;
     /// <summary>Weight decay, added to the gradient as wd·w (PyTorch's convention).</summary>
-    [Option("weight-decay", "weight decay wd (wd·w added to the gradient). esgd: the outer step scales it by lr·γ, as the public codes do", Range = "[0, inf)")]
+    [Option("weight-decay", "weight decay wd (wd·w added to every gradient evaluation, so lr·wd per step). esgd: in the inner SGLD steps (lr = η' there); rsgd: in every replica's step", Range = "[0, inf)")]
     public double WeightDecay { get; init; }
     /// <summary>Nesterov momentum (default true for Entropy-SGD and replicated SGD, as in their public codes).</summary>
     [Option("nesterov", "Nesterov momentum (sgd, esgd, rsgd, sam, swa, pswa)")]
@@ -75,6 +75,22 @@ public abstract record OptimizerConfig
 
     /// <summary>Builds the algorithm for <paramref name="model"/>, whose parameters are already on the device.</summary>
     public abstract ITrainingAlgorithm Create(nn.Module<Tensor, Tensor> model, AlgorithmContext context);
+
+    /// <summary>Gradient evaluations per trainer minibatch (SAM 2, replicated SGD y, 1 otherwise).</summary>
+    [JsonIgnore] public virtual int GradientsPerBatch => 1;
+
+    /// <summary>
+    /// The run's budget as the manifest records it (docs/optim.md): gradient evaluations per epoch and in all, and the
+    /// SGD epochs they are worth, for a run of <paramref name="epochs"/> epochs of <paramref name="batchesPerEpoch"/>
+    /// minibatches. Entropy-SGD adds its outer steps.
+    /// </summary>
+    public virtual IReadOnlyDictionary<string, object?> Budget(long batchesPerEpoch, int epochs) => new Dictionary<string, object?>
+    {
+        ["convention"] = GradientsPerBatch == 1 ? "an epoch is one pass over the training data, one gradient evaluation per minibatch"
+            : $"an epoch is one pass over the training data, {GradientsPerBatch} gradient evaluations per minibatch",
+        ["gradient_evaluations_per_epoch"] = batchesPerEpoch * GradientsPerBatch, ["gradient_evaluations"] = batchesPerEpoch * GradientsPerBatch * epochs,
+        ["sgd_epochs_equivalent"] = (double)GradientsPerBatch * epochs,
+    };
 
     /// <summary>Whether the trainer's learning-rate schedule applies (SWA and PSWA keep their own).</summary>
     [JsonIgnore] public virtual bool TakesLrSchedule => true;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using FlatMinima.Estimators;
 using FlatMinima.Numerics;
 using FlatMinima.Torch.Data;
 using FlatMinima.Torch.Experiments;
@@ -7,17 +8,6 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 namespace FlatMinima.Torch.Optim;
-
-/// <summary>Shape of the coupling schedule g(epoch) of replicated SGD (docs/optim.md#replicated-sgd).</summary>
-public enum CouplingSchedule
-{
-    /// <summary>g ← g(1 + grate) per epoch, grate = gmax^{1/epochs} − 1 (default).</summary>
-    [JsonStringEnumMemberName("exp")] Exponential,
-    /// <summary>g ← g + grate per epoch, grate = g0(gmax − 1)/epochs (the same total growth as exponential).</summary>
-    [JsonStringEnumMemberName("lin")] Linear,
-    /// <summary>g_t = g0 + (g0·gmax − g0)/2 · (1 − cos(π t/T)), t in epochs.</summary>
-    [JsonStringEnumMemberName("cosine")] Cosine,
-}
 
 /// <summary>What the replicas are coupled to.</summary>
 public enum CentreKind
@@ -28,59 +18,54 @@ public enum CentreKind
     [JsonStringEnumMemberName("explicit")] Explicit,
 }
 
-/// <summary>A coupling schedule as a first-class object: g as a function of the epoch, given g0.</summary>
-public sealed record Coupling(CouplingSchedule Schedule, double Gmax, int Epochs)
-{
-    /// <summary>g at the start of epoch <paramref name="epoch"/> (0-based) for initial coupling <paramref name="g0"/>.</summary>
-    public double At(double g0, int epoch)
-    {
-        if (Epochs <= 0 || Gmax == 1) return g0;
-        int e = Math.Min(epoch, Epochs);
-        return Schedule switch
-        {
-            CouplingSchedule.Exponential => g0 * Math.Pow(Math.Pow(Gmax, 1.0 / Epochs), e),
-            CouplingSchedule.Linear => g0 + g0 * (Gmax - 1) / Epochs * e,
-            _ => g0 + (g0 * Gmax - g0) / 2 * (1 - Math.Cos(Math.PI * e / Epochs)),
-        };
-    }
-}
-
 /// <summary>
 /// Options of <see cref="ReplicatedSgd"/> (docs/optim.md#replicated-sgd, the robust-ensemble code of Pittorino et al.).
 /// <see cref="OptimizerConfig.Lr"/> is the code's <c>--lr</c>: the code's objective carries a factor 1/y and its
-/// optimiser uses lr·y, so each replica steps w^a ← w^a − η[∇L_a + 2g(w^a − c)]: η is the per-replica learning rate.
-/// Nesterov defaults to true, as in the code. <see cref="Epochs"/>, <see cref="BatchSize"/> and <see cref="Seed"/> are
+/// optimiser uses lr·y, so each replica steps w^a ← w^a − η[∇L_a + 2g(w^a − c) + wd·w^a]: η is the per-replica
+/// learning rate and η·wd the decay per replica step, as SGD's at the same settings. Nesterov defaults to true, as in
+/// the code. The coupling grows per epoch from the automatic g0 to the cap 1/(2η), reached at the last epoch (the code
+/// grows it geometrically per epoch; the cap is this bridge's). Budget: an epoch is one pass of every replica over the
+/// data, y times SGD's gradient evaluations. <see cref="Epochs"/>, <see cref="BatchSize"/> and <see cref="Seed"/> are
 /// facts of the run, set when it is built.
 /// </summary>
 public sealed record ReplicatedSgdOptions : OptimizerConfig
 {
     public ReplicatedSgdOptions() => Nesterov = true;
 
+    /// <summary>The settings of this bridge before the defaults above: g grows by 10⁴ over the run (reaching only
+    /// 10^{4(E−1)/E} g0 at the last epoch) — for comparisons and for the records made with them.</summary>
+    public static ReplicatedSgdOptions EarlierDefaults() => new() { Gmax = 1e4 };
+
     /// <summary>y, the number of replicas.</summary>
-    [Option("replicas", "number of coupled replicas (each its own initialisation and minibatches: y gradient evaluations per step)", Range = "[1, inf)", Symbol = "y")]
+    [Option("replicas", "number of coupled replicas (each its own initialisation and minibatches: an epoch costs y × SGD's gradient evaluations)", Range = "[1, inf)", Symbol = "y")]
     public int Replicas { get; init; } = 3;
     /// <summary>g0 (null: automatic, g0 = mean training loss / mean squared distance to the centre, measured on the
-    /// first step, which balances the two terms of ℒ).</summary>
-    [Option("coupling", "initial coupling g0", Range = "[0, inf)", Symbol = "g0", DefaultText = "auto: mean loss / mean squared distance to the centre at the first step")]
+    /// first step, which balances the two terms of ℒ; with the absolute schedule never above g_final). 0: uncoupled.</summary>
+    [Option("coupling", "initial coupling g0 (0: uncoupled replicas)", Range = "[0, inf)", Symbol = "g0", DefaultText = "auto: mean loss / mean squared distance to the centre at the first step")]
     public double? G0 { get; init; }
     /// <summary>Fallback g0 when the replicas start at the centre (distance 0).</summary>
     [Option("coupling-fallback", "g0 when the replicas start at the centre (distance 0)", Range = "(0, inf)")]
     public double G0Fallback { get; init; } = 1e-3;
-    [Option("coupling-schedule", "growth of g over the epochs: exp, lin or cosine (the same total growth gmax)")]
-    public CouplingSchedule Schedule { get; init; } = CouplingSchedule.Exponential;
+    /// <summary>Shape of the growth of g over the epochs (docs/optim.md#coupling-schedules).</summary>
+    [Option("coupling-schedule", "shape of the growth of g over the epochs (exp: g0(g_final/g0)^(e/(E−1)))")]
+    public CouplingShape Schedule { get; init; } = CouplingShape.Exponential;
+    /// <summary>g at the last epoch (null: the cap), the end of the absolute schedule.</summary>
+    [Option("coupling-final", "g at the last epoch (the schedule's end)", Range = "(0, inf)", Symbol = "g_final", DefaultText = "the cap")]
+    public double? GFinal { get; init; }
+    /// <summary>Instead of <see cref="GFinal"/>: the total growth factor of g over the run's epochs,
+    /// g_e = g0·gmax^{e/E} (the earlier form: g reaches g0·gmax only after the last epoch).</summary>
+    [Option("gmax", "instead of --coupling-final: total growth of g over the run, g_e = g0·gmax^(e/E)", Range = "[1, inf)", DefaultText = "none")]
+    public double? Gmax { get; init; }
     /// <summary>Upper bound on g (null = 1/(2η)): the coupling step multiplies a replica's deviation from the
-    /// centre by (1 − 2ηg), which overshoots for 2ηg &gt; 1 and diverges for 2ηg &gt; 2; the schedule saturates here.</summary>
-    [Option("coupling-max", "cap on g, so that the coupling step 1 − 2·lr·g does not overshoot", Range = "(0, inf)", DefaultText = "1/(2·lr)")]
+    /// centre by (1 − 2ηg), which overshoots for 2ηg &gt; 1 and diverges for 2ηg &gt; 2; not in the code.</summary>
+    [Option("coupling-cap", "cap on g, so that the coupling step 1 − 2·lr·g does not overshoot (not in the code)", Range = "(0, inf)", DefaultText = "1/(2·lr)")]
     public double? GCap { get; init; }
-    /// <summary>Total growth factor of g over <see cref="Epochs"/>.</summary>
-    [Option("gmax", "total growth of g over the run", Range = "[1, inf)")]
-    public double Gmax { get; init; } = 1e4;
     /// <summary>Add the coupling every this many steps (the code's gtime).</summary>
     [Option("coupling-every", "add the coupling every K steps (the code's gtime)", Range = "[1, inf)", Symbol = "gtime")]
     public int CouplingEvery { get; init; } = 1;
     [Option("centre", "mass: the replicas' centre of mass; explicit: a centre moved by the coupling")]
     public CentreKind Centre { get; init; } = CentreKind.CentreOfMass;
-    /// <summary>Epochs over which g grows by gmax (the run's epochs).</summary>
+    /// <summary>Epochs over which g grows (the run's epochs).</summary>
     public int Epochs { get; init; } = 10;
     /// <summary>Minibatch size of the replicas' own loaders (the trainer's batch size).</summary>
     public int BatchSize { get; init; } = 128;
@@ -89,6 +74,14 @@ public sealed record ReplicatedSgdOptions : OptimizerConfig
 
     /// <summary>The cap actually used.</summary>
     public double EffectiveGCap => GCap ?? 0.5 / Lr;
+    /// <summary>The end of the absolute schedule.</summary>
+    public double EffectiveGFinal => GFinal ?? EffectiveGCap;
+
+    /// <summary>The coupling schedule over the epochs (Core's one representation): by a factor (<see cref="Gmax"/>)
+    /// or from g0 to g_final; capped. A given g0 of 0 never reaches it (the replicas stay uncoupled).</summary>
+    public CouplingSchedule Coupling() => Gmax is { } gmax
+        ? CouplingSchedule.ByFactor(Schedule, gmax, G0 is > 0 ? G0 : null, cap: EffectiveGCap, autoFallback: G0Fallback)
+        : new CouplingSchedule(Schedule, G0 is > 0 ? G0 : null, EffectiveGFinal) { Cap = EffectiveGCap, AutoFallback = G0Fallback };
 
     public new ReplicatedSgdOptions Validate()
     {
@@ -97,6 +90,15 @@ public sealed record ReplicatedSgdOptions : OptimizerConfig
         Guard.AtLeast(BatchSize, 1, "batch_size");
         return this;
     }
+
+    protected override void ValidateMore()
+    {
+        if (GFinal is not null && Gmax is not null)
+            throw new ConfigException("--coupling-final and --gmax are two ways to end the growth of g: give one.");
+    }
+
+    /// <summary>y: every replica takes a minibatch per step.</summary>
+    public override int GradientsPerBatch => Replicas;
 
     public override OptimizerConfig ForRun(int epochs, long seed) => (this with { Epochs = epochs, Seed = seed }).Validate();
 
@@ -128,7 +130,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm, IObservedAlgorithm
     private readonly List<MomentumSgd> _opts = [];
     private readonly TensorDataSet? _data;
     private readonly Device _device;
-    private readonly Coupling _coupling;
+    private readonly CouplingSchedule _coupling;
     private double _g0 = double.NaN;
     private int _epoch;            // completed epochs
     private int _batch;            // batches taken in the current epoch
@@ -150,7 +152,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm, IObservedAlgorithm
         _c = _centreFlat.Data;
         _device = _c.device;
         _data = train;
-        _coupling = new Coupling(_o.Schedule, _o.Gmax, _o.Epochs);
+        _coupling = _o.Coupling();
         if (_o.G0 is double g) _g0 = g;
         for (int a = 0; a < _o.Replicas; a++)
         {
@@ -176,13 +178,15 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm, IObservedAlgorithm
     public ReplicatedSgdOptions Options => _o;
     public IReadOnlyList<nn.Module<Tensor, Tensor>> Replicas => _replicas;
     /// <summary>The coupling g of the current epoch (NaN before the automatic calibration).</summary>
-    public double G => Math.Min(_coupling.At(_g0, _epoch), _o.EffectiveGCap);
+    public double G => _g0 == 0 || double.IsNaN(_g0) ? _g0 : _coupling.At(_epoch, _o.Epochs, _g0);
 
     public IReadOnlyDictionary<string, object?> Describe() => new Dictionary<string, object?>
     {
         ["replicas"] = _o.Replicas, ["lr"] = _o.Lr, ["lr_convention"] = "per-replica lr; equals the code's lr*y on (1/y)-normalised objective",
         ["momentum"] = _o.Momentum, ["nesterov"] = _o.Nesterov, ["weight_decay"] = _o.WeightDecay, ["g0"] = _o.G0, ["g0_auto"] = _o.G0 is null,
-        ["schedule"] = _o.Schedule.ToString().ToLowerInvariant(), ["gmax"] = _o.Gmax, ["coupling_max"] = _o.EffectiveGCap, ["epochs"] = _o.Epochs, ["coupling_every"] = _o.CouplingEvery,
+        ["schedule"] = _o.Gmax is not null ? $"{EnumNames.Name(_o.Schedule)} by factor" : EnumNames.Name(_o.Schedule), ["gmax"] = _o.Gmax,
+        ["coupling_final"] = _o.Gmax is null ? _o.EffectiveGFinal : null, ["coupling_cap"] = _o.EffectiveGCap, ["epochs"] = _o.Epochs, ["coupling_every"] = _o.CouplingEvery,
+        ["budget"] = $"an epoch is one pass of each of the {_o.Replicas} replicas: {_o.Replicas} gradient evaluations per minibatch",
         ["centre"] = _o.Centre == CentreKind.CentreOfMass ? "mass" : "explicit", ["own_minibatches"] = _data is not null,
     };
 
@@ -230,7 +234,7 @@ public sealed class ReplicatedSgd : ITrainingAlgorithm, IObservedAlgorithm
         {
             double meanLoss = lossT.Average(t => (double)t.item<float>());
             double d2 = _rp.Average(r => ModuleOps.SquaredDistance([r.Data], [_c]));
-            _g0 = d2 > 0 ? meanLoss / d2 : _o.G0Fallback;
+            _g0 = _coupling.Calibrate(meanLoss, d2);
         }
         double g = G;
         using (no_grad())

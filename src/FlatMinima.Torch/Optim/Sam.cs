@@ -36,6 +36,9 @@ public sealed record SamOptions : OptimizerConfig
 
     public new SamOptions Validate() { base.Validate(); return this; }
 
+    /// <summary>Two: the gradient at w and the gradient at w + e.</summary>
+    public override int GradientsPerBatch => 2;
+
     public override ITrainingAlgorithm Create(nn.Module<Tensor, Tensor> model, AlgorithmContext context) => new Sam(model, this);
 }
 

@@ -76,4 +76,34 @@ public class CouplingScheduleTests
         Assert.Equal("gamma0-fallback", Assert.Throws<ArgumentOutOfRangeException>(() => new CouplingSchedule() with { AutoFallback = -1 }).ParamName);
         Assert.Equal("gamma0", Assert.Throws<ArgumentOutOfRangeException>(() => new CouplingSchedule().At(0, 10, 0)).ParamName);
     }
+
+    [Fact]
+    public void ByARateTheScheduleIsTheCodesGeometricStepWithoutHorizon()
+    {
+        // γ_t = γ0 (1 + g1)^t for every t, whatever the horizon passed; the cap still bounds it; a rate of 0 is constant
+        var s = CouplingSchedule.ByRate(0.01, cap: 0.5);
+        for (int t = 0; t < 300; t += 23) Assert.Equal(Math.Min(0.2 * Math.Pow(1 + 0.01, t), 0.5), s.At(t, 10, 0.2));
+        Assert.Equal(0.5, s.At(200, 0, 0.2));                       // 0.2·1.01^200 = 1.46 > cap
+        Assert.Equal(0.3, CouplingSchedule.ByRate(0).At(1000, 5, 0.3));
+        // no γmax bound on the automatic γ0 (as by a factor), and the fallback of a by-factor schedule
+        Assert.Equal(300.0 / 0.5, CouplingSchedule.ByRate(0.1).Calibrate(300, 0.5));
+        Assert.Equal(1e-3, CouplingSchedule.ByRate(0.1).Calibrate(1, 0));
+        Assert.Equal("gamma1", Assert.Throws<ArgumentOutOfRangeException>(() => CouplingSchedule.ByRate(-0.1)).ParamName);
+    }
+
+    [Fact]
+    public void ShapesHaveOneSpellingAndParseTheirAliases()
+    {
+        // the names every front end writes (JSON, the deep-network options) and the aliases ParseShape accepts
+        var json = new System.Text.Json.JsonSerializerOptions { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+        Assert.Equal("[\"exp\",\"lin\",\"cosine\",\"const\"]", System.Text.Json.JsonSerializer.Serialize(
+            new[] { CouplingShape.Exponential, CouplingShape.Linear, CouplingShape.Cosine, CouplingShape.Constant }, json));
+        foreach (var (a, b, shape) in new[] { ("exp", "exponential", CouplingShape.Exponential), ("lin", "linear", CouplingShape.Linear),
+                     ("cosine", "cos", CouplingShape.Cosine), ("const", "constant", CouplingShape.Constant) })
+        {
+            Assert.Equal(shape, CouplingSchedule.ParseShape(a));
+            Assert.Equal(shape, CouplingSchedule.ParseShape(b));
+        }
+        Assert.Contains("exp|lin|cosine|const", Assert.Throws<ArgumentOutOfRangeException>(() => CouplingSchedule.ParseShape("step")).Message);
+    }
 }

@@ -1,3 +1,4 @@
+using FlatMinima.Estimators;
 using FlatMinima.Torch.Experiments;
 using FlatMinima.Torch.Optim;
 using FlatMinima.Torch.Training;
@@ -34,24 +35,31 @@ public class ConfigTests
             (t.Epochs, t.BatchSize, t.Seed, t.LrSchedule, t.LrMin, t.Precision, t.LeEvery, t.LeSigma, t.LeDraws, t.Device));
     }
 
-    // Every optimiser's learning rate defaults to the command line's 0.05 (the Entropy-SGD record said 0.1, which the
-    // command line never used), Nesterov to true for esgd and rsgd only; the optimiser-specific defaults are the
-    // command line's (docs/optim.md).
+    // Every optimiser's learning rate defaults to the command line's 0.05 except Entropy-SGD's outer η = 1 (Chaudhari et
+    // al.'s codes; the earlier default 0.05 stays in EarlierDefaults), Nesterov to true for esgd and rsgd only; the
+    // optimiser-specific defaults are those of docs/optim.md.
     [Fact]
     public void OptimiserDefaultsAreWrittenOnce()
     {
         foreach (var (name, _) in ExperimentOptions.Optimizer.Variants)
         {
             var o = (OptimizerConfig)ExperimentOptions.Optimizer.New(name);
-            Assert.Equal(0.05, o.Lr);
+            Assert.Equal(name == "esgd" ? 1 : 0.05, o.Lr);
             Assert.Equal(0.9, o.Momentum);
             Assert.Equal(0.0, o.WeightDecay);
             Assert.Equal(name is "esgd" or "rsgd", o.Nesterov);
         }
         var e = new EntropySgdOptions();
-        Assert.Equal((5, 0.1, 1e-4, NoiseConvention.Langevin, 0.25, 1e4, true), (e.InnerSteps, e.SgldLr, e.Noise, e.Convention, e.EmaWeight, e.Gmax, e.GScale));
+        Assert.Equal((5, 0.1, 1e-4, NoiseConvention.Langevin, 0.25, null, false, 0.0, false), (e.InnerSteps, e.SgldLr, e.Noise, e.Convention, e.EmaWeight, e.Gmax, e.GScale, e.OuterWeightDecay, e.Gamma0Auto));
+        Assert.Equal((10.0, 10.0, 0.1, CouplingShape.Exponential), (e.EffectiveGammaCap, e.EffectiveGammaFinal, e.EffectiveGamma0!.Value, e.GammaSchedule));
+        var old = EntropySgdOptions.EarlierDefaults();
+        Assert.Equal((5, 0.1, 1e-4, NoiseConvention.Langevin, 0.25, 1e4, true), (old.InnerSteps, old.SgldLr, old.Noise, old.Convention, old.EmaWeight, old.Gmax, old.GScale));
+        Assert.Equal((0.05, true, (double?)null), (old.Lr, old.Gamma0Auto, old.EffectiveGamma0));
         var r = new ReplicatedSgdOptions();
-        Assert.Equal((3, CouplingSchedule.Exponential, 1e4, 1, CentreKind.CentreOfMass), (r.Replicas, r.Schedule, r.Gmax, r.CouplingEvery, r.Centre));
+        Assert.Equal((3, CouplingShape.Exponential, null, 1, CentreKind.CentreOfMass), (r.Replicas, r.Schedule, r.Gmax, r.CouplingEvery, r.Centre));
+        Assert.Equal((10.0, 10.0), (r.EffectiveGCap, r.EffectiveGFinal));
+        var rOld = ReplicatedSgdOptions.EarlierDefaults();
+        Assert.Equal((3, CouplingShape.Exponential, 1e4, 1, CentreKind.CentreOfMass), (rOld.Replicas, rOld.Schedule, rOld.Gmax, rOld.CouplingEvery, rOld.Centre));
         var s = new SamOptions();
         Assert.Equal((0.05, false, 0.01, SamBatchNormPolicy.FirstPass), (s.Rho, s.Adaptive, s.AdaptiveEta, s.BatchNorm));
         // Run-length defaults are derived when the run is known: swa_start ⌈0.75·E⌉ (SWA) or E (PSWA), pswa_start ⌈E/4⌉,
@@ -76,7 +84,7 @@ public class ConfigTests
                 Assert.NotEmpty(o.Variants);
                 Assert.Equal(o.Name.Replace('-', '_'), o.Key);
             }
-        Assert.Equal(["exp", "lin", "cosine"], ExperimentOptions.Named("coupling-schedule").Single().Choices);
+        Assert.Equal(["exp", "lin", "cosine", "const"], ExperimentOptions.Named("coupling-schedule").Single().Choices);
         Assert.Equal(["recompute", "average", "copy"], ExperimentOptions.Named("swa-buffers").Single().Choices);
         var ema = ExperimentOptions.Named("ema-weight").Single();
         Assert.Equal(["esgd"], ema.Variants);

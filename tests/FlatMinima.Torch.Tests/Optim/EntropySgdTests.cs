@@ -1,4 +1,6 @@
+using FlatMinima.Torch.Experiments;
 using FlatMinima.Torch.Optim;
+using FlatMinima.Torch.Training;
 using static TorchSharp.torch;
 
 namespace FlatMinima.Torch.Tests.Optim;
@@ -72,7 +74,8 @@ public class EntropySgdTests
         using var opt = new EntropySgd(model, new EntropySgdOptions
         {
             Lr = lr, Momentum = 0, Nesterov = false, InnerSteps = L, SgldLr = eta1, Noise = 0, EmaWeight = alpha,
-            Gamma0 = g0, Gamma1 = g1, WeightDecay = wd, InnerWeightDecay = 0, GScale = true,
+            // The earlier defaults, pinned: decay wd in the γ-scaled outer step only.
+            Gamma0 = g0, Gamma1 = g1, OuterWeightDecay = wd, WeightDecay = 0, GScale = true,
         });
         var (x, y) = Quad.Batch();
         var loss = Quad.Loss(a, c);
@@ -102,7 +105,7 @@ public class EntropySgdTests
         TestRuntime.Init();
         float[] w0 = [1f, 1f], c = [0f, 0f];
         using var model = new QuadModel(w0);
-        using var opt = new EntropySgd(model, new EntropySgdOptions { Lr = 0.1, Momentum = 0, Nesterov = false, InnerSteps = 5, SgldLr = 0.1, Noise = 0, Gamma1 = 0, GammaMax = 1e6 });
+        using var opt = new EntropySgd(model, new EntropySgdOptions { Lr = 0.1, Momentum = 0, Nesterov = false, InnerSteps = 5, SgldLr = 0.1, Noise = 0, Gamma1 = 0, GammaCap = 1e6, Gamma0Auto = true });
         var (x, y) = Quad.Batch();
         var loss = Quad.Loss(1, c);
         using (var s = NewDisposeScope()) opt.Step(model, x, y, loss);
@@ -111,7 +114,7 @@ public class EntropySgdTests
         Assert.Equal(0.81 / 0.01, opt.Gamma, 3);
         // With the default cap γ ≤ 1/η' the same calibration saturates at 10.
         using var model2 = new QuadModel(w0);
-        using var opt2 = new EntropySgd(model2, new EntropySgdOptions { Lr = 0.1, Momentum = 0, Nesterov = false, InnerSteps = 5, SgldLr = 0.1, Noise = 0, Gamma1 = 0 });
+        using var opt2 = new EntropySgd(model2, new EntropySgdOptions { Lr = 0.1, Momentum = 0, Nesterov = false, InnerSteps = 5, SgldLr = 0.1, Noise = 0, Gamma1 = 0, Gamma0Auto = true });
         for (int i = 0; i < 2; i++) { using var s = NewDisposeScope(); opt2.Step(model2, x, y, loss); }
         Assert.Equal(10, opt2.Gamma, 12);
     }
@@ -136,5 +139,38 @@ public class EntropySgdTests
         };
         var e = Assert.ThrowsAny<ArgumentException>(() => o.Validate());
         Assert.Contains(name, e.Message);
+    }
+}
+
+/// <summary>The default Entropy-SGD against SGD at a matched gradient budget (docs/optim.md#entropy-sgd).</summary>
+public class EntropySgdDefaultsTests
+{
+    public EntropySgdDefaultsTests() => TestRuntime.Init();
+
+    // GM data N = 100, α = 2 (200 training samples), MLP 100-128-128-2, batch 20, weight decay 5·10⁻⁴, 10 epochs: SGD
+    // (lr 0.05, momentum 0.9) and the default eSGD take the same 100 gradient evaluations (eSGD: 20 outer steps of L = 5).
+    // The final model's training error on the whole training set (eval mode), seed by seed, is within one point of SGD's
+    // (measured on seeds 0–9 with these settings: 0 % for both on every seed, docs/optim.md; the earlier defaults,
+    // EntropySgdOptions.EarlierDefaults with lr 0.1, gave 1.95 ± 1.26 %, every seed but one above SGD's by ≥ 0.5).
+    [Fact]
+    [Trait("Speed", "Slow")]
+    public void DefaultEntropySgdFitsLikeSgdAtAMatchedBudget()
+    {
+        foreach (long seed in new long[] { 0, 1, 2, 3 })
+        {
+            double sgd = FinalTrainingError(new SgdOptions { Lr = 0.05, WeightDecay = 5e-4 }, seed);
+            double esgd = FinalTrainingError(new EntropySgdOptions { WeightDecay = 5e-4 }, seed);
+            Assert.True(esgd <= sgd + 0.01, $"seed {seed}: eSGD {esgd:P2} vs SGD {sgd:P2}");
+        }
+    }
+
+    private static double FinalTrainingError(OptimizerConfig optimizer, long seed)
+    {
+        using var dir = new TempDir();
+        var config = new RunConfig(new GmmDataConfig { N = 100, Alpha = 2, TestSize = 100 }, new MlpConfig(), optimizer,
+            new TrainingConfig { Epochs = 10, BatchSize = 20, Seed = seed });
+        Assert.True(Experiment.Train(dir.Path, config).Completed);
+        using var trained = TrainedModel.Load(TrainingRun.Open(dir.Path));
+        return Trainer.Evaluate(trained.Model, trained.Data.Train, trained.Device).Error;
     }
 }

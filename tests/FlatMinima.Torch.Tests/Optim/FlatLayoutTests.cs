@@ -63,7 +63,8 @@ public class FlatLayoutTests
         using var opt = new EntropySgd(model, new EntropySgdOptions
         {
             Lr = lr, Momentum = 0, Nesterov = false, InnerSteps = L, SgldLr = eta1, Noise = 0, EmaWeight = alpha,
-            Gamma0 = gamma, Gamma1 = 0, WeightDecay = wd, InnerWeightDecay = wd,
+            // The earlier defaults, pinned: decay in both loops, the outer step scaled by γ.
+            Gamma0 = gamma, Gamma1 = 0, WeightDecay = wd, OuterWeightDecay = wd, GScale = true,
         });
         // Reference: L SGLD steps (no noise) of the walker, the running mean, then the outer step on the anchor.
         var walker = w.Select(a => (double[])a.Clone()).ToList();

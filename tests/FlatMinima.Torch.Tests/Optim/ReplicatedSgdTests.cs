@@ -1,3 +1,4 @@
+using FlatMinima.Estimators;
 using FlatMinima.Torch.Optim;
 using static TorchSharp.torch;
 
@@ -59,19 +60,20 @@ public class ReplicatedSgdTests
         for (int r = 0; r < 3; r++) Assert.Equal(Math.Pow(1 - f * eta * (a + 2 * g), k), Dist(r) / d0[r], 5);
     }
 
+    // The earlier per-epoch schedule by a total factor, now Core's CouplingSchedule.ByFactor over the run's epochs.
     [Fact]
     public void CouplingSchedulesReachGmaxTimesG0()
     {
         double g0 = 0.02, gmax = 100; int E = 10;
-        foreach (var s in new[] { CouplingSchedule.Exponential, CouplingSchedule.Linear, CouplingSchedule.Cosine })
+        foreach (var s in new[] { CouplingShape.Exponential, CouplingShape.Linear, CouplingShape.Cosine })
         {
-            var c = new Coupling(s, gmax, E);
-            Assert.Equal(g0, c.At(g0, 0), 12);
-            Assert.Equal(g0 * gmax, c.At(g0, E), 9);
+            var c = CouplingSchedule.ByFactor(s, gmax);
+            Assert.Equal(g0, c.At(0, E, g0), 12);
+            Assert.Equal(g0 * gmax, c.At(E, E, g0), 9);
         }
-        Assert.Equal(g0 * 10, new Coupling(CouplingSchedule.Exponential, gmax, E).At(g0, 5), 9);      // 100^{1/2}
-        Assert.Equal(g0 + g0 * 99 / 2, new Coupling(CouplingSchedule.Linear, gmax, E).At(g0, 5), 9);
-        Assert.Equal(g0 + (g0 * 100 - g0) / 2, new Coupling(CouplingSchedule.Cosine, gmax, E).At(g0, 5), 9);
+        Assert.Equal(g0 * 10, CouplingSchedule.ByFactor(CouplingShape.Exponential, gmax).At(5, E, g0), 9);      // 100^{1/2}
+        Assert.Equal(g0 + g0 * 99 / 2, CouplingSchedule.ByFactor(CouplingShape.Linear, gmax).At(5, E, g0), 9);
+        Assert.Equal(g0 + (g0 * 100 - g0) / 2, CouplingSchedule.ByFactor(CouplingShape.Cosine, gmax).At(5, E, g0), 9);
     }
 
     [Fact]

@@ -12,6 +12,8 @@ namespace FlatMinima.Torch.Experiments.Sweeps;
 /// <param name="Runs">Grid points (the table's runs when the sweep has no grid).</param>
 /// <param name="Missing">Grid points without a result yet.</param>
 /// <param name="Excluded">Optimisers left out of the correlations.</param>
+/// <param name="MaxTrainError">Runs with a larger final training error (fraction) are left out of the correlations
+/// (null: none).</param>
 /// <param name="InCorrelation">Runs in the correlations.</param>
 /// <param name="Correlation">Flatness against the test error.</param>
 /// <param name="CorrelationGap">Flatness against the generalisation gap.</param>
@@ -22,7 +24,7 @@ namespace FlatMinima.Torch.Experiments.Sweeps;
 /// <c>correlation.without-…</c>).</param>
 public sealed record SweepCollection(string Directory, SweepTable Table, int Runs, IReadOnlyList<string> Missing, IReadOnlyList<string> Excluded,
     int InCorrelation, IReadOnlyList<SweepCorrelation> Correlation, IReadOnlyList<SweepCorrelation> CorrelationGap,
-    IReadOnlyList<SweepSummaryRow> Summary, bool Recorded, string CorrelationStem)
+    IReadOnlyList<SweepSummaryRow> Summary, bool Recorded, string CorrelationStem, double? MaxTrainError = null)
 {
     /// <summary>The contents of <c>correlation*.json</c> (and of <c>sweep --collect --json</c>).</summary>
     public Dictionary<string, object?> ToDictionary()
@@ -32,7 +34,7 @@ public sealed record SweepCollection(string Directory, SweepTable Table, int Run
         return new Dictionary<string, object?>
         {
             ["out"] = Path.GetFullPath(Directory), ["runs"] = Runs, ["completed"] = Table.Runs.Count, ["missing"] = Missing.ToList(),
-            ["table"] = Path.GetFullPath(Path.Combine(Directory, SweepTable.FileName)), ["excluded"] = Excluded.ToList(),
+            ["table"] = Path.GetFullPath(Path.Combine(Directory, SweepTable.FileName)), ["excluded"] = Excluded.ToList(), ["max_train_error"] = MaxTrainError,
             ["runs_in_correlation"] = InCorrelation, ["correlation"] = List(Correlation), ["correlation_gap"] = List(CorrelationGap),
             ["versions"] = Versions.Describe(), ["collected_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
         };
@@ -57,9 +59,15 @@ public static class SweepCollector
     /// <param name="directory">The sweep directory.</param>
     /// <param name="exclude">Optimiser names (with @tags) whose runs stay out of the correlations (not of the tables);
     /// the correlation files are then <c>correlation[_gap].without-A+B.csv</c>.</param>
-    public static SweepCollection Collect(string directory, IReadOnlyList<string>? exclude = null)
+    /// <param name="maxTrainError">Runs whose final training error (fraction) exceeds it, or is unknown, stay out of the
+    /// correlations (not of the tables): the comparison at (nearly) equal training error, where test error and gap
+    /// coincide; the files then carry <c>.max-train-errorE</c> in their names.</param>
+    /// <param name="where">Only the runs with this value of one of the grid's listed options (<c>batch-size=10</c>) enter
+    /// the correlations; the files then carry <c>.batch-size10</c> in their names.</param>
+    public static SweepCollection Collect(string directory, IReadOnlyList<string>? exclude = null, double? maxTrainError = null, string? where = null)
     {
         exclude ??= [];
+        if (maxTrainError is double m && !(m >= 0 && m <= 1)) throw new ConfigException($"--max-train-error must lie in [0, 1] (got {m.ToString(CultureInfo.InvariantCulture)}).");
         string gridCopy = Path.Combine(directory, SweepRunner.GridFile);
         string tablePath = Path.Combine(directory, SweepTable.FileName);
         SweepTable table;
@@ -91,15 +99,27 @@ public static class SweepCollector
             CheckExclude(exclude, names);
             runs = table.Runs.Count;
         }
-        bool Included(SweepRun r) => !exclude.Contains(r.Optimizer);
+        int axis = -1;
+        string? value = null;
+        if (where is not null)
+        {
+            var kv = where.Split('=', 2);
+            axis = kv.Length == 2 ? table.Axes.ToList().IndexOf(kv[0]) : -1;
+            if (axis < 0) throw new ConfigException($"--where must be OPTION=VALUE with OPTION one of the grid's listed options ({string.Join(", ", table.Axes)}) (got '{where}').");
+            value = kv[1];
+        }
+        bool Included(SweepRun r) => !exclude.Contains(r.Optimizer) && (maxTrainError is not double max || r.TrainError is double tr && tr <= max)
+            && (axis < 0 || r.GridValues[axis] == value);
         var corr = SweepAnalysis.Correlate(table, SweepTarget.TestError, Included);
         var corrGap = SweepAnalysis.Correlate(table, SweepTarget.Gap, Included);
-        string stem = exclude.Count == 0 ? "correlation" : $"correlation.without-{string.Join('+', exclude)}";
+        string stem = (exclude.Count == 0 ? "correlation" : $"correlation.without-{string.Join('+', exclude)}")
+            + (maxTrainError is double mx ? ".max-train-error" + mx.ToString("R", CultureInfo.InvariantCulture) : "")
+            + (axis >= 0 ? $".{table.Axes[axis]}{value}" : "");
         AtomicFile.WriteAllText(Path.Combine(directory, stem + ".csv"), SweepCorrelations.ToCsv(corr));
         AtomicFile.WriteAllText(Path.Combine(directory, stem.Replace("correlation", "correlation_gap") + ".csv"), SweepCorrelations.ToCsv(corrGap));
         var summary = SweepAnalysis.Summarise(table);
         AtomicFile.WriteAllText(Path.Combine(directory, SummaryFile), SweepAnalysis.SummaryCsv(table, summary));
-        var collection = new SweepCollection(directory, table, runs, missing, exclude, table.Runs.Count(Included), corr, corrGap, summary, recorded, stem);
+        var collection = new SweepCollection(directory, table, runs, missing, exclude, table.Runs.Count(Included), corr, corrGap, summary, recorded, stem, maxTrainError);
         JsonText.Write(Path.Combine(directory, stem + ".json"), collection.ToDictionary());
         return collection;
     }
@@ -123,6 +143,7 @@ public static class SweepCollector
             TestError = D(r["test_error"]), EpsilonBo = D(r["epsilon_bo"]),
             LocalEnergy = grid.Probes.Sigmas.Select(s => D(le.FirstOrDefault(p => Math.Abs(p!["sigma"]!.GetValue<double>() - s) < 1e-15)?["delta_train_error_pct"])).ToList(),
             HessianTop = D(r["hessian_top"]), HessianTrace = D(r["hessian_trace"]), HessianTraceSe = D(r["hessian_trace_se"]),
+            AdaptiveSharpness = D(r["adaptive_sharpness"]), SlqTop = D(r["slq_top"]), SlqTrace = D(r["slq_trace"]),
             TrainSeconds = D(r["train_seconds"]), ProbeSeconds = D(r["probe_seconds"]),
         };
     }

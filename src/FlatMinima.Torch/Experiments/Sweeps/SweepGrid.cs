@@ -35,14 +35,28 @@ public sealed record SweepJob(int Index, string Id, string Optimizer, long Seed,
 /// <param name="MaxIter">Power iterations per eigenvalue.</param>
 /// <param name="TraceSamples">Hutchinson probes.</param>
 /// <param name="Hessian">Whether to run the Hessian probes at all.</param>
+/// <param name="AdaptiveRho">ρ of the worst-case adaptive sharpness (Kwon et al.), on the Hessian probes' samples; null:
+/// not probed.</param>
+/// <param name="AdaptiveSteps">Ascent steps of the adaptive sharpness.</param>
+/// <param name="SlqSteps">Lanczos steps of the Hessian spectral density (SLQ), on the Hessian probes' samples; null:
+/// not probed.</param>
+/// <param name="SlqVectors">Starting vectors of the SLQ.</param>
 public sealed record SweepProbes(double[] Sigmas, int Draws = 20, int? LeSamples = null, int HessianSamples = 1000, int TopK = 1, int MaxIter = 50,
-    int TraceSamples = 10, bool Hessian = true)
+    int TraceSamples = 10, bool Hessian = true, double? AdaptiveRho = null, int AdaptiveSteps = 20, int? SlqSteps = null, int SlqVectors = 2)
 {
     /// <summary>The local-energy probe.</summary>
     public FlatnessConfig LocalEnergy => new() { Probes = ["le"], Sigma = Sigmas, Draws = Draws, Samples = LeSamples };
 
     /// <summary>The Hessian probes (top eigenvalue and trace).</summary>
     public FlatnessConfig HessianProbes => new() { Probes = ["hessian", "trace"], Samples = HessianSamples, TopK = TopK, MaxIter = MaxIter, TraceSamples = TraceSamples };
+
+    /// <summary>The adaptive-sharpness and SLQ probes the grid asks for (none: null).</summary>
+    public FlatnessConfig? SpectralProbes => AdaptiveRho is null && SlqSteps is null ? null : new()
+    {
+        Probes = [.. AdaptiveRho is null ? Array.Empty<string>() : ["adaptive"], .. SlqSteps is null ? Array.Empty<string>() : ["slq"]],
+        Samples = HessianSamples, AdaptiveRho = AdaptiveRho ?? FlatnessConfig.DefaultAdaptiveRho, AdaptiveSteps = AdaptiveSteps,
+        SlqSteps = SlqSteps ?? FlatnessConfig.DefaultSlqSteps, SlqVectors = SlqVectors,
+    };
 }
 
 /// <summary>
@@ -55,7 +69,8 @@ public sealed class SweepGrid
 {
     private static readonly string[] SetBySweep = ["out", "resume", "seed", "optimizer", "json"];
     private static readonly string[] TopLevel = ["train", "optimizers", "seeds", "grid", "probes"];
-    private static readonly string[] ProbeKeys = ["sigma", "draws", "le_samples", "hessian_samples", "top_k", "max_iter", "trace_samples", "hessian"];
+    private static readonly string[] ProbeKeys = ["sigma", "draws", "le_samples", "hessian_samples", "top_k", "max_iter", "trace_samples", "hessian",
+        "adaptive_rho", "adaptive_steps", "slq_steps", "slq_vectors"];
 
     private SweepGrid(string path, string text) { Path = path; Text = text; }
 
@@ -272,8 +287,13 @@ public sealed class SweepGrid
         }
         bool hessian = p["hessian"] is null || (p["hessian"] is JsonValue hv && hv.GetValueKind() is JsonValueKind.True or JsonValueKind.False
             ? hv.GetValue<bool>() : throw new ConfigException($"{path}: probes.hessian must be true or false."));
+        double? rho = null;
+        if (p["adaptive_rho"] is not null)
+            rho = p["adaptive_rho"] is JsonValue rv && rv.GetValueKind() == JsonValueKind.Number && rv.GetValue<double>() is var r && r > 0 && double.IsFinite(r)
+                ? r : throw new ConfigException($"{path}: probes.adaptive_rho must be a number > 0 (got {p["adaptive_rho"]!.ToJsonString()}).");
         return new SweepProbes(sigmas, I("draws", 20), p["le_samples"] is null ? null : I("le_samples", 1), I("hessian_samples", 1000),
-            I("top_k", 1), I("max_iter", 50), I("trace_samples", 10), hessian);
+            I("top_k", 1), I("max_iter", 50), I("trace_samples", 10), hessian,
+            rho, I("adaptive_steps", 20), p["slq_steps"] is null ? null : I("slq_steps", 1), I("slq_vectors", 2));
     }
 
     /// <summary>The grid points of <paramref name="spec"/>: <c>I</c>, <c>I-J</c> or a comma list of them.</summary>

@@ -106,6 +106,10 @@ public class SweepTests
         Assert.Equal(6, ex.InCorrelation);
         Assert.True(File.Exists(Path.Combine(dir.Path, "correlation.without-sgd@wd.csv")));
         Assert.Contains("'adam' is not an optimizer of this grid", Assert.Throws<ConfigException>(() => SweepCollector.Collect(dir.Path, ["adam"])).Message);
+        // --where keeps the runs of one value of a listed option: 2 optimisers × 3 seeds at momentum 0.5.
+        var half = SweepCollector.Collect(dir.Path, [], null, "momentum=0.5");
+        Assert.Equal(6, half.InCorrelation);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "correlation.momentum0.5.csv")));
     }
 
     // A grid maps onto the configuration records: an unknown key, a key the sweep sets itself, a value out of range or
