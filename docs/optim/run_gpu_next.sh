@@ -1,9 +1,9 @@
 #!/bin/bash
-# GPU pass still to do (issue 6): the overhead benchmark of the flat-buffer optimisers and the full-scale
-# Fashion-MNIST/LeNet sweep (docs/optim/fmnist_grid.json, 21 runs incl. eSGD at 5x budget), in ONE process.
-# Needs, carried: .gpu/optim/app.tar.xz (self-contained publish without the CPU libtorch), .gpu/fmnist/*.gz, and on a
-# second call .gpu/fm (the partial sweep that came back under $OUT/fm, copied there): the sweep resumes where it stopped.
-# Call: run(command="bash docs/optim/run_gpu_next.sh", carry=[".gpu/optim/app.tar.xz", ".gpu/fmnist", ".gpu/fm"])
+# The GPU measurements not yet run: the overhead benchmark of the flat-buffer optimisers (LeNet, ResNet-18) and the
+# full-scale Fashion-MNIST/LeNet sweep (docs/optim/fmnist_grid.json, 21 runs incl. eSGD at 5x budget), in one process.
+# Run from the repository root on the GPU machine with OUT set to a results folder. Needs there: .gpu/optim/app.tar.xz
+# (a self-contained publish of src/FlatMinima.Cli without the CPU libtorch), the Fashion-MNIST files in .gpu/fmnist/,
+# and, to continue a stopped sweep, its folder as .gpu/fm: the sweep resumes where it stopped (LIMIT seconds per call).
 set -u
 exec > >(tee -a $OUT/log_next.txt) 2>&1
 T0=$(date +%s)
