@@ -122,27 +122,11 @@ internal sealed class QuadratureChannel(IMarginLoss loss, ErmQuadrature q) : Erm
     {
         if (s == 0) return Point(mu, c, kind, double.NaN).Item1;
         var kinks = Loss.Kinks;
-        if (kinks.Count > 0) return SumSplit(mu, s, c, kind, ScalarProx.Breakpoints(kinks, c));
-        int panels = Panels(s);
-        double width = 2 * q.HalfWidth / panels, half = 0.5 * width;
-        var (gx, gw) = _ref;
-        double sa = 0, sb = 0, sc = 0, guess = double.NaN;
-        for (int p = 0; p < panels; p++)
-        {
-            double mid = -q.HalfWidth + (p + 0.5) * width;
-            for (int j = 0; j < gx.Length; j++)
-            {
-                double xi = mid + half * gx[j];
-                double w = half * gw[j] * Gaussian.Pdf(xi);
-                var ((a, b, cc), u) = Point(mu + s * xi, c, kind, guess);
-                guess = u;
-                sa += w * a; sb += w * b; sc += w * cc;
-            }
-        }
-        return (sa, sb, sc);
+        return SumSplit(mu, s, c, kind, kinks.Count > 0 ? ScalarProx.Breakpoints(kinks, c) : []);
     }
 
-    // The same sum with panel edges at the breakpoints of u*(a), mapped to ξ = (a − μ)/s.
+    // Panels of width at most 2·HalfWidth/Panels(s) (Gauss–Legendre on each), with extra edges at the breakpoints of
+    // u*(a) mapped to ξ = (a − μ)/s; without breakpoints exactly Panels(s) equal panels.
     private (double A, double B, double C) SumSplit(double mu, double s, double c, int kind, double[] breakpoints)
     {
         var edges = new List<double> { -q.HalfWidth, q.HalfWidth };
