@@ -2,8 +2,8 @@ using FlatMinima.Experiments;
 
 namespace FlatMinima.Core.Tests.Experiments;
 
-/// <summary>The sweep tables against the repository's recorded sweeps (docs/optim/*): written by the sweep's earlier
-/// collector from every run's result.json, and summarised in docs/optim.md by a separate script.</summary>
+/// <summary>The sweep tables against the repository's recorded sweeps (docs/optim/*): their sweep.csv and correlation
+/// files, written from every run's result.json when they were recorded, and the tables docs/optim.md shows of them.</summary>
 public class SweepTablesTests
 {
     private static string Optim(params string[] parts)
@@ -46,8 +46,8 @@ public class SweepTablesTests
         if (File.Exists(recorded)) Assert.Equal(File.ReadAllText(recorded), SweepCorrelations.ToCsv(without));
     }
 
-    // The per-optimiser table of docs/optim.md (full-scale Fashion-MNIST, made by a separate script from the same
-    // sweep.csv) is what the summary prints, row for row.
+    // The per-optimiser table of docs/optim.md (full-scale Fashion-MNIST, from the same sweep.csv) is what the summary
+    // prints, row for row.
     [Fact]
     public void SummaryMarkdownReproducesTheDocsTable()
     {
