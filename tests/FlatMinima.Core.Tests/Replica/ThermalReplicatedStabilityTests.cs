@@ -65,24 +65,9 @@ public class ThermalReplicatedStabilityTests
         const int n = 300, seeds = 6;
         var st = MonteCarlo.Run(model.AtSize(n, 2000), seeds, smp =>
         {
-            int p = smp.P;
-            double sc = 1 / Math.Sqrt(n), yMean = smp.Y.Average();
-            var a = Matrix<double>.Build.Dense(p, n, (i, j) => smp.X[i * n + j] * sc);
-            var aMean = a.ColumnSums() / p;
-            for (int i = 0; i < p; i++) a.SetRow(i, a.Row(i) - aMean);
-            var evd = a.TransposeThisAndMultiply(a).Evd(Symmetricity.Symmetric);
-            var ev = evd.EigenValues.Select(z => z.Real).ToArray();
-            var c = evd.EigenVectors.TransposeThisAndMultiply(a.TransposeThisAndMultiply(Vector<double>.Build.Dense(smp.Y.Select(v => v - yMean).ToArray()))).ToArray();
-            double Budget(double l)
-            {
-                double kap = 1 - l / gamma, mean = 0, tr = 0;
-                for (int i = 0; i < n; i++) { double r = c[i] / (ev[i] + l); mean += kap * kap * r * r; tr += (ev[i] + gamma) / (ev[i] + l); }
-                return mean / n + tr / n * (gamma - l) / (gamma * gamma) / betaY - norm;
-            }
-            double lo = -ev.Min() + 1e-12, hi = gamma - 1e-12;
-            for (int it = 0; it < 200; it++) { double mid = 0.5 * (lo + hi); if (Budget(mid) > 0) lo = mid; else hi = mid; }
-            double l = 0.5 * (lo + hi), g1 = 0, g2 = 0;
-            foreach (var h in ev) { double f = 1 + (gamma - l) / (h + l); g1 += f; g2 += f * f; }
+            var spectrum = CentredGramSpectrum.Of(smp);
+            double l = spectrum.Multiplier(gamma, betaY, norm), g1 = 0, g2 = 0;
+            foreach (var h in spectrum.H) { double f = 1 + (gamma - l) / (h + l); g1 += f; g2 += f * f; }
             return g1 / n * (g1 / n) / (g2 / n);
         }).Of(x => x);
         Assert.True(th.RsStable);

@@ -50,27 +50,12 @@ public class ThermalReplicatedTests
         Parallel.For(0, seeds, k =>
         {
             var s = MixtureSample.Sample(new MixtureSpec(new MixtureModel(2, 1, rho), n, 1000 + k));
-            int p = s.P;
-            double sc = 1 / Math.Sqrt(n), yMean = s.Y.Average();
-            var a = Matrix<double>.Build.Dense(p, n, (i, j) => s.X[i * n + j] * sc);
-            var aMean = a.ColumnSums() / p;
-            for (int i = 0; i < p; i++) a.SetRow(i, a.Row(i) - aMean);
-            var evd = a.TransposeThisAndMultiply(a).Evd(Symmetricity.Symmetric);
-            var ev = evd.EigenValues.Select(z => z.Real).ToArray();
-            var c = evd.EigenVectors.TransposeThisAndMultiply(a.TransposeThisAndMultiply(Vector<double>.Build.Dense(s.Y.Select(v => v - yMean).ToArray()))).ToArray();
-            double sMin = ev.Min();
-            double Budget(double lam)
-            {
-                double kap = 1 - lam / gamma, mean = 0, tr = 0;
-                for (int i = 0; i < n; i++) { double r = c[i] / (ev[i] + lam); mean += kap * kap * r * r; tr += (ev[i] + gamma) / (ev[i] + lam); }
-                return mean / n + tr / n * (gamma - lam) / (gamma * gamma) / betaY - norm;
-            }
-            double lo = -sMin + 1e-12, hi = gamma - 1e-12;
-            for (int it = 0; it < 200; it++) { double mid = 0.5 * (lo + hi); if (Budget(mid) > 0) lo = mid; else hi = mid; }
-            double l = 0.5 * (lo + hi), kappa = 1 - l / gamma;
-            var wr = evd.EigenVectors * Vector<double>.Build.Dense(c.Select((ci, i) => ci / (ev[i] + l)).ToArray());
+            var spectrum = CentredGramSpectrum.Of(s);
+            double[] ev = spectrum.H, c = spectrum.C;
+            double l = spectrum.Multiplier(gamma, betaY, norm), kappa = 1 - l / gamma;
+            var wr = spectrum.V * Vector<double>.Build.Dense(c.Select((ci, i) => ci / (ev[i] + l)).ToArray());
             var centre = (kappa * wr).ToArray();
-            double b = yMean - aMean.DotProduct(wr);
+            double b = spectrum.LabelMean - spectrum.ColumnMean.DotProduct(wr);
             var o = s.OverlapsOf(centre);
             eg[k] = GeneralizationError.Of(o.M, o.Q, b, 1, rho); mq[k] = o.Q; mm[k] = o.M; bb[k] = b;
             // distance: means, centre fluctuations filtered by H(H+γ)⁻¹, replica fluctuations
